@@ -1,0 +1,7 @@
+"""The ``digest`` command line. Each module registers its commands on ``app``."""
+
+from digest.cli import papers as _papers
+from digest.cli import subscribers as _subscribers
+from digest.cli.app import app, main
+
+__all__ = ["_papers", "_subscribers", "app", "main"]

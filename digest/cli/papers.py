@@ -1,0 +1,143 @@
+"""Commands for the database and papers: init, ingest, papers list."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from datetime import date
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.table import Table
+
+from digest.cli.app import app, out, runtime
+from digest.db.engine import migrate
+from digest.ingest import ingest_locations
+from digest.paper_store import IngestCounts, list_papers
+from digest.papers import Paper
+
+papers_app = typer.Typer(help="Look at the papers in the store.", no_args_is_help=True)
+app.add_typer(papers_app, name="papers")
+
+
+@app.command()
+def init(ctx: typer.Context) -> None:
+    """Create or migrate the database to the newest schema.
+
+    Example: digest init
+    """
+    rt = runtime(ctx)
+    before, after = migrate(rt.engine(check=False))
+    state = "created" if before is None else ("migrated" if before != after else "up to date")
+    out.print(f"database {state} at revision {after}: {rt.engine(check=False).url!r}")
+
+
+@app.command()
+def ingest(
+    ctx: typer.Context,
+    locations: Annotated[
+        list[str], typer.Argument(help="Files or http(s) URLs.", metavar="PATH_OR_URL...")
+    ],
+    fmt: Annotated[str, typer.Option("--format", "-f", help="auto | page | hf | arxiv")] = "auto",
+) -> None:
+    """Read papers from listing pages, Hugging Face daily-papers JSON or arXiv Atom feeds.
+
+    Example: digest ingest page1.txt https://huggingface.co/api/daily_papers?date=2025-10-02
+    """
+    if fmt not in ("auto", "page", "hf", "arxiv"):
+        raise typer.BadParameter(
+            f"{fmt!r} is not one of auto, page, hf, arxiv", param_hint="--format"
+        )
+    rt = runtime(ctx)
+    engine = rt.engine()
+    with Progress(
+        TextColumn("reading"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.description}"),
+        console=out,
+        transient=True,
+        disable=len(locations) < 2,
+    ) as progress:
+        task = progress.add_task("", total=len(locations))
+        reports = ingest_locations(
+            engine,
+            locations,
+            fmt,  # type: ignore[arg-type]
+            rt.settings.sources,
+            rt.now(),
+            on_document=lambda name: progress.update(task, advance=1, description=name[-50:]),
+        )
+    table = Table(title="Ingested", title_justify="left")
+    for column in ("source", "read", "new", "merged", "skipped"):
+        table.add_column(column, justify="left" if column == "source" else "right")
+    total = IngestCounts()
+    for report in reports:
+        total.add(report.counts)
+        _row(table, escape(report.name), report.counts)
+    if len(reports) > 1:
+        table.add_section()
+        _row(table, "total", total)
+    out.print(table)
+
+
+def _row(table: Table, name: str, counts: IngestCounts) -> None:
+    table.add_row(name, str(counts.read), str(counts.new), str(counts.merged), str(counts.skipped))
+
+
+@papers_app.command("list")
+def papers_list(
+    ctx: typer.Context,
+    since: Annotated[
+        str | None,
+        typer.Option(help="Only papers first seen, posted or published on/after YYYY-MM-DD."),
+    ] = None,
+    limit: Annotated[int | None, typer.Option(help="At most this many.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False,
+) -> None:
+    """List papers, newest first.
+
+    Example: digest papers list --since 2024-06-01 --json
+    """
+    since_date = _parse_date(since, "--since") if since else None
+    with runtime(ctx).engine().connect() as connection:
+        found = list_papers(connection, since_date, limit)
+    if as_json:
+        out.print_json(json.dumps([paper_json(p) for p in found]))
+        return
+    table = Table(title=f"{len(found)} papers", title_justify="left")
+    table.add_column("id", no_wrap=True)
+    table.add_column("title")
+    table.add_column("authors", justify="right")
+    table.add_column("published")
+    table.add_column("upvotes", justify="right")
+    table.add_column("sources")
+    for paper in found:
+        table.add_row(
+            escape(paper.id[:16]),
+            escape(paper.title[:100]),
+            str(paper.n_authors or ""),
+            str(paper.published or ""),
+            "" if paper.upvotes is None else str(paper.upvotes),
+            ",".join(paper.sources),
+        )
+    out.print(table)
+
+
+def paper_json(paper: Paper) -> dict[str, Any]:
+    """A paper as JSON-ready data (dates as ISO strings), with its link."""
+    data = asdict(paper)
+    for key, value in data.items():
+        if hasattr(value, "isoformat"):
+            data[key] = value.isoformat()
+    data["link"] = paper.link
+    return data
+
+
+def _parse_date(text: str, option: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise typer.BadParameter(f"{text!r} is not a date (YYYY-MM-DD)", param_hint=option) from exc

@@ -1,0 +1,233 @@
+"""Commands for people: subscribe, subscribers list | import | export | remove."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from digest.cli.app import app, out, runtime
+from digest.db.engine import transaction
+from digest.errors import InputError
+from digest.sources.fetch import read
+from subscribers import store
+from subscribers.csv_import import import_rows, parse_csv
+from subscribers.model import (
+    STATUSES,
+    check_frequency,
+    check_hour,
+    check_timezone,
+    clean_phrases,
+    normalise_email,
+)
+
+subscribers_app = typer.Typer(help="Manage subscribers.", no_args_is_help=True)
+app.add_typer(subscribers_app, name="subscribers")
+
+TopicOption = Annotated[list[str], typer.Option("--topic", "-t", help="A topic phrase (repeat).")]
+
+
+@app.command()
+def subscribe(
+    ctx: typer.Context,
+    email: Annotated[str, typer.Argument(help="The subscriber's address.")],
+    topic: TopicOption = [],  # noqa: B006
+    author: Annotated[list[str], typer.Option(help="An author to follow (repeat).")] = [],  # noqa: B006
+    mute: Annotated[list[str], typer.Option(help="A phrase to mute (repeat).")] = [],  # noqa: B006
+    name: Annotated[str, typer.Option(help="Display name.")] = "",
+    frequency: Annotated[str, typer.Option(help="daily | weekly")] = "daily",
+    weekday: Annotated[
+        int, typer.Option(help="Weekly delivery day, 0 = Monday.", min=0, max=6)
+    ] = 0,
+    hour: Annotated[int | None, typer.Option(help="Local delivery hour, 0-23.")] = None,
+    timezone: Annotated[str | None, typer.Option(help="IANA time zone, e.g. Europe/Paris.")] = None,
+    confirmed: Annotated[
+        bool, typer.Option("--confirmed", help="Active at once (the operator vouches for consent).")
+    ] = False,
+) -> None:
+    """Add one subscriber. Without --confirmed they wait for double opt-in (status pending).
+
+    Example: digest subscribe ada@example.org --topic "graph neural networks" --confirmed
+    """
+    rt = runtime(ctx)
+    address = normalise_email(email)
+    schedule = rt.settings.schedule
+    with transaction(rt.engine()) as connection:
+        subscriber_id = store.add(
+            connection,
+            address,
+            rt.now(),
+            topics=clean_phrases(topic),
+            authors=clean_phrases(author, "author"),
+            mutes=clean_phrases(mute, "muted phrase"),
+            name=" ".join(name.split())[:200],
+            status="active" if confirmed else "pending",
+            frequency=check_frequency(frequency),
+            weekday=weekday,
+            hour=check_hour(schedule.default_hour if hour is None else hour),
+            timezone=check_timezone(timezone or schedule.default_timezone),
+        )
+        store.record_event(
+            connection,
+            subscriber_id,
+            "subscribe",
+            rt.now(),
+            detail={"via": "cli", "confirmed": confirmed},
+            consent_text="added by the operator with --confirmed" if confirmed else None,
+        )
+    state = "active" if confirmed else "pending (awaiting opt-in)"
+    out.print(f"subscribed {escape(address)} (id {subscriber_id}, {state})")
+
+
+@subscribers_app.command("list")
+def subscribers_list(
+    ctx: typer.Context,
+    status: Annotated[str | None, typer.Option(help="Only this status.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False,
+) -> None:
+    """List subscribers with their topics.
+
+    Example: digest subscribers list --status active
+    """
+    if status is not None and status not in STATUSES:
+        raise typer.BadParameter(
+            f"{status!r} is not one of {', '.join(STATUSES)}", param_hint="--status"
+        )
+    with runtime(ctx).engine().connect() as connection:
+        people = list(store.iter_subscribers(connection, [status] if status else None))
+    if as_json:
+        out.print_json(json.dumps([_summary(p) for p in people]))
+        return
+    table = Table(title=f"{len(people)} subscribers", title_justify="left")
+    for column in ("id", "email", "status", "frequency", "delivery", "topics"):
+        table.add_column(column)
+    for person in people:
+        table.add_row(
+            str(person.id),
+            escape(person.email),
+            person.status,
+            person.frequency,
+            f"{person.hour:02d}:00 {escape(person.timezone)}",
+            escape("; ".join(person.topics)) or "(trending)",
+        )
+    out.print(table)
+
+
+def _summary(person: Any) -> dict[str, Any]:
+    return {
+        "id": person.id,
+        "email": person.email,
+        "name": person.name,
+        "status": person.status,
+        "frequency": person.frequency,
+        "weekday": person.weekday,
+        "hour": person.hour,
+        "timezone": person.timezone,
+        "topics": list(person.topics),
+        "authors": list(person.authors),
+        "mutes": list(person.mutes),
+    }
+
+
+@subscribers_app.command("import")
+def subscribers_import(
+    ctx: typer.Context,
+    file: Annotated[
+        str,
+        typer.Argument(help="CSV with a header row: email,topics[,name,frequency,timezone,hour]."),
+    ],
+    consent: Annotated[
+        str, typer.Option(help="The wording these people agreed to, recorded as their consent.")
+    ],
+) -> None:
+    """Import subscribers from CSV as active subscribers; suppressed addresses are skipped.
+
+    Example: digest subscribers import lab.csv --consent "Signed up at the NeurIPS booth, 2026"
+    """
+    rt = runtime(ctx)
+    if not consent.strip():
+        raise InputError("--consent must say what the imported people agreed to")
+    document = read(file, max_bytes=rt.settings.sources.max_bytes)
+    rows = parse_csv(
+        document.name,
+        document.text(),
+        rt.settings.schedule.default_hour,
+        rt.settings.schedule.default_timezone,
+    )
+    with transaction(rt.engine()) as connection:
+        counts = import_rows(connection, rows, " ".join(consent.split()), document.name, rt.now())
+    table = Table(title="Imported", title_justify="left")
+    for column in ("read", "imported", "already subscribed", "suppressed"):
+        table.add_column(column, justify="right")
+    table.add_row(
+        str(counts.read), str(counts.imported), str(counts.existing), str(counts.suppressed)
+    )
+    out.print(table)
+
+
+@subscribers_app.command("export")
+def subscribers_export(
+    ctx: typer.Context,
+    email: Annotated[
+        str | None, typer.Argument(help="One subscriber: everything held, as JSON.")
+    ] = None,
+) -> None:
+    """Export all subscribers as CSV (the import format), or everything held about one as JSON.
+
+    Example: digest subscribers export > subscribers.csv
+    """
+    with runtime(ctx).engine().connect() as connection:
+        if email is not None:
+            person = store.get_by_email(connection, normalise_email(email))
+            data = _summary(person) | {
+                "created_at": _iso(person.created_at),
+                "confirmed_at": _iso(person.confirmed_at),
+                "events": [
+                    {k: _iso(v) if hasattr(v, "isoformat") else v for k, v in event.items()}
+                    for event in store.events(connection, person.id)
+                ],
+            }
+            print(json.dumps(data, indent=2, ensure_ascii=False))
+            return
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(["email", "topics", "name", "frequency", "timezone", "hour", "status"])
+        for person in store.iter_subscribers(connection):
+            writer.writerow(
+                [
+                    person.email,
+                    ";".join(person.topics),
+                    person.name,
+                    person.frequency,
+                    person.timezone,
+                    person.hour,
+                    person.status,
+                ]
+            )
+        print(buffer.getvalue(), end="")
+
+
+def _iso(value: Any) -> Any:
+    return value.isoformat() if value is not None else None
+
+
+@subscribers_app.command("remove")
+def subscribers_remove(
+    ctx: typer.Context,
+    email: Annotated[str, typer.Argument(help="The subscriber's address.")],
+) -> None:
+    """Unsubscribe someone on their behalf: they get no more mail; their consent record stays.
+
+    Example: digest subscribers remove ada@example.org
+    """
+    rt = runtime(ctx)
+    with transaction(rt.engine()) as connection:
+        person = store.get_by_email(connection, normalise_email(email))
+        store.update_fields(connection, person.id, rt.now(), status="unsubscribed")
+        store.record_event(connection, person.id, "unsubscribe", rt.now(), detail={"via": "cli"})
+    out.print(f"unsubscribed {escape(person.email)}")

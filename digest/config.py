@@ -1,0 +1,259 @@
+"""Configuration: built-in defaults < TOML file < environment (``DIGEST_<SECTION>__<KEY>``).
+
+The file is ``--config PATH``, else ``$DIGEST_CONFIG``, else ``./config.toml`` when it exists,
+else none. Every key is documented in ``config.example.toml``.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from digest.errors import ConfigError
+
+EXAMPLE_SECRET = "change-me-to-a-long-random-string"
+ENV_PREFIX = "DIGEST_"
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class AppSettings(Section):
+    name: str = "paper-digest"
+    data_dir: Path = Path("./data")
+    base_url: str = "http://127.0.0.1:8000"
+    lang: str = "en"
+
+
+class DatabaseSettings(Section):
+    url: str = ""  # empty: sqlite file under app.data_dir
+    echo: bool = False
+
+
+class SmtpSettings(Section):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8025, ge=1, le=65535)
+    security: Literal["none", "starttls", "tls"] = "none"
+    username: str = ""
+    password: SecretStr = SecretStr("")
+    timeout: float = Field(default=30.0, gt=0)
+    pool_size: int = Field(default=4, ge=1, le=256)
+    validate_certs: bool = True
+
+
+class SenderSettings(Section):
+    from_name: str = "Paper Digest"
+    from_address: str = "digest@example.org"
+    reply_to: str = ""
+    operator_name: str = "Paper Digest operators"
+    postal_address: str = "1 Example Street, 00000 Example City"
+    list_id: str = "paper-digest.example.org"
+    feedback_id_sender: str = "paperdigest"
+    unsubscribe_mailto: str = "unsubscribe@example.org"
+
+
+class SendingSettings(Section):
+    rate_per_second: float = Field(default=0.0, ge=0)  # 0 = unlimited
+    per_domain_connections: int = Field(default=3, ge=1)
+    max_attempts: int = Field(default=5, ge=1)
+    backoff_base_seconds: float = Field(default=30.0, ge=0)
+    backoff_max_seconds: float = Field(default=3600.0, ge=0)
+    error_rate_threshold: float = Field(default=0.2, gt=0, le=1)
+    error_rate_window: int = Field(default=200, ge=10)
+    resend_unknown: bool = False
+    processes: int = Field(default=1, ge=1)
+
+
+def _empty_is_none(value: Any) -> Any:
+    return None if value == "" else value
+
+
+class DkimSettings(Section):
+    enabled: bool = False
+    key_path: Path | None = None
+    selector: str = ""
+    domain: str = ""
+
+    _key_path = field_validator("key_path", mode="before")(_empty_is_none)
+
+
+class RankingSettings(Section):
+    semantic: Literal["auto", "on", "off"] = "auto"
+    picks: int = Field(default=10, ge=1, le=100)
+    relevance_weight: float = 1.0
+    upvotes_weight: float = 0.15
+    comments_weight: float = 0.05
+    recency_weight: float = 0.1
+    recency_half_life_days: float = Field(default=7.0, gt=0)
+    relevance_floor: float = Field(default=0.2, ge=0)
+    diversity: float = Field(default=0.3, ge=0, le=1)
+
+
+class TemplatesSettings(Section):
+    dir: Path | None = None  # None: the templates shipped with the package
+
+    _dir = field_validator("dir", mode="before")(_empty_is_none)
+    html_budget_bytes: int = Field(default=90_000, ge=10_000)
+
+
+class WebSettings(Section):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    secret_key: SecretStr = SecretStr(EXAMPLE_SECRET)
+    operator_password: SecretStr = SecretStr("")
+    confirm_token_days: int = Field(default=7, ge=1)
+    signup_min_seconds: float = Field(default=3.0, ge=0)
+    signup_per_ip_per_hour: int = Field(default=20, ge=1)
+    signup_per_address_per_day: int = Field(default=3, ge=1)
+
+
+class ScheduleSettings(Section):
+    collect_cron: str = "0 */3 * * *"
+    deliver_every_minutes: int = Field(default=5, ge=1)
+    misfire_grace_hours: int = Field(default=6, ge=1)
+    skip_empty: bool = True
+    default_hour: int = Field(default=8, ge=0, le=23)
+    default_timezone: str = "UTC"
+
+
+class SourcesSettings(Section):
+    pages: list[str] = Field(default_factory=list)
+    hf_daily: bool = False
+    hf_daily_url: str = "https://huggingface.co/api/daily_papers"
+    arxiv_queries: list[str] = Field(default_factory=list)
+    arxiv_url: str = "http://export.arxiv.org/api/query"
+    timeout: float = Field(default=20.0, gt=0)
+    retries: int = Field(default=3, ge=0)
+    max_bytes: int = Field(default=20_000_000, ge=1000)
+
+
+class QueueSettings(Section):
+    backend: Literal["inline", "procrastinate"] = "inline"
+    batch_size: int = Field(default=500, ge=1)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="forbid", case_sensitive=False
+    )
+
+    app: AppSettings = Field(default_factory=AppSettings)
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    smtp: SmtpSettings = Field(default_factory=SmtpSettings)
+    sender: SenderSettings = Field(default_factory=SenderSettings)
+    sending: SendingSettings = Field(default_factory=SendingSettings)
+    dkim: DkimSettings = Field(default_factory=DkimSettings)
+    ranking: RankingSettings = Field(default_factory=RankingSettings)
+    templates: TemplatesSettings = Field(default_factory=TemplatesSettings)
+    web: WebSettings = Field(default_factory=WebSettings)
+    schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
+    sources: SourcesSettings = Field(default_factory=SourcesSettings)
+    queue: QueueSettings = Field(default_factory=QueueSettings)
+
+    @field_validator("app")
+    @classmethod
+    def _base_url_is_http(cls, value: AppSettings) -> AppSettings:
+        if not value.base_url.startswith(("http://", "https://")):
+            raise ValueError("app.base_url must start with http:// or https://")
+        value.base_url = value.base_url.rstrip("/")
+        return value
+
+    @property
+    def database_url(self) -> str:
+        """The SQLAlchemy URL: the configured one, else a SQLite file under the data directory."""
+        if self.database.url:
+            return self.database.url
+        return f"sqlite:///{(self.app.data_dir / 'digest.sqlite3').resolve()}"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, _FileSource(settings_cls))
+
+
+_file_data: ContextVar[dict[str, Any] | None] = ContextVar("digest_config_file_data", default=None)
+
+
+class _FileSource(PydanticBaseSettingsSource):
+    """The parsed TOML file, below the environment in precedence."""
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return (_file_data.get() or {}).get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return dict(_file_data.get() or {})
+
+
+def config_path(explicit: Path | None) -> Path | None:
+    """Which file to read: explicit, else $DIGEST_CONFIG, else ./config.toml if present."""
+    if explicit is not None:
+        return explicit
+    env = os.environ.get("DIGEST_CONFIG")
+    if env:
+        return Path(env)
+    local = Path("config.toml")
+    return local if local.is_file() else None
+
+
+def load_settings(explicit: Path | None = None, **overrides: Any) -> Settings:
+    """Read and validate the configuration; raises ConfigError with one line per problem."""
+    path = config_path(explicit)
+    data: dict[str, Any] = {}
+    if path is not None:
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError as exc:
+            raise ConfigError([f"{path}: config file not found"]) from exc
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError([f"{path}: cannot read config file ({exc})"]) from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError([f"{path}: invalid TOML: {exc}"]) from exc
+    token = _file_data.set(data)
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, path, data)) from exc
+    finally:
+        _file_data.reset(token)
+
+
+def _describe(exc: ValidationError, path: Path | None, data: dict[str, Any]) -> list[str]:
+    problems = []
+    for error in exc.errors():
+        loc = [str(part) for part in error["loc"]]
+        key = ".".join(loc)
+        env_name = ENV_PREFIX + "__".join(part.upper() for part in loc)
+        if env_name in {k.upper() for k in os.environ}:
+            where = f"environment {env_name}"
+        elif path is not None and _in_file(data, loc):
+            where = str(path)
+        else:
+            where = str(path) if path is not None else "configuration"
+        why = error["msg"]
+        if error["type"] == "extra_forbidden":
+            why = "unknown key"
+        problems.append(f"{where}: {key}: {why}")
+    return problems
+
+
+def _in_file(data: dict[str, Any], loc: list[str]) -> bool:
+    node: Any = data
+    for part in loc:
+        if not isinstance(node, dict) or part not in node:
+            return False
+        node = node[part]
+    return True

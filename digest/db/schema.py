@@ -1,0 +1,182 @@
+"""The database schema, in one place (SQLAlchemy Core). Alembic migrations mirror it."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+    }
+)
+
+# A BIGINT primary key that is still SQLite's auto-incrementing ROWID.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+papers = Table(
+    "papers",
+    metadata,
+    Column("id", String(64), primary_key=True),  # arXiv id, else "t:" + hash of the title key
+    Column("title_key", String(64), nullable=False, unique=True),  # sha1 of the normalised title
+    Column("title", Text, nullable=False),
+    Column("abstract", Text, nullable=False, default=""),
+    Column("ai_summary", Text),
+    Column("authors", JSON, nullable=False, default=list),
+    Column("author_count", Integer),
+    Column("published", Date),
+    Column("posted_at", DateTime(timezone=True)),  # when it appeared on a daily-papers listing
+    Column("upvotes", Integer),
+    Column("comments", Integer),
+    Column("code_url", Text),
+    Column("page_url", Text),
+    Column("sources", JSON, nullable=False, default=list),
+    Column("first_seen", DateTime(timezone=True), nullable=False),
+    Column("embedding", LargeBinary),  # cached sentence embedding (float32), [semantic] ranker
+)
+Index("ix_papers_first_seen", papers.c.first_seen)
+
+subscribers = Table(
+    "subscribers",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("email", String(320), nullable=False, unique=True),
+    Column("name", String(200), nullable=False, default=""),
+    # pending (awaiting opt-in) | active | paused | unsubscribed | bounced
+    Column("status", String(16), nullable=False, default="pending"),
+    Column("frequency", String(8), nullable=False, default="daily"),  # daily | weekly
+    Column("weekday", Integer, nullable=False, default=0),  # 0 = Monday, for weekly
+    Column("hour", Integer, nullable=False, default=8),  # local delivery hour
+    Column("timezone", String(64), nullable=False, default="UTC"),
+    Column("token_version", Integer, nullable=False, default=1),  # bump to revoke tokens
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("confirmed_at", DateTime(timezone=True)),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("last_digest_at", DateTime(timezone=True)),
+)
+Index("ix_subscribers_status", subscribers.c.status)
+
+interests = Table(
+    "interests",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column(
+        "subscriber_id",
+        BigId,
+        ForeignKey("subscribers.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("kind", String(8), nullable=False),  # topic | author | mute
+    Column("phrase", Text, nullable=False),
+    Column("weight", Float, nullable=False, default=1.0),
+    UniqueConstraint("subscriber_id", "kind", "phrase"),
+)
+Index("ix_interests_subscriber_id", interests.c.subscriber_id)
+
+issues = Table(
+    "issues",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),  # the issue number
+    Column("issue_date", Date, nullable=False),
+    Column("frequency", String(8), nullable=False, default="daily"),
+    # open | sending | paused | done
+    Column("status", String(16), nullable=False, default="open"),
+    Column("pause_reason", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True)),
+    UniqueConstraint("issue_date", "frequency"),
+)
+
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("issue_id", BigId, ForeignKey("issues.id", ondelete="CASCADE"), nullable=False),
+    Column(
+        "subscriber_id",
+        BigId,
+        ForeignKey("subscribers.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    # pending | sending | sent | deferred | failed | skipped | unknown
+    Column("status", String(16), nullable=False, default="pending"),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("last_reply", Text),
+    Column("message_id", String(255)),
+    Column("paper_ids", JSON, nullable=False, default=list),
+    Column("size_bytes", Integer),
+    Column("next_attempt_at", DateTime(timezone=True)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("sent_at", DateTime(timezone=True)),
+    UniqueConstraint("issue_id", "subscriber_id"),
+)
+Index("ix_deliveries_issue_id_status", deliveries.c.issue_id, deliveries.c.status)
+Index("ix_deliveries_subscriber_id", deliveries.c.subscriber_id)
+
+# Memory of what each subscriber already received: never send a paper twice.
+delivered_papers = Table(
+    "delivered_papers",
+    metadata,
+    Column(
+        "subscriber_id",
+        BigId,
+        ForeignKey("subscribers.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("paper_id", String(64), primary_key=True),
+    Column("issue_id", BigId, ForeignKey("issues.id", ondelete="CASCADE")),
+    Column("delivered_at", DateTime(timezone=True), nullable=False),
+)
+
+suppressions = Table(
+    "suppressions",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("email_hash", String(64), nullable=False, unique=True),  # sha256 of normalised address
+    Column(
+        "reason", String(32), nullable=False
+    ),  # bounce | unsubscribe | forget | complaint | manual
+    Column("detail", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+subscriber_events = Table(
+    "subscriber_events",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column(
+        "subscriber_id",
+        BigId,
+        ForeignKey("subscribers.id", ondelete="CASCADE"),
+    ),
+    # signup | confirm | consent | import | preferences | feedback | unsubscribe | bounce | ...
+    Column("kind", String(32), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("ip", String(64)),
+    Column("user_agent", Text),
+    Column("detail", JSON, nullable=False, default=dict),
+    Column("consent_text", Text),
+    Column("is_consent", Boolean, nullable=False, default=False),
+)
+Index("ix_subscriber_events_subscriber_id", subscriber_events.c.subscriber_id)

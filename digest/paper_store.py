@@ -1,0 +1,162 @@
+"""Papers in the database: idempotent, merging upserts and listing."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection, Engine, Row, insert, or_, select, update
+
+from digest.db.engine import transaction
+from digest.db.schema import delivered_papers, papers
+from digest.papers import Paper, merge, utc
+
+CHUNK = 500
+T = TypeVar("T")
+
+
+@dataclass(slots=True)
+class IngestCounts:
+    read: int = 0
+    new: int = 0
+    merged: int = 0
+    skipped: int = 0
+
+    def add(self, other: IngestCounts) -> None:
+        self.read += other.read
+        self.new += other.new
+        self.merged += other.merged
+        self.skipped += other.skipped
+
+
+def paper_from_row(row: Row[Any]) -> Paper:
+    return Paper(
+        id=row.id,
+        title=row.title,
+        abstract=row.abstract or "",
+        ai_summary=row.ai_summary,
+        authors=tuple(row.authors or ()),
+        author_count=row.author_count,
+        published=row.published,
+        posted_at=utc(row.posted_at) if row.posted_at else None,
+        upvotes=row.upvotes,
+        comments=row.comments,
+        code_url=row.code_url,
+        page_url=row.page_url,
+        sources=tuple(row.sources or ()),
+        first_seen=utc(row.first_seen) if row.first_seen else None,
+    )
+
+
+def _values(paper: Paper) -> dict[str, Any]:
+    return {
+        "id": paper.id,
+        "title_key": paper.key,
+        "title": paper.title,
+        "abstract": paper.abstract,
+        "ai_summary": paper.ai_summary,
+        "authors": list(paper.authors),
+        "author_count": paper.author_count,
+        "published": paper.published,
+        "posted_at": paper.posted_at,
+        "upvotes": paper.upvotes,
+        "comments": paper.comments,
+        "code_url": paper.code_url,
+        "page_url": paper.page_url,
+        "sources": list(paper.sources),
+        "first_seen": paper.first_seen,
+    }
+
+
+def upsert(connection: Connection, incoming: Sequence[Paper], now: datetime) -> IngestCounts:
+    """Add new papers and merge sightings of known ones (matched by id or normalised title), in
+    the caller's transaction. Re-ingesting the same papers changes nothing."""
+    counts = IngestCounts(read=len(incoming))
+    by_key: dict[str, Paper] = {}
+    by_id: dict[str, str] = {}
+    for chunk in _chunks(incoming):
+        ids = [p.id for p in chunk]
+        keys = [p.key for p in chunk]
+        rows = connection.execute(
+            select(papers).where(or_(papers.c.id.in_(ids), papers.c.title_key.in_(keys)))
+        )
+        for row in rows:
+            known = paper_from_row(row)
+            by_key[row.title_key] = known
+            by_id[known.id] = row.title_key
+    stored = dict(by_key)  # the rows as they are in the database now
+    fresh: set[str] = set()
+    for paper in incoming:
+        key = by_id.get(paper.id, paper.key)
+        existing = by_key.get(key)
+        if existing is None:
+            by_key[key] = replace(paper, first_seen=now)
+            by_id[paper.id] = key
+            fresh.add(key)
+            counts.new += 1
+            continue
+        merged = merge(existing, paper)
+        if merged == existing:
+            counts.skipped += 1
+        else:
+            by_key[key] = merged
+            by_id[merged.id] = key
+            if key not in fresh:
+                counts.merged += 1
+            else:
+                counts.skipped += 1  # a repeat within this ingest, folded into the new row
+    for key in fresh:
+        connection.execute(insert(papers).values(**_values(by_key[key])))
+    for key, before in stored.items():
+        after = by_key[key]
+        if after == before:
+            continue
+        values = _values(after)
+        values.pop("first_seen")
+        if after.id != before.id:  # an arXiv id replaces a title hash: carry the memory over
+            connection.execute(
+                update(delivered_papers)
+                .where(delivered_papers.c.paper_id == before.id)
+                .values(paper_id=after.id)
+            )
+        connection.execute(update(papers).where(papers.c.title_key == key).values(**values))
+    return counts
+
+
+def ingest(engine: Engine, incoming: Sequence[Paper], now: datetime) -> IngestCounts:
+    """``upsert`` in a transaction of its own."""
+    with transaction(engine) as connection:
+        return upsert(connection, incoming, now)
+
+
+def list_papers(
+    connection: Connection, since: date | None = None, limit: int | None = None
+) -> list[Paper]:
+    """Papers, newest first (by first sighting), optionally first seen or posted on/after since."""
+    query = select(papers).order_by(papers.c.first_seen.desc(), papers.c.id)
+    if since is not None:
+        query = query.where(
+            or_(
+                papers.c.first_seen >= since,
+                papers.c.posted_at >= since,
+                papers.c.published >= since,
+            )
+        )
+    if limit is not None:
+        query = query.limit(limit)
+    return [paper_from_row(row) for row in connection.execute(query)]
+
+
+def get_papers(connection: Connection, ids: Iterable[str]) -> dict[str, Paper]:
+    found: dict[str, Paper] = {}
+    for chunk in _chunks(list(ids)):
+        for row in connection.execute(select(papers).where(papers.c.id.in_(chunk))):
+            found[row.id] = paper_from_row(row)
+    return found
+
+
+def _chunks(items: Sequence[T]) -> Iterable[Sequence[T]]:
+    for start in range(0, len(items), CHUNK):
+        yield items[start : start + CHUNK]

@@ -1,0 +1,91 @@
+"""The Hugging Face ``api/daily_papers`` JSON: a list of items, each with a ``paper`` object."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+from typing import Any
+
+from digest.errors import ParseError
+from digest.papers import Paper, arxiv_id, paper_id_for
+from digest.sources.fetch import Document
+
+SOURCE = "hf"
+
+
+def parse(document: Document, now: datetime) -> list[Paper]:
+    text = document.text()
+    try:
+        items = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ParseError(document.name, exc.lineno, f"invalid JSON: {exc.msg}") from exc
+    if not isinstance(items, list):
+        raise ParseError(document.name, 1, "expected a JSON array of daily-papers items")
+    return [_paper(document.name, number, item) for number, item in enumerate(items, 1)]
+
+
+def _paper(name: str, number: int, item: Any) -> Paper:
+    where = f"item {number}"
+
+    def fail(why: str) -> ParseError:
+        return ParseError(name, None, f"{where}: {why}")
+
+    if not isinstance(item, dict) or not isinstance(item.get("paper"), dict):
+        raise fail("has no 'paper' object")
+    paper = item["paper"]
+    raw_id = paper.get("id")
+    title = paper.get("title") or item.get("title")
+    if not isinstance(raw_id, str) or not raw_id.strip():
+        raise fail("paper.id is missing")
+    if not isinstance(title, str) or not title.strip():
+        raise fail("paper.title is missing")
+    title = " ".join(title.split())
+    summary = paper.get("summary") or item.get("summary") or ""
+    authors = tuple(
+        " ".join(str(author.get("name", "")).split())
+        for author in paper.get("authors") or []
+        if isinstance(author, dict) and author.get("name") and not author.get("hidden")
+    )
+    aid = arxiv_id(raw_id)
+    return Paper(
+        id=paper_id_for(title, aid) if aid else raw_id.strip(),
+        title=title,
+        abstract=" ".join(str(summary).split()),
+        ai_summary=_optional_str(paper.get("ai_summary")),
+        authors=authors,
+        author_count=len(authors) or None,
+        published=_date(paper.get("publishedAt"), fail),
+        posted_at=_datetime(item.get("publishedAt"), fail),
+        upvotes=_optional_int(paper.get("upvotes"), "paper.upvotes", fail),
+        comments=_optional_int(item.get("numComments"), "numComments", fail),
+        code_url=_optional_str(paper.get("githubRepo")),
+        page_url=f"https://huggingface.co/papers/{aid or raw_id.strip()}",
+        sources=(SOURCE,),
+    )
+
+
+def _optional_str(value: Any) -> str | None:
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def _optional_int(value: Any, key: str, fail: Any) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise fail(f"{key} must be a non-negative integer, not {value!r}")
+    return value
+
+
+def _datetime(value: Any, fail: Any) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise fail(f"invalid timestamp {value!r}") from exc
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def _date(value: Any, fail: Any) -> date | None:
+    moment = _datetime(value, fail)
+    return moment.date() if moment else None

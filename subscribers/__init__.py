@@ -1,0 +1,1 @@
+"""People: the subscriber store, signup and consent, tokens, preferences, unsubscribe, web."""

@@ -1,0 +1,119 @@
+"""Subscribers and their interests, and validation of what people type in."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from email_validator import EmailNotValidError, validate_email
+
+from digest.errors import InputError
+
+Status = Literal["pending", "active", "paused", "unsubscribed", "bounced"]
+Frequency = Literal["daily", "weekly"]
+InterestKind = Literal["topic", "author", "mute"]
+STATUSES: tuple[Status, ...] = ("pending", "active", "paused", "unsubscribed", "bounced")
+FREQUENCIES: tuple[Frequency, ...] = ("daily", "weekly")
+MAX_PHRASE = 200
+MAX_INTERESTS = 50
+
+
+@dataclass(frozen=True, slots=True)
+class Interest:
+    kind: InterestKind
+    phrase: str
+    weight: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class Subscriber:
+    id: int
+    email: str
+    name: str = ""
+    status: Status = "active"
+    frequency: Frequency = "daily"
+    weekday: int = 0
+    hour: int = 8
+    timezone: str = "UTC"
+    interests: tuple[Interest, ...] = field(default=())
+    token_version: int = 1
+    created_at: datetime | None = None
+    confirmed_at: datetime | None = None
+    last_digest_at: datetime | None = None
+
+    def phrases(self, kind: InterestKind) -> tuple[str, ...]:
+        return tuple(i.phrase for i in self.interests if i.kind == kind)
+
+    @property
+    def topics(self) -> tuple[str, ...]:
+        return self.phrases("topic")
+
+    @property
+    def authors(self) -> tuple[str, ...]:
+        return self.phrases("author")
+
+    @property
+    def mutes(self) -> tuple[str, ...]:
+        return self.phrases("mute")
+
+
+def normalise_email(raw: str) -> str:
+    """A validated address, lower-cased, with no display name or surrounding space.
+    No DNS lookups. Raises InputError naming the problem."""
+    candidate = raw.strip()
+    if any(ch in candidate for ch in "\r\n\x00"):
+        raise InputError(f"invalid email address {raw[:80]!r}: contains a line break")
+    try:
+        valid = validate_email(candidate, check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise InputError(f"invalid email address {candidate[:80]!r}: {exc}") from exc
+    return valid.normalized.lower()
+
+
+def email_hash(address: str) -> str:
+    """The suppression-list key: sha256 of the normalised address."""
+    return hashlib.sha256(address.strip().lower().encode("utf-8")).hexdigest()
+
+
+def clean_phrase(raw: str, what: str = "topic") -> str:
+    """One interest phrase: whitespace collapsed, control characters refused, length capped."""
+    phrase = " ".join(raw.split())
+    if not phrase:
+        raise InputError(f"empty {what}")
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in phrase):
+        raise InputError(f"{what} {phrase[:40]!r} contains control characters")
+    if len(phrase) > MAX_PHRASE:
+        raise InputError(f"{what} is {len(phrase)} characters long; the limit is {MAX_PHRASE}")
+    return phrase
+
+
+def clean_phrases(raw: list[str] | tuple[str, ...], what: str = "topic") -> tuple[str, ...]:
+    phrases = tuple(dict.fromkeys(clean_phrase(p, what) for p in raw if p.strip()))
+    if len(phrases) > MAX_INTERESTS:
+        raise InputError(f"{len(phrases)} {what}s; the limit is {MAX_INTERESTS}")
+    return phrases
+
+
+def check_timezone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise InputError(
+            f"unknown time zone {name[:64]!r} (use an IANA name such as Europe/Paris)"
+        ) from exc
+    return name
+
+
+def check_hour(hour: int) -> int:
+    if not 0 <= hour <= 23:
+        raise InputError(f"delivery hour {hour} is not between 0 and 23")
+    return hour
+
+
+def check_frequency(value: str) -> Frequency:
+    if value not in FREQUENCIES:
+        raise InputError(f"frequency {value[:20]!r} is not one of daily, weekly")
+    return value

@@ -1,0 +1,239 @@
+"""The subscriber store: subscribers, interests, suppressions and the event log (SQL here only)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Row, delete, func, insert, select, update
+
+from digest.db.schema import interests, subscriber_events, subscribers, suppressions
+from digest.errors import InputError, NotFound
+from digest.papers import utc
+from subscribers.model import (
+    Frequency,
+    Interest,
+    InterestKind,
+    Status,
+    Subscriber,
+    email_hash,
+)
+
+
+def _subscriber(row: Row[Any], found: Sequence[Interest]) -> Subscriber:
+    return Subscriber(
+        id=row.id,
+        email=row.email,
+        name=row.name or "",
+        status=row.status,
+        frequency=row.frequency,
+        weekday=row.weekday,
+        hour=row.hour,
+        timezone=row.timezone,
+        interests=tuple(found),
+        token_version=row.token_version,
+        created_at=utc(row.created_at) if row.created_at else None,
+        confirmed_at=utc(row.confirmed_at) if row.confirmed_at else None,
+        last_digest_at=utc(row.last_digest_at) if row.last_digest_at else None,
+    )
+
+
+def _interests_of(connection: Connection, ids: Sequence[int]) -> dict[int, list[Interest]]:
+    found: dict[int, list[Interest]] = {i: [] for i in ids}
+    if not ids:
+        return found
+    rows = connection.execute(
+        select(interests).where(interests.c.subscriber_id.in_(ids)).order_by(interests.c.id)
+    )
+    for row in rows:
+        found[row.subscriber_id].append(Interest(row.kind, row.phrase, row.weight))
+    return found
+
+
+def get(connection: Connection, subscriber_id: int) -> Subscriber:
+    row = connection.execute(select(subscribers).where(subscribers.c.id == subscriber_id)).first()
+    if row is None:
+        raise NotFound(f"no subscriber with id {subscriber_id}")
+    return _subscriber(row, _interests_of(connection, [row.id])[row.id])
+
+
+def find(connection: Connection, email: str) -> Subscriber | None:
+    row = connection.execute(
+        select(subscribers).where(subscribers.c.email == email.strip().lower())
+    ).first()
+    if row is None:
+        return None
+    return _subscriber(row, _interests_of(connection, [row.id])[row.id])
+
+
+def get_by_email(connection: Connection, email: str) -> Subscriber:
+    found = find(connection, email)
+    if found is None:
+        raise NotFound(f"no subscriber {email.strip()[:80]!r}")
+    return found
+
+
+def iter_subscribers(
+    connection: Connection,
+    statuses: Sequence[Status] | None = None,
+    batch: int = 1000,
+    after_id: int = 0,
+    up_to_id: int | None = None,
+) -> Iterator[Subscriber]:
+    """Subscribers in id order, paged by key so the whole list is never held in memory."""
+    last = after_id
+    while True:
+        query = select(subscribers).where(subscribers.c.id > last)
+        if statuses:
+            query = query.where(subscribers.c.status.in_(statuses))
+        if up_to_id is not None:
+            query = query.where(subscribers.c.id <= up_to_id)
+        rows = connection.execute(query.order_by(subscribers.c.id).limit(batch)).all()
+        if not rows:
+            return
+        found = _interests_of(connection, [r.id for r in rows])
+        for row in rows:
+            yield _subscriber(row, found[row.id])
+        last = rows[-1].id
+
+
+def count_by_status(connection: Connection) -> dict[str, int]:
+    rows = connection.execute(
+        select(subscribers.c.status, func.count()).group_by(subscribers.c.status)
+    )
+    return {status: n for status, n in rows}
+
+
+def add(
+    connection: Connection,
+    email: str,
+    now: datetime,
+    *,
+    topics: Sequence[str] = (),
+    authors: Sequence[str] = (),
+    mutes: Sequence[str] = (),
+    name: str = "",
+    status: Status = "pending",
+    frequency: Frequency = "daily",
+    weekday: int = 0,
+    hour: int = 8,
+    timezone: str = "UTC",
+) -> int:
+    """Insert a subscriber (``email`` already normalised) and their interests; returns the id."""
+    if is_suppressed(connection, email):
+        raise InputError(f"{email} is on the suppression list and cannot be subscribed")
+    if find(connection, email) is not None:
+        raise InputError(f"{email} is already subscribed")
+    subscriber_id = connection.execute(
+        insert(subscribers)
+        .values(
+            email=email,
+            name=name,
+            status=status,
+            frequency=frequency,
+            weekday=weekday,
+            hour=hour,
+            timezone=timezone,
+            token_version=1,
+            created_at=now,
+            updated_at=now,
+            confirmed_at=now if status == "active" else None,
+        )
+        .returning(subscribers.c.id)
+    ).scalar_one()
+    for kind, phrases in (("topic", topics), ("author", authors), ("mute", mutes)):
+        set_interests(connection, subscriber_id, kind, phrases)  # type: ignore[arg-type]
+    return int(subscriber_id)
+
+
+def update_fields(connection: Connection, subscriber_id: int, now: datetime, **values: Any) -> None:
+    """Change columns of one subscriber (status, frequency, hour, timezone, email, ...)."""
+    connection.execute(
+        update(subscribers)
+        .where(subscribers.c.id == subscriber_id)
+        .values(updated_at=now, **values)
+    )
+
+
+def set_interests(
+    connection: Connection,
+    subscriber_id: int,
+    kind: InterestKind,
+    phrases: Sequence[str],
+    weights: dict[str, float] | None = None,
+) -> None:
+    """Replace the subscriber's interests of one kind."""
+    connection.execute(
+        delete(interests).where(
+            interests.c.subscriber_id == subscriber_id, interests.c.kind == kind
+        )
+    )
+    rows = [
+        {
+            "subscriber_id": subscriber_id,
+            "kind": kind,
+            "phrase": phrase,
+            "weight": (weights or {}).get(phrase, 1.0),
+        }
+        for phrase in dict.fromkeys(phrases)
+    ]
+    if rows:
+        connection.execute(insert(interests), rows)
+
+
+def record_event(
+    connection: Connection,
+    subscriber_id: int | None,
+    kind: str,
+    now: datetime,
+    *,
+    ip: str | None = None,
+    user_agent: str | None = None,
+    detail: dict[str, Any] | None = None,
+    consent_text: str | None = None,
+) -> None:
+    connection.execute(
+        insert(subscriber_events).values(
+            subscriber_id=subscriber_id,
+            kind=kind,
+            at=now,
+            ip=ip,
+            user_agent=user_agent,
+            detail=detail or {},
+            consent_text=consent_text,
+            is_consent=consent_text is not None,
+        )
+    )
+
+
+def events(connection: Connection, subscriber_id: int) -> list[dict[str, Any]]:
+    rows = connection.execute(
+        select(subscriber_events)
+        .where(subscriber_events.c.subscriber_id == subscriber_id)
+        .order_by(subscriber_events.c.id)
+    )
+    return [dict(row._mapping) for row in rows]
+
+
+def is_suppressed(connection: Connection, email: str) -> bool:
+    found = connection.execute(
+        select(suppressions.c.id).where(suppressions.c.email_hash == email_hash(email))
+    ).first()
+    return found is not None
+
+
+def suppress(
+    connection: Connection, email: str, reason: str, now: datetime, detail: str | None = None
+) -> None:
+    """Put an address on the suppression list (idempotent)."""
+    if not is_suppressed(connection, email):
+        connection.execute(
+            insert(suppressions).values(
+                email_hash=email_hash(email), reason=reason, detail=detail, created_at=now
+            )
+        )
+
+
+def suppression_count(connection: Connection) -> int:
+    return int(connection.execute(select(func.count()).select_from(suppressions)).scalar_one())
