@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
-import click
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -86,21 +85,12 @@ def main(argv: list[str] | None = None) -> None:
     import digest.cli  # noqa: F401  (registers every command module)
 
     try:
-        app(args=argv, standalone_mode=False, prog_name="digest")
+        app(args=argv, prog_name="digest")  # click handles usage errors and exits itself
     except DigestError as exc:
         problems = getattr(exc, "problems", None) or [exc.one_line()]
         for problem in problems:
             err.print(f"[bold red]error:[/] {escape(problem)}", markup=True, highlight=False)
         sys.exit(exc.exit_code)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
-        err.print("aborted")
-        sys.exit(130)
     except KeyboardInterrupt:
         err.print("interrupted")
         sys.exit(130)
-    sys.exit(0)
