@@ -180,3 +180,15 @@ subscriber_events = Table(
     Column("is_consent", Boolean, nullable=False, default=False),
 )
 Index("ix_subscriber_events_subscriber_id", subscriber_events.c.subscriber_id)
+
+# The scheduler's own record of its jobs' last runs (`digest status`); APScheduler keeps the next.
+job_runs = Table(
+    "job_runs",
+    metadata,
+    Column("job", String(32), primary_key=True),  # collect | deliver
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True)),
+    Column("outcome", String(16), nullable=False),  # running | ok | failed
+    Column("detail", JSON, nullable=False, default=dict),
+    Column("runs", Integer, nullable=False, default=0),
+)

@@ -1,0 +1,92 @@
+"""The collect job: fetch the configured sources and ingest what is new, one source at a time."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from urllib.parse import urlencode
+
+from sqlalchemy import Engine
+
+from digest.config import SourcesSettings
+from digest.errors import DigestError
+from digest.ingest import ingest_locations
+from digest.paper_store import IngestCounts
+from digest.schedule.events import LOGGER, event
+from digest.sources import Format
+
+log = logging.getLogger(LOGGER)
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRequest:
+    location: str  # a URL or a path
+    fmt: Format
+
+
+@dataclass(slots=True)
+class CollectReport:
+    counts: IngestCounts = field(default_factory=IngestCounts)
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (location, one-line reason)
+
+
+def arxiv_url(base: str, query: str) -> str:
+    """The arXiv API URL for one search query, newest submissions first."""
+    params = {
+        "search_query": query,
+        "sortBy": "submittedDate",
+        "sortOrder": "descending",
+        "start": 0,
+        "max_results": 100,
+    }
+    return f"{base}?{urlencode(params)}"
+
+
+def hf_daily_url(base: str, day: datetime) -> str:
+    return f"{base}?{urlencode({'date': day.date().isoformat()})}"
+
+
+def collect_plan(sources: SourcesSettings, now: datetime) -> list[SourceRequest]:
+    """What one collect run reads, in order."""
+    plan = [SourceRequest(page, "page") for page in sources.pages]
+    if sources.hf_daily:
+        # Yesterday too: a day's list keeps filling after midnight UTC, and re-reading is harmless.
+        for day in (now - timedelta(days=1), now):
+            plan.append(SourceRequest(hf_daily_url(sources.hf_daily_url, day), "hf"))
+    plan.extend(
+        SourceRequest(arxiv_url(sources.arxiv_url, query), "arxiv")
+        for query in sources.arxiv_queries
+    )
+    return plan
+
+
+def collect(engine: Engine, sources: SourcesSettings, now: datetime) -> CollectReport:
+    """Ingest every planned source; one unreadable source is logged and does not stop the others."""
+    report = CollectReport()
+    for request in collect_plan(sources, now):
+        try:
+            documents = ingest_locations(engine, [request.location], request.fmt, sources, now)
+        except DigestError as exc:
+            report.failed.append((request.location, exc.one_line()))
+            event(
+                log,
+                "collect.source_failed",
+                logging.WARNING,
+                source=request.location,
+                error=exc.one_line(),
+            )
+            continue
+        for document in documents:
+            report.counts.add(document.counts)
+            c = document.counts
+            event(
+                log,
+                "collect.source",
+                source=document.name,
+                read=c.read,
+                new=c.new,
+                merged=c.merged,
+                skipped=c.skipped,
+            )
+    return report
