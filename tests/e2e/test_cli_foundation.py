@@ -111,3 +111,24 @@ def test_every_command_has_help_with_an_example(cli: Cli) -> None:
                     ["subscribers", "export"], ["subscribers", "remove"]):
         result = cli(*command, "--help")
         assert "Example" in result.stdout, command
+
+
+def test_database_behind_its_migrations_is_a_clear_message(cli: Cli, database_url: str) -> None:
+    from sqlalchemy import text
+
+    from digest.db.engine import make_engine
+
+    engine = make_engine(database_url)
+    with engine.begin() as connection:
+        head = connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
+        connection.execute(text("UPDATE alembic_version SET version_num = '0000'"))
+    try:
+        result = cli("papers", "list", check=False)
+    finally:  # the PostgreSQL database is shared by the whole session
+        with engine.begin() as connection:
+            connection.execute(text("UPDATE alembic_version SET version_num = :v"), {"v": head})
+        engine.dispose()
+    assert result.returncode == 5
+    assert result.stderr.strip() == (
+        f"error: the database is at revision 0000, behind {head}: run `digest init` to migrate"
+    )
