@@ -1,0 +1,121 @@
+"""What a digest shows about one paper, worked out once per issue from the stored record."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+from urllib.parse import quote_plus, urlsplit
+
+from digest.compose.text import clean, shorten
+from digest.papers import Paper
+
+TITLE_LIMIT = 240
+SUMMARY_LIMIT = 420
+SHOWN_AUTHORS = 3
+
+
+class PickLike(Protocol):
+    """What rendering needs of a ranking ``Pick``."""
+
+    @property
+    def paper(self) -> Paper: ...
+
+    @property
+    def why(self) -> tuple[str, ...]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Badge:
+    label: str
+    link: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CardView:
+    """A paper as the templates see it: every text cleaned and shortened, every link https."""
+
+    id: str
+    title: str
+    link: str
+    authors: str
+    summary: str
+    summary_is_ai: bool
+    published: str
+    badges: tuple[Badge, ...]
+
+    @property
+    def code_url(self) -> str | None:
+        return next((b.link for b in self.badges if b.link), None)
+
+
+def https(url: str | None) -> str | None:
+    """``url`` as an https URL, or None when it is not a web address at all."""
+    if not url:
+        return None
+    url = url.strip()
+    if url.startswith("http://"):
+        url = "https://" + url[len("http://") :]
+    parts = urlsplit(url)
+    if parts.scheme != "https" or not parts.netloc or any(c in url for c in " \"'<>\\\r\n"):
+        return None
+    return url
+
+
+def paper_link(paper: Paper) -> str:
+    return https(paper.link) or (
+        "https://arxiv.org/search/?searchtype=title&query=" + quote_plus(paper.title[:300])
+    )
+
+
+def short_name(name: str) -> str:
+    """'Alice Mary Smith' -> 'A. M. Smith'; single names and initials stay as they are."""
+    words = clean(name).split(" ")
+    if len(words) < 2:
+        return words[0]
+    given = [w[0] + "." if w[0].isalpha() and not w.endswith(".") else w for w in words[:-1]]
+    return " ".join([*given, words[-1]])
+
+
+def short_authors(authors: Sequence[str], count: int | None) -> str:
+    """'A. Author, B. Author +5', or 'N authors' when only the count is known."""
+    names = [short_name(a) for a in authors if clean(a)]
+    if not names:
+        if not count:
+            return ""
+        return "1 author" if count == 1 else f"{count} authors"
+    shown = ", ".join(names[:SHOWN_AUTHORS])
+    rest = max(len(names), count or 0) - min(len(names), SHOWN_AUTHORS)
+    return shorten(shown, 120) + (f" +{rest}" if rest > 0 else "")
+
+
+def badges(paper: Paper) -> tuple[Badge, ...]:
+    found = []
+    if paper.upvotes:
+        found.append(Badge(f"{paper.upvotes:,} upvote{'s' if paper.upvotes != 1 else ''}"))
+    if paper.comments:
+        found.append(Badge(f"{paper.comments:,} comment{'s' if paper.comments != 1 else ''}"))
+    code = https(paper.code_url)
+    if code:
+        found.append(Badge("code available", code))
+    return tuple(found)
+
+
+def card_view(paper: Paper) -> CardView:
+    summary = clean(paper.ai_summary)
+    return CardView(
+        id=paper.id,
+        title=shorten(clean(paper.title), TITLE_LIMIT) or "(untitled)",
+        link=paper_link(paper),
+        authors=short_authors(paper.authors, paper.author_count),
+        summary=shorten(summary or clean(paper.abstract), SUMMARY_LIMIT),
+        summary_is_ai=bool(summary),
+        published=paper.published.strftime("%-d %b %Y") if paper.published else "",
+        badges=badges(paper),
+    )
+
+
+def why_line(why: Sequence[str]) -> str:
+    """The ranking's reasons as one readable line."""
+    reasons = [shorten(clean(reason), 120) for reason in why]
+    return " · ".join(r for r in reasons if r)

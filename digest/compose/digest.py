@@ -1,0 +1,314 @@
+"""The digest: rendered once per issue (``Composer.prepare``), assembled per subscriber
+(``PreparedIssue.message``) from ready pieces, within the HTML size budget."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from digest.compose import environment
+from digest.compose.cards import CardView, PickLike, card_view, why_line
+from digest.compose.environment import compile_mjml, email_environment
+from digest.compose.fragments import Assembly, Marks, Part, Region, Slot, regions
+from digest.compose.headers import (
+    address_header,
+    check_address,
+    date_header,
+    domain_of,
+    list_unsubscribe,
+    message_id,
+    one_line,
+    unstructured,
+)
+from digest.compose.mime import OutgoingMessage, boundary_for, multipart_alternative
+from digest.compose.text import clean, shorten, wrap
+from digest.config import Settings
+from subscribers.links import SubscriberLinks, issue_link
+from subscribers.model import Subscriber
+
+# Room kept for the footer's personal links and the "N more papers" block, on top of their
+# static size, when deciding how many cards fit the budget.
+_SLACK = 2_000
+
+
+@dataclass(frozen=True, slots=True)
+class IssueInfo:
+    id: int  # the issue number
+    date: date
+    frequency: str  # "daily" | "weekly"
+
+    @property
+    def date_text(self) -> str:
+        return f"{self.date.day} {self.date:%b %Y}"
+
+    @property
+    def kind_title(self) -> str:
+        return "Weekly digest" if self.frequency == "weekly" else "Daily digest"
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """One rendered digest cut into: what comes before the cards, each paper's card, after."""
+
+    head: tuple[Part, ...]
+    cards: dict[str, Region]
+    tail: tuple[Part, ...]
+
+
+def split_document(parts: tuple[Part, ...], ids: Sequence[str]) -> Document:
+    cards = regions(parts, "card")
+    if len(cards) != len(ids):
+        raise ValueError(f"the template rendered {len(cards)} cards for {len(ids)} papers")
+    where = [i for i, p in enumerate(parts) if isinstance(p, Region) and p.name == "card"]
+    if not where:  # no papers: the cards would go where the "empty" notice is
+        where = [i for i, p in enumerate(parts) if isinstance(p, Region) and p.name == "empty"]
+        where = [where[0], where[0] - 1] if where else [len(parts), len(parts) - 1]
+    return Document(parts[: where[0]], dict(zip(ids, cards, strict=True)), parts[where[-1] + 1 :])
+
+
+def _html_value(slot: Slot, value: str) -> str:
+    return value  # escaped before assembly (sizes are counted on what is sent)
+
+
+def _text_value(slot: Slot, value: str) -> str:
+    return wrap(value, indent=slot.indent) if "\n" not in value else value
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+class Composer:
+    """Renders email for one configuration. Built once per run; ``prepare`` once per issue."""
+
+    def __init__(self, settings: Settings, templates_dir: Path | None = None) -> None:
+        self.settings = settings
+        self.root = environment.templates_dir(settings, templates_dir)
+        self.env = email_environment(self.root)
+        self.marks = Marks()
+        sender = settings.sender
+        self.domain = domain_of(check_address(sender.from_address))
+        self.static_headers = address_header("From", sender.from_name, sender.from_address)
+        if sender.reply_to:
+            self.static_headers += address_header("Reply-To", "", sender.reply_to)
+        self.list_id = unstructured("List-Id", f"{settings.app.name} <{sender.list_id}>")
+
+    def context(self, **values: Any) -> dict[str, Any]:
+        """What every email template sees."""
+        base_url = self.settings.app.base_url
+        return {
+            "lang": self.settings.app.lang,
+            "app": {"name": self.settings.app.name, "base_url": base_url},
+            "sender": self.settings.sender,
+            "archive_url": f"{base_url}/archive",
+            "slot": self.marks.slot,
+            "region": self.marks.region,
+            "mj_region": self.marks.mj_region,
+            **values,
+        }
+
+    def render_sources(self, issue: IssueInfo, cards: Sequence[CardView]) -> tuple[str, str]:
+        """The digest's MJML and plain text as Jinja renders them, marks included."""
+        context = self.context(
+            title=f"{self.settings.app.name} · {issue.kind_title} No. {issue.id}",
+            issue={
+                "number": issue.id,
+                "date_text": issue.date_text,
+                "frequency": issue.frequency,
+                "kind_title": issue.kind_title,
+            },
+            cards=cards,
+        )
+        mjml_source = self.env.get_template("digest.mjml.j2").render(context)
+        text_source = self.env.get_template("digest.txt.j2").render(context)
+        return mjml_source, text_source
+
+    def prepare(self, issue: IssueInfo, papers: Sequence[Any]) -> PreparedIssue:
+        """Render every paper's card once; messages are then only assembled."""
+        return PreparedIssue(self, issue, papers)
+
+
+class PreparedIssue:
+    """One issue, rendered. ``message`` is cheap and may be called millions of times."""
+
+    def __init__(self, composer: Composer, issue: IssueInfo, papers: Sequence[Any]) -> None:
+        self.composer = composer
+        self.issue = issue
+        settings = composer.settings
+        self.budget = settings.templates.html_budget_bytes
+        self.mailto = settings.sender.unsubscribe_mailto
+        self.feedback_id = unstructured(
+            "Feedback-ID",
+            f"{issue.id}:{issue.frequency}:digest:{settings.sender.feedback_id_sender}",
+        )
+        self.issue_url = issue_link(settings.app.base_url, issue.id)
+        unique = {p.id: p for p in papers}
+        self.html_doc, self.text_doc = self._render([card_view(p) for p in unique.values()])
+        self._dates: dict[object, str] = {}
+
+    def _render(self, cards: Sequence[CardView]) -> tuple[Document, Document]:
+        mjml_source, text_source = self.composer.render_sources(self.issue, cards)
+        marks = self.composer.marks
+        ids = [c.id for c in cards]
+        html_doc = split_document(marks.parse(compile_mjml(mjml_source)), ids)
+        text_doc = split_document(marks.parse(text_source, text=True), ids)
+        return html_doc, text_doc
+
+    def _cards(self, pick: PickLike) -> tuple[Region, Region]:
+        """The paper's card; papers that ``prepare`` did not see are rendered on first use."""
+        paper = pick.paper
+        found = self.html_doc.cards.get(paper.id)
+        if found is None:
+            extra_html, extra_text = self._render([card_view(paper)])
+            self.html_doc.cards[paper.id] = found = extra_html.cards[paper.id]
+            self.text_doc.cards[paper.id] = extra_text.cards[paper.id]
+        return found, self.text_doc.cards[paper.id]
+
+    def _subject(self, picks: Sequence[PickLike]) -> str:
+        if not picks:
+            return f"{self.issue.date_text}: {self.composer.settings.app.name}"
+        return _subject_for(self.issue.date_text, picks[0].paper.title)
+
+    def message(
+        self, subscriber: Subscriber, picks: Sequence[PickLike], links: SubscriberLinks
+    ) -> OutgoingMessage:
+        """The complete personalised message for one subscriber."""
+        to = check_address(subscriber.email)
+        unsubscribe, preferences, view = links.unsubscribe, links.preferences, links.view_in_browser
+        values = {
+            "preferences": html.escape(preferences),
+            "unsubscribe": html.escape(unsubscribe),
+            "view": html.escape(view),
+            "overflow_link": html.escape(view),
+        }
+        text_values = {
+            "preferences": preferences,
+            "unsubscribe": unsubscribe,
+            "view": view,
+            "overflow_link": view,
+        }
+        html_out, text_out = Assembly(_html_value), Assembly(_text_value)
+        self._assemble(html_out, text_out, picks, values, text_values, links)
+        body_html, body_text = "".join(html_out.text), "".join(text_out.text)
+
+        subject = self._subject(picks)
+        msg_id = message_id(self.composer.domain, "digest", self.issue.id, subscriber.id)
+        date_line = self._dates.get(links.now)
+        if date_line is None:
+            date_line = self._dates[links.now] = date_header(links.now)
+        token = unsubscribe.rsplit("/", 1)[-1]
+        headers = "".join(
+            (
+                self.composer.static_headers,
+                f"To: {to}\r\n",
+                _subject_header(subject),
+                date_line,
+                f"Message-ID: {msg_id}\r\n",
+                self.composer.list_id,
+                list_unsubscribe(unsubscribe, self.mailto, token),
+                self.feedback_id,
+            )
+        )
+        data = multipart_alternative(headers, boundary_for(msg_id), text_out.qp, html_out.qp)
+        return OutgoingMessage(to, subject, msg_id, body_html, body_text, data)
+
+    def _assemble(
+        self,
+        html_out: Assembly,
+        text_out: Assembly,
+        picks: Sequence[PickLike],
+        values: dict[str, str],
+        text_values: dict[str, str],
+        links: SubscriberLinks | None,
+    ) -> int:
+        """Fill both documents; returns how many picks were shown in full. Picks that would
+        take the HTML over budget become the "N more papers" link."""
+        count = len(picks)
+        if not count:
+            values["count"] = text_values["count"] = "Nothing new this time"
+        else:
+            picked = " picked for you" if links else " in this issue"
+            values["count"] = text_values["count"] = _plural(count, "paper") + picked
+        preheader = _preheader(picks)
+        values["preheader"] = html.escape(preheader)
+        html_out.add(self.html_doc.head, values)
+        text_out.add(self.text_doc.head, text_values)
+        tail_drop = {"public", "empty"} if links else {"personal", "empty"}
+        reserve = _static_size(self.html_doc.tail, frozenset(tail_drop)) + _SLACK
+        shown = 0
+        for pick in picks:
+            html_card, text_card = self._cards(pick)
+            why = why_line(pick.why)
+            card_values = {"why": html.escape(why)}
+            card_text = {"why": why}
+            if links is not None:
+                more = links.feedback(pick.paper.id, True)
+                less = links.feedback(pick.paper.id, False)
+                card_values["more"], card_values["less"] = html.escape(more), html.escape(less)
+                card_text["more"], card_text["less"] = more, less
+            drop = frozenset(() if why else ("why",)) | (
+                frozenset() if links else frozenset(("feedback",))
+            )
+            size = html_card.size + sum(len(v.encode("utf-8")) for v in card_values.values())
+            if links is not None and html_out.size + size + reserve > self.budget:
+                break
+            html_out.add(html_card.parts, card_values, drop)
+            text_out.add(text_card.parts, card_text, drop)
+            shown += 1
+        rest = count - shown
+        if rest:
+            values["overflow"] = text_values["overflow"] = (
+                f"{_plural(rest, 'more paper')} picked for you: read them online"
+            )
+        else:
+            tail_drop.add("overflow")
+        if not count:
+            tail_drop.discard("empty")
+        html_out.add(self.html_doc.tail, values, frozenset(tail_drop))
+        text_out.add(self.text_doc.tail, text_values, frozenset(tail_drop))
+        return shown
+
+    def generic_html(self, picks: Sequence[PickLike]) -> str:
+        """The issue as the public web archive shows it: every pick, no personal links."""
+        html_out, text_out = Assembly(_html_value), Assembly(_text_value)
+        self._assemble(html_out, text_out, picks, {}, {}, None)
+        return "".join(html_out.text)
+
+
+def _static_size(parts: Sequence[Part], drop: frozenset[str]) -> int:
+    size = 0
+    for part in parts:
+        if isinstance(part, Region):
+            if part.name not in drop:
+                size += _static_size(part.parts, drop)
+        elif not isinstance(part, Slot):
+            size += part.size
+    return size
+
+
+@lru_cache(maxsize=4096)
+def _subject_for(date_text: str, title: str) -> str:
+    return shorten(one_line(f"{date_text}: {card_title(title)}"), 140)
+
+
+@lru_cache(maxsize=4096)
+def _subject_header(subject: str) -> str:
+    return unstructured("Subject", subject)
+
+
+def card_title(title: str) -> str:
+    return clean(title) or "(untitled)"
+
+
+def _preheader(picks: Sequence[PickLike]) -> str:
+    if not picks:
+        return "No new papers matched your interests this time."
+    top = shorten(card_title(picks[0].paper.title), 90)
+    if len(picks) == 1:
+        return f"Today's pick: {top}"
+    return f"{top} · and {_plural(len(picks) - 1, 'more paper')} picked for you"

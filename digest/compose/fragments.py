@@ -1,0 +1,180 @@
+"""Rendered documents cut into reusable pieces: static text, named slots and named regions.
+
+A template is rendered (and, for HTML, compiled by MJML) once per issue with *marks* in it:
+``slot("more")`` where a per-subscriber value goes, ``region("card")`` around a part that is
+repeated, chosen or dropped per subscriber. ``parse`` cuts the result into a tree of ``Static``,
+``Slot`` and ``Region``; an ``Assembly`` then concatenates pieces per subscriber without
+rendering anything again. Each ``Static`` carries its UTF-8 size and its quoted-printable
+encoding, made once, so that a message body is assembled from ready bytes (see ``mime.py``).
+"""
+
+from __future__ import annotations
+
+import binascii
+import re
+import secrets
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from markupsafe import Markup
+
+_SOFT_BREAK = b"=\r\n"
+_NAME = re.compile(r"^[a-z_]+$")
+
+
+def qp_chunk(text: str) -> bytes:
+    """``text`` quoted-printable encoded (CRLF line ends) so that it can be followed by any
+    other chunk: it ends with a hard or a soft line break, so the next starts at column 0."""
+    if not text:
+        return b""
+    encoded = binascii.b2a_qp(text.replace("\n", "\r\n").encode("utf-8"), istext=True)
+    return encoded if encoded.endswith(b"\r\n") else encoded + _SOFT_BREAK
+
+
+@dataclass(frozen=True, slots=True)
+class Static:
+    text: str
+    size: int  # UTF-8 bytes
+    qp: bytes
+
+    @classmethod
+    def of(cls, text: str) -> Static:
+        return cls(text, len(text.encode("utf-8")), qp_chunk(text))
+
+
+@dataclass(frozen=True, slots=True)
+class Slot:
+    name: str
+    indent: int  # column the slot starts at (text documents wrap values to fit)
+
+
+@dataclass(frozen=True, slots=True)
+class Region:
+    name: str
+    parts: tuple[Part, ...]
+
+    @property
+    def size(self) -> int:
+        """UTF-8 bytes of the static parts (slot values come on top)."""
+        return sum(p.size for p in self.parts if isinstance(p, Static | Region))
+
+
+Part = Static | Slot | Region
+
+
+class Marks:
+    """The marks one Composer puts into templates. A random nonce per Composer means no paper
+    text can forge a mark."""
+
+    def __init__(self) -> None:
+        self.nonce = secrets.token_hex(6)
+        self._pattern = re.compile(rf"(?:<!--)?PD{self.nonce}([BES])([a-z_]+)PD(?:-->)?")
+
+    def _token(self, kind: str, name: str) -> str:
+        if not _NAME.match(name):
+            raise ValueError(f"mark names are lower-case letters and _: {name!r}")
+        return f"PD{self.nonce}{kind}{name}PD"
+
+    def slot(self, name: str) -> Markup:
+        return Markup(self._token("S", name))
+
+    def region(self, name: str, caller: Callable[[], str]) -> Markup:
+        """For ``{% call region("name") %}...{% endcall %}`` in text templates."""
+        return Markup(self._token("B", name) + "\n" + caller() + self._token("E", name) + "\n")
+
+    def mj_region(self, name: str, caller: Callable[[], str]) -> Markup:
+        """For ``{% call mj_region("name") %}...{% endcall %}`` in MJML templates."""
+        return Markup(
+            f"<mj-raw><!--{self._token('B', name)}--></mj-raw>\n"
+            f"{caller()}<mj-raw><!--{self._token('E', name)}--></mj-raw>\n"
+        )
+
+    def strip(self, document: str) -> str:
+        """The document with every mark removed (for validating what a person would see)."""
+        return self._pattern.sub("", document)
+
+    def parse(self, document: str, *, text: bool = False) -> tuple[Part, ...]:
+        """Cut a rendered document into parts. In text documents a region mark takes its line
+        break with it."""
+        document = document.replace("\r\n", "\n")
+        stack: list[tuple[str, list[Part]]] = [("", [])]
+        position = 0
+        pending = ""
+        tail = ""  # the current line so far, for the column of a slot
+        for match in self._pattern.finditer(document):
+            before = document[position : match.start()]
+            pending += before
+            tail = before[before.rfind("\n") + 1 :] if "\n" in before else tail + before
+            position = match.end()
+            kind, name = match.group(1), match.group(2)
+            if text and kind in "BE" and document.startswith("\n", position):
+                position += 1
+            if kind == "S":
+                _flush(stack[-1][1], pending)
+                stack[-1][1].append(Slot(name, len(tail)))
+                pending = ""
+            elif kind == "B":
+                _flush(stack[-1][1], pending)
+                pending = ""
+                stack.append((name, []))
+            else:
+                _flush(stack[-1][1], pending)
+                pending = ""
+                opened, parts = stack.pop()
+                if opened != name or not stack:
+                    raise ValueError(f"region {name!r} closed but {opened!r} is open")
+                stack[-1][1].append(Region(name, tuple(parts)))
+        _flush(stack[-1][1], pending + document[position:])
+        if len(stack) != 1:
+            raise ValueError(f"region {stack[-1][0]!r} is never closed")
+        return tuple(stack[0][1])
+
+
+def _flush(parts: list[Part], text: str) -> None:
+    if text:
+        parts.append(Static.of(text))
+
+
+def regions(parts: Iterable[Part], name: str) -> list[Region]:
+    """Every top-level region called ``name``, in order."""
+    return [p for p in parts if isinstance(p, Region) and p.name == name]
+
+
+Formatter = Callable[[Slot, str], str]
+
+
+class Assembly:
+    """One document being put together: its text, its quoted-printable bytes and its size."""
+
+    __slots__ = ("format", "qp", "size", "text")
+
+    def __init__(self, format: Formatter) -> None:
+        self.format = format
+        self.text: list[str] = []
+        self.qp: list[bytes] = []
+        self.size = 0
+
+    def add(
+        self,
+        parts: Iterable[Part],
+        values: dict[str, str],
+        drop: frozenset[str] = frozenset(),
+    ) -> None:
+        """Append parts, filling slots from ``values`` (missing ones stay empty) and leaving out
+        regions named in ``drop``."""
+        for part in parts:
+            if isinstance(part, Static):
+                self.text.append(part.text)
+                self.qp.append(part.qp)
+                self.size += part.size
+            elif isinstance(part, Slot):
+                raw = values.get(part.name)
+                if raw:
+                    self.value(self.format(part, raw))
+            elif part.name not in drop:
+                self.add(part.parts, values, drop)
+
+    def value(self, formatted: str) -> None:
+        self.text.append(formatted)
+        self.qp.append(qp_chunk(formatted))
+        self.size += len(formatted.encode("utf-8"))

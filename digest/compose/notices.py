@@ -1,0 +1,88 @@
+"""The one-off mails around a subscription: confirm (double opt-in), welcome, unsubscribed."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Literal
+
+from digest.compose.digest import Composer
+from digest.compose.environment import compile_mjml
+from digest.compose.fragments import qp_chunk
+from digest.compose.headers import (
+    check_address,
+    date_header,
+    list_unsubscribe,
+    message_id,
+    unstructured,
+)
+from digest.compose.mime import OutgoingMessage, boundary_for, multipart_alternative
+from digest.config import Settings
+
+NoticeKind = Literal["confirm", "welcome", "unsubscribed"]
+NOTICES: tuple[NoticeKind, ...] = ("confirm", "welcome", "unsubscribed")
+
+_SUBJECTS = {
+    "confirm": "Confirm your subscription to {name}",
+    "welcome": "Welcome to {name}",
+    "unsubscribed": "You are unsubscribed from {name}",
+}
+
+
+def render_notice(
+    composer: Composer, kind: NoticeKind, *, action_url: str, unsubscribe_url: str | None = None
+) -> tuple[str, str, str]:
+    """(subject, MJML source, plain text) of a notice."""
+    if kind not in _SUBJECTS:
+        raise ValueError(f"unknown notice {kind!r}; one of {', '.join(NOTICES)}")
+    subject = _SUBJECTS[kind].format(name=composer.settings.app.name)
+    context = composer.context(
+        title=subject,
+        subject=subject,
+        action_url=action_url,
+        unsubscribe_url=unsubscribe_url,
+        preferences_url=action_url if kind == "welcome" else None,
+    )
+    source = composer.env.get_template(f"{kind}.mjml.j2").render(context)
+    text = composer.env.get_template(f"{kind}.txt.j2").render(context)
+    return subject, source, text
+
+
+def notice(
+    kind: NoticeKind,
+    settings: Settings,
+    *,
+    to: str,
+    action_url: str,
+    now: datetime,
+    unsubscribe_url: str | None = None,
+    templates_dir: Path | None = None,
+) -> OutgoingMessage:
+    """A complete message for one of the subscription notices.
+
+    ``action_url`` is the one thing the mail asks the reader to do: the signed confirm link
+    (confirm), the preferences link (welcome), the signup page (unsubscribed).
+    ``unsubscribe_url`` (welcome) also becomes the List-Unsubscribe header."""
+    composer = Composer(settings, templates_dir)
+    subject, source, text = render_notice(
+        composer, kind, action_url=action_url, unsubscribe_url=unsubscribe_url
+    )
+    html = compile_mjml(source)
+    text = text.replace("\r\n", "\n")
+    address = check_address(to)
+    msg_id = message_id(composer.domain, kind, address, action_url, now.isoformat())
+    headers = [
+        composer.static_headers,
+        f"To: {address}\r\n",
+        unstructured("Subject", subject),
+        date_header(now),
+        f"Message-ID: {msg_id}\r\n",
+        unstructured("Feedback-ID", f"{kind}:notice:mail:{settings.sender.feedback_id_sender}"),
+    ]
+    if unsubscribe_url:
+        token = unsubscribe_url.rsplit("/", 1)[-1]
+        headers.append(list_unsubscribe(unsubscribe_url, settings.sender.unsubscribe_mailto, token))
+    data = multipart_alternative(
+        "".join(headers), boundary_for(msg_id), [qp_chunk(text)], [qp_chunk(html)]
+    )
+    return OutgoingMessage(address, subject, msg_id, html, text, data)
