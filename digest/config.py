@@ -70,6 +70,7 @@ class SendingSettings(Section):
     error_rate_window: int = Field(default=200, ge=10)
     resend_unknown: bool = False
     processes: int = Field(default=1, ge=1)
+    retry_wait_seconds: float = Field(default=600.0, ge=0)
 
 
 def _empty_is_none(value: Any) -> Any:
@@ -118,6 +119,7 @@ class WebSettings(Section):
 class ScheduleSettings(Section):
     collect_cron: str = "0 */3 * * *"
     deliver_every_minutes: int = Field(default=5, ge=1)
+    deliver_every_seconds: int = Field(default=0, ge=0)  # > 0 overrides the minutes (tests)
     misfire_grace_hours: int = Field(default=6, ge=1)
     skip_empty: bool = True
     default_hour: int = Field(default=8, ge=0, le=23)

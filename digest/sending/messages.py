@@ -1,0 +1,32 @@
+"""What the send loop sends: one prepared message per subscriber, from a ``MessageFactory``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from sqlalchemy import Connection
+
+from subscribers.model import Subscriber
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A complete message for one subscriber, ready for the wire."""
+
+    subscriber_id: int
+    to: str
+    message_id: str
+    data: bytes
+    paper_ids: tuple[str, ...]
+    subject: str = ""
+    html: str = ""
+
+
+class MessageFactory(Protocol):
+    """Ranks and renders one subscriber's digest; None when nothing new matches them."""
+
+    @property
+    def sender(self) -> str: ...
+
+    def compose(self, connection: Connection, subscriber: Subscriber) -> Prepared | None: ...

@@ -1,0 +1,158 @@
+"""One send run over several worker processes: the id range is cut into contiguous slices, one
+per process, each with its own database engine, ranker, composer and SMTP pool."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import queue
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, func, select
+
+from digest.config import Settings
+from digest.db.engine import make_engine
+from digest.db.schema import subscribers
+from digest.issues import Issue
+from digest.sending.run import RunCounts
+
+Slice = tuple[int, int | None]
+
+
+def id_slices(
+    engine: Engine, frequency: str, parts: int, after_id: int, up_to_id: int | None
+) -> list[Slice]:
+    """Up to ``parts`` contiguous (after_id, up_to_id] slices holding about as many subscribers."""
+    condition = subscribers.c.id > after_id
+    if up_to_id is not None:
+        condition = condition & (subscribers.c.id <= up_to_id)
+    with engine.connect() as connection:
+        total = connection.execute(
+            select(func.count()).select_from(subscribers).where(condition)
+        ).scalar_one()
+        bounds: list[int] = []
+        for k in range(1, parts):
+            found = connection.execute(
+                select(subscribers.c.id)
+                .where(condition)
+                .order_by(subscribers.c.id)
+                .offset(total * k // parts - 1)
+                .limit(1)
+            ).scalar_one_or_none()
+            if found is not None and (not bounds or found > bounds[-1]):
+                bounds.append(int(found))
+    edges: list[int | None] = [after_id, *bounds, up_to_id]
+    return [(int(edges[i] or 0), edges[i + 1]) for i in range(len(edges) - 1)]
+
+
+def send_in_processes(
+    engine: Engine,
+    settings: Settings,
+    issue: Issue,
+    now: datetime,
+    after_id: int,
+    up_to_id: int | None,
+    on_progress: Any,
+) -> tuple[RunCounts, str | None]:
+    slices = id_slices(engine, issue.frequency, settings.sending.processes, after_id, up_to_id)
+    context = multiprocessing.get_context("spawn")
+    reports: multiprocessing.Queue[tuple[int, str, Any]] = context.Queue()
+    stop = context.Event()
+    workers = [
+        context.Process(
+            target=_child,
+            args=(index, settings, issue, now, lo, hi, reports, stop, os.getpid()),
+            daemon=True,
+        )
+        for index, (lo, hi) in enumerate(slices)
+    ]
+    for worker in workers:
+        worker.start()
+    latest = {index: RunCounts() for index in range(len(workers))}
+    finished: set[int] = set()
+    paused: str | None = None
+    failure: str | None = None
+    while len(finished) < len(workers):
+        try:
+            index, kind, payload = reports.get(timeout=0.5)
+        except queue.Empty:
+            dead = [i for i, w in enumerate(workers) if not w.is_alive() and i not in finished]
+            for i in dead:
+                if workers[i].exitcode != 0:
+                    failure = failure or f"worker {i} exited with code {workers[i].exitcode}"
+                    stop.set()
+                finished.add(i)
+            continue
+        if kind == "progress":
+            latest[index] = payload
+            if on_progress is not None:
+                total = RunCounts()
+                for counts in latest.values():
+                    total.add(counts)
+                on_progress(total)
+        elif kind == "done":
+            latest[index], reason = payload
+            finished.add(index)
+            if reason is not None:
+                paused = paused or reason
+                stop.set()
+        elif kind == "error":
+            failure = failure or payload
+            finished.add(index)
+            stop.set()
+    for worker in workers:
+        worker.join(timeout=10)
+    total = RunCounts()
+    for counts in latest.values():
+        total.add(counts)
+    if failure is not None:
+        paused = paused or f"a worker process failed: {failure}"
+    return total, paused
+
+
+def _child(
+    index: int,
+    settings: Settings,
+    issue: Issue,
+    now: datetime,
+    after_id: int,
+    up_to_id: int | None,
+    reports: multiprocessing.Queue[tuple[int, str, Any]],
+    stop: Any,
+    parent: int,
+) -> None:
+    import asyncio
+
+    from digest.errors import DigestError
+    from digest.sending.service import _send_here
+
+    engine = make_engine(settings.database_url)
+
+    def should_stop() -> bool:  # also when the parent died (e.g. killed): never run orphaned
+        return bool(stop.is_set()) or os.getppid() != parent
+
+    def progress(counts: RunCounts) -> None:
+        reports.put((index, "progress", RunCounts(**vars(counts))))
+
+    try:
+        counts, paused = asyncio.run(
+            _send_here(
+                engine,
+                settings,
+                issue,
+                now,
+                None,
+                None,
+                after_id,
+                up_to_id,
+                progress,
+                should_stop,
+            )
+        )
+    except DigestError as exc:
+        reports.put((index, "error", exc.one_line()))
+        return
+    finally:
+        engine.dispose()
+    reports.put((index, "done", (counts, paused)))

@@ -1,0 +1,400 @@
+"""The send loop for one id range of one issue: compose, claim, transmit, record.
+
+One producer pages through subscribers by id, ranks and renders each due one, marks the page's
+messages ``sending`` in one transaction and queues them; ``pool_size`` workers transmit through
+the transport under the pacing limits; outcomes are written back in small batches. After the
+pass, deferred messages are retried as they fall due (within ``sending.retry_wait_seconds``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from itertools import islice
+
+from sqlalchemy import Connection, Engine
+
+from digest.config import Settings
+from digest.db.engine import transaction
+from digest.issues import Issue
+from digest.sending import effects, ledger
+from digest.sending.ledger import Claim, Outcome
+from digest.sending.messages import MessageFactory, Prepared
+from digest.sending.pacing import DomainLimiter, TokenBucket
+from digest.sending.policy import CircuitBreaker, Verdict, backoff_seconds, classify
+from digest.sending.transports import (
+    AuthenticationFailed,
+    OutcomeUnknown,
+    RelayUnavailable,
+    Transport,
+)
+from subscribers import store
+from subscribers.model import Subscriber
+
+FLUSH_EVERY = 64
+FLUSH_SECONDS = 0.25
+
+
+@dataclass
+class RunCounts:
+    """What happened in this run (not the whole ledger)."""
+
+    sent: int = 0
+    deferred: int = 0
+    failed: int = 0
+    bounced: int = 0  # of failed: the address was suppressed
+    skipped: int = 0
+    unknown: int = 0
+    bytes_sent: int = 0
+
+    def add(self, other: RunCounts) -> None:
+        for name in self.__dataclass_fields__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+    @property
+    def done(self) -> int:
+        return self.sent + self.failed + self.skipped + self.unknown
+
+
+@dataclass
+class RangeResult:
+    counts: RunCounts
+    paused: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Job:
+    message: Prepared
+    attempts: int  # before this one
+
+
+@dataclass
+class _Effects:
+    outcomes: list[Outcome] = field(default_factory=list)
+    delivered: list[tuple[int, tuple[str, ...]]] = field(default_factory=list)
+    bounced: list[tuple[int, str, str]] = field(default_factory=list)
+
+
+class RangeRun:
+    def __init__(
+        self,
+        engine: Engine,
+        settings: Settings,
+        issue: Issue,
+        transport: Transport,
+        factory: MessageFactory,
+        now: datetime,
+        *,
+        after_id: int = 0,
+        up_to_id: int | None = None,
+        on_progress: Callable[[RunCounts], None] | None = None,
+        should_stop: Callable[[], bool] | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.issue = issue
+        self.transport = transport
+        self.factory = factory
+        self.after_id = after_id
+        self.up_to_id = up_to_id
+        self.on_progress = on_progress
+        self.should_stop = should_stop
+        self.rng = rng or random.Random()
+        self._start_wall = now
+        self._start = time.monotonic()
+        sending = settings.sending
+        self.pool = settings.smtp.pool_size
+        self.page_size = max(16, 2 * self.pool)
+        self.queue: asyncio.Queue[_Job | None] = asyncio.Queue(maxsize=2 * self.page_size)
+        self.bucket = TokenBucket(sending.rate_per_second / max(1, sending.processes))
+        self.limiter = DomainLimiter(sending.per_domain_connections)
+        self.breaker = CircuitBreaker(sending.error_rate_threshold, sending.error_rate_window)
+        self.counts = RunCounts()
+        self.paused: str | None = None
+        self._pending = _Effects()
+        self._last_flush = time.monotonic()
+
+    def clock(self) -> datetime:
+        return self._start_wall + timedelta(seconds=time.monotonic() - self._start)
+
+    @property
+    def stopping(self) -> bool:
+        if self.paused is None and self.should_stop is not None and self.should_stop():
+            self.paused = "stopped by another worker of this run"
+        return self.paused is not None
+
+    def pause(self, reason: str) -> None:
+        if self.paused is None:
+            self.paused = reason
+
+    async def run(self) -> RangeResult:
+        workers = [asyncio.create_task(self._worker()) for _ in range(self.pool)]
+        try:
+            await self._first_pass()
+            await self._retries()
+        finally:
+            for _ in workers:
+                await self.queue.put(None)
+            await asyncio.gather(*workers)
+            self._flush()
+        return RangeResult(self.counts, self.paused)
+
+    # producing
+
+    async def _first_pass(self) -> None:
+        last = self.after_id
+        while not self.stopping:
+            with self.engine.connect() as connection:
+                page = list(
+                    islice(
+                        store.iter_subscribers(
+                            connection, batch=self.page_size, after_id=last, up_to_id=self.up_to_id
+                        ),
+                        self.page_size,
+                    )
+                )
+                if not page:
+                    return
+                last = page[-1].id
+                jobs, skips, missing = self._decide(connection, page, fresh_only=True)
+            await self._dispatch(jobs, skips, missing)
+
+    async def _retries(self) -> None:
+        wait_limit = self.settings.sending.retry_wait_seconds
+        while not self.stopping:
+            with self.engine.connect() as connection:
+                due = ledger.due_retries(
+                    connection, self.issue.id, self.clock(), self.after_id, self.up_to_id
+                )
+                if due:
+                    page = [store.get(connection, sid) for sid in due]
+                    jobs, skips, missing = self._decide(connection, page, fresh_only=False)
+            if due:
+                await self._dispatch(jobs, skips, missing)
+                continue
+            await self.queue.join()
+            self._flush()
+            with self.engine.connect() as connection:
+                if ledger.due_retries(
+                    connection, self.issue.id, self.clock(), self.after_id, self.up_to_id, 1
+                ):
+                    continue
+                upcoming = ledger.next_retry_at(
+                    connection, self.issue.id, self.after_id, self.up_to_id
+                )
+            if upcoming is None:
+                return
+            wait = (upcoming - self.clock()).total_seconds()
+            if wait > wait_limit:
+                return
+            await asyncio.sleep(max(0.0, wait))
+
+    def _decide(
+        self, connection: Connection, page: Sequence[Subscriber], *, fresh_only: bool
+    ) -> tuple[list[_Job], list[tuple[int, str]], list[int]]:
+        """Which subscribers of the page get a message now, which are skipped (and why)."""
+        rows = ledger.states(connection, self.issue.id, [s.id for s in page])
+        now = self.clock()
+        jobs: list[_Job] = []
+        skips: list[tuple[int, str]] = []
+        missing: list[int] = []
+        for subscriber in page:
+            row = rows.get(subscriber.id)
+            if row is None:
+                if subscriber.frequency != self.issue.frequency:
+                    continue
+                missing.append(subscriber.id)
+                attempts = 0
+            elif row.status == "pending" or (
+                row.status == "deferred"
+                and not fresh_only
+                and (row.next_attempt_at is None or row.next_attempt_at <= now)
+            ):
+                attempts = row.attempts
+            else:
+                continue
+            if subscriber.status != "active":
+                skips.append((subscriber.id, f"subscriber is {subscriber.status}"))
+            elif store.is_suppressed(connection, subscriber.email):
+                skips.append((subscriber.id, "the address is on the suppression list"))
+            else:
+                message = self.factory.compose(connection, subscriber)
+                if message is None:
+                    skips.append((subscriber.id, "no new papers match this subscriber"))
+                else:
+                    jobs.append(_Job(message, attempts))
+        return jobs, skips, missing
+
+    async def _dispatch(
+        self, jobs: list[_Job], skips: list[tuple[int, str]], missing: list[int]
+    ) -> None:
+        now = self.clock()
+        with transaction(self.engine) as connection:
+            ledger.add_pending(connection, self.issue.id, missing, now)
+            ledger.skip(connection, self.issue.id, skips, now)
+            ledger.claim(
+                connection,
+                self.issue.id,
+                [
+                    Claim(
+                        j.message.subscriber_id,
+                        j.message.message_id,
+                        j.message.paper_ids,
+                        len(j.message.data),
+                    )
+                    for j in jobs
+                ],
+                now,
+            )
+        self.counts.skipped += len(skips)
+        for job in jobs:
+            await self.queue.put(job)
+        self._maybe_flush()
+
+    # transmitting
+
+    async def _worker(self) -> None:
+        while True:
+            job = await self.queue.get()
+            try:
+                if job is None:
+                    return
+                if self.stopping:
+                    self._give_back(job)
+                else:
+                    await self._transmit(job)
+            finally:
+                self.queue.task_done()
+
+    async def _transmit(self, job: _Job) -> None:
+        message = job.message
+        await self.bucket.acquire()
+        async with self.limiter.slot(message.to):
+            if self.stopping:
+                self._give_back(job)
+                return
+            try:
+                reply = await self.transport.send(self.factory.sender, message.to, message.data)
+            except RelayUnavailable as exc:
+                self._settle(job, Verdict.RETRY, exc.one_line())
+            except OutcomeUnknown as exc:
+                self._unknown(job, exc.one_line())
+            except AuthenticationFailed as exc:
+                self.pause(exc.one_line())
+                self._give_back(job)
+            else:
+                self._settle(job, classify(reply), str(reply))
+
+    # recording
+
+    def _settle(self, job: _Job, verdict: Verdict, reply: str) -> None:
+        sid = job.message.subscriber_id
+        attempts = job.attempts + 1
+        sending = self.settings.sending
+        effects_ = self._pending
+        if verdict is Verdict.SENT:
+            effects_.outcomes.append(Outcome(sid, "sent", reply))
+            effects_.delivered.append((sid, job.message.paper_ids))
+            self.counts.sent += 1
+            self.counts.bytes_sent += len(job.message.data)
+        elif verdict is Verdict.RETRY and attempts < sending.max_attempts:
+            delay = backoff_seconds(
+                attempts, sending.backoff_base_seconds, sending.backoff_max_seconds, self.rng
+            )
+            due = self.clock() + timedelta(seconds=delay)
+            effects_.outcomes.append(Outcome(sid, "deferred", reply, next_attempt_at=due))
+            self.counts.deferred += 1
+        elif verdict is Verdict.RETRY:
+            effects_.outcomes.append(
+                Outcome(sid, "failed", f"gave up after {attempts} attempts: {reply}")
+            )
+            self.counts.failed += 1
+        elif verdict is Verdict.BOUNCE:
+            effects_.outcomes.append(Outcome(sid, "failed", reply))
+            effects_.bounced.append((sid, job.message.to, reply))
+            self.counts.failed += 1
+            self.counts.bounced += 1
+        elif verdict is Verdict.FAILED:
+            effects_.outcomes.append(Outcome(sid, "failed", reply))
+            self.counts.failed += 1
+        else:  # POLICY: not this subscriber's fault; the message waits for the run to resume
+            effects_.outcomes.append(Outcome(sid, "pending", reply))
+            self.pause(
+                f"the relay refused mail for a policy reason ({reply}); check DKIM, SPF and "
+                "the sending reputation, then run `digest send --resume`"
+            )
+        self._count_for_breaker(verdict is not Verdict.SENT, reply)
+        self._maybe_flush()
+
+    def _unknown(self, job: _Job, reply: str) -> None:
+        self._pending.outcomes.append(Outcome(job.message.subscriber_id, "unknown", reply))
+        self.counts.unknown += 1
+        self._count_for_breaker(True, reply)
+        self._maybe_flush()
+
+    def _give_back(self, job: _Job) -> None:
+        """A claimed message that never left goes back to pending, its attempts untouched."""
+        self._pending.outcomes.append(
+            Outcome(job.message.subscriber_id, "pending", "", attempted=False)
+        )
+
+    def _count_for_breaker(self, error: bool, reply: str) -> None:
+        if self.breaker.record(error) and self.paused is None:
+            self.pause(
+                f"{self.breaker.rate:.0%} of the last {self.breaker.window} messages failed "
+                f"(threshold {self.breaker.threshold:.0%}); last reply: {reply}"
+            )
+
+    def _maybe_flush(self) -> None:
+        if (
+            len(self._pending.outcomes) >= FLUSH_EVERY
+            or time.monotonic() - self._last_flush >= FLUSH_SECONDS
+        ):
+            self._flush()
+
+    def _flush(self) -> None:
+        batch, self._pending = self._pending, _Effects()
+        self._last_flush = time.monotonic()
+        if batch.outcomes:
+            now = self.clock()
+            with transaction(self.engine) as connection:
+                ledger.finish(connection, self.issue.id, batch.outcomes, now)
+                effects.remember_delivered(connection, self.issue.id, batch.delivered, now)
+                effects.bounce(connection, batch.bounced, now)
+        if self.on_progress is not None:
+            self.on_progress(self.counts)
+
+
+async def send_range(
+    engine: Engine,
+    settings: Settings,
+    issue: Issue,
+    transport: Transport,
+    factory: MessageFactory,
+    now: datetime,
+    *,
+    after_id: int = 0,
+    up_to_id: int | None = None,
+    on_progress: Callable[[RunCounts], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> RangeResult:
+    """Send the issue to the subscribers with ids in (after_id, up_to_id] that are due, and
+    record every outcome. Safe to repeat: rows already settled are left alone."""
+    run = RangeRun(
+        engine,
+        settings,
+        issue,
+        transport,
+        factory,
+        now,
+        after_id=after_id,
+        up_to_id=up_to_id,
+        on_progress=on_progress,
+        should_stop=should_stop,
+    )
+    return await run.run()

@@ -1,0 +1,165 @@
+"""Sending an issue: recover an interrupted run, seed the ledger, send the id range (in this
+process or in ``sending.processes`` worker processes), and settle the issue's status."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import Engine
+
+from digest.config import Settings
+from digest.db.engine import transaction
+from digest.issues import Issue, get_issue, set_status
+from digest.sending import ledger
+from digest.sending.messages import MessageFactory
+from digest.sending.run import RunCounts, send_range
+from digest.sending.transports import Transport
+
+ProgressFn = Callable[[RunCounts], None]
+
+
+@dataclass
+class SendReport:
+    issue: Issue
+    counts: RunCounts
+    ledger: dict[str, int]
+    interrupted: int = 0  # rows left in flight by an earlier run, now reported unknown
+    paused: str | None = None
+    seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def rate(self) -> float:
+        return self.counts.sent / self.seconds if self.seconds > 0 else 0.0
+
+
+def begin(
+    engine: Engine,
+    settings: Settings,
+    issue: Issue,
+    now: datetime,
+    after_id: int = 0,
+    up_to_id: int | None = None,
+) -> tuple[int, int]:
+    """Make the range ready to send: rows left ``sending`` become unknown (or pending again with
+    ``sending.resend_unknown``), every due subscriber gets a pending row, the issue is
+    ``sending``. Returns (rows found in flight, rows now pending or deferred)."""
+    with transaction(engine) as connection:
+        interrupted = ledger.recover_interrupted(
+            connection,
+            issue.id,
+            now,
+            resend_unknown=settings.sending.resend_unknown,
+            after_id=after_id,
+            up_to_id=up_to_id,
+        )
+        ledger.seed_pending(connection, issue.id, issue.frequency, now, after_id, up_to_id)
+        set_status(connection, issue.id, "sending", now)
+        found = ledger.counts(connection, issue.id, after_id, up_to_id)
+    return interrupted, found["pending"] + found["deferred"]
+
+
+def settle(engine: Engine, issue: Issue, now: datetime, paused: str | None) -> Issue:
+    """The issue's status after a run: paused (with why), done, or left sending when deferred
+    messages remain for a later run."""
+    with transaction(engine) as connection:
+        found = ledger.counts(connection, issue.id)
+        remaining = found["pending"] + found["deferred"] + found["sending"]
+        if paused is not None:
+            set_status(connection, issue.id, "paused", now, paused)
+        elif remaining:
+            set_status(
+                connection,
+                issue.id,
+                "paused",
+                now,
+                f"{remaining} messages wait for a retry: run `digest send --resume` later",
+            )
+        else:
+            set_status(connection, issue.id, "done", now)
+        return get_issue(connection, issue.id)
+
+
+def send_issue(
+    engine: Engine,
+    settings: Settings,
+    issue: Issue,
+    now: datetime,
+    *,
+    transport: Transport | None = None,
+    factory: MessageFactory | None = None,
+    after_id: int = 0,
+    up_to_id: int | None = None,
+    on_progress: ProgressFn | None = None,
+    on_total: Callable[[int], None] | None = None,
+) -> SendReport:
+    """Send ``issue`` to every due subscriber with an id in (after_id, up_to_id], recording each
+    outcome in the ledger; safe to repeat and to resume after a crash. Without an explicit
+    transport and factory, the configured relay and the real ranker and composer are used, in
+    ``sending.processes`` worker processes when that is more than one."""
+    started = time.monotonic()
+    interrupted, total = begin(engine, settings, issue, now, after_id, up_to_id)
+    if on_total is not None:
+        on_total(total)
+    if transport is None and factory is None and settings.sending.processes > 1:
+        from digest.sending.parallel import send_in_processes
+
+        counts, paused = send_in_processes(
+            engine, settings, issue, now, after_id, up_to_id, on_progress
+        )
+    else:
+        counts, paused = asyncio.run(
+            _send_here(
+                engine, settings, issue, now, transport, factory, after_id, up_to_id, on_progress
+            )
+        )
+    elapsed = time.monotonic() - started
+    settled = settle(engine, issue, now, paused)
+    with engine.connect() as connection:
+        totals = ledger.counts(connection, issue.id)
+    return SendReport(settled, counts, totals, interrupted, paused, elapsed)
+
+
+async def _send_here(
+    engine: Engine,
+    settings: Settings,
+    issue: Issue,
+    now: datetime,
+    transport: Transport | None,
+    factory: MessageFactory | None,
+    after_id: int,
+    up_to_id: int | None,
+    on_progress: ProgressFn | None,
+    should_stop: Callable[[], bool] | None = None,
+) -> tuple[RunCounts, str | None]:
+    if factory is None:
+        from digest.sending.factory import build_factory
+
+        with engine.connect() as connection:
+            factory = build_factory(connection, settings, issue, now)
+    own_transport = transport is None
+    if transport is None:
+        from digest.sending.transports.smtp import SmtpTransport
+
+        transport = SmtpTransport(settings.smtp)
+    try:
+        result = await send_range(
+            engine,
+            settings,
+            issue,
+            transport,
+            factory,
+            now,
+            after_id=after_id,
+            up_to_id=up_to_id,
+            on_progress=on_progress,
+            should_stop=should_stop,
+        )
+    finally:
+        if own_transport:
+            await transport.close()
+    return result.counts, result.paused
