@@ -1,4 +1,4 @@
-"""DKIM signing of prepared messages (dkimpy): a ``DKIM-Signature`` header prepended to the bytes."""
+"""DKIM signing of prepared messages (dkimpy): a DKIM-Signature header prepended to the bytes."""
 
 from __future__ import annotations
 

@@ -72,7 +72,7 @@ class _Connection:
             hostname=s.host,
             port=s.port,
             use_tls=s.security == "tls",
-            start_tls=True if s.security == "starttls" else False,
+            start_tls=s.security == "starttls",
             validate_certs=s.validate_certs,
             tls_context=context,
             username=s.username or None,
