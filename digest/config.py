@@ -94,7 +94,7 @@ class RankingSettings(Section):
     comments_weight: float = 0.05
     recency_weight: float = 0.1
     recency_half_life_days: float = Field(default=7.0, gt=0)
-    relevance_floor: float = Field(default=0.2, ge=0)
+    relevance_floor: float = Field(default=0.1, ge=0)
     diversity: float = Field(default=0.3, ge=0, le=1)
 
 

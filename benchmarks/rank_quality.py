@@ -1,0 +1,126 @@
+"""Ranking quality on the judged profiles in benchmarks/judgments.json.
+
+Prints nDCG@10 and P@10 (share of the top ten graded 1 or 2) per profile and on average for
+plain BM25 of the joined topics, the default (lexical) ranker and the semantic ranker.
+
+    .venv/bin/python benchmarks/rank_quality.py [--judgments PATH] [--no-semantic]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import bm25s
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.sample_papers import load_sample_papers  # noqa: E402
+from digest.config import RankingSettings  # noqa: E402
+from digest.papers import Paper, paper_id_for, title_key  # noqa: E402
+from digest.ranking import MemoryEmbeddings, build_ranker, semantic_available  # noqa: E402
+from digest.ranking.text import tokens  # noqa: E402
+from subscribers.model import Interest  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+K = 10
+
+Rank = Callable[[Sequence[str]], list[str]]
+
+
+def ndcg_at_k(ranked: Sequence[str], grades: dict[str, int], k: int = K) -> float:
+    dcg = sum((2 ** grades.get(p, 0) - 1) / math.log2(i + 2) for i, p in enumerate(ranked[:k]))
+    ideal = sorted(grades.values(), reverse=True)[:k]
+    best = sum((2**g - 1) / math.log2(i + 2) for i, g in enumerate(ideal))
+    return dcg / best if best else 0.0
+
+
+def precision_at_k(ranked: Sequence[str], grades: dict[str, int], k: int = K) -> float:
+    return sum(grades.get(p, 0) > 0 for p in ranked[:k]) / k
+
+
+def plain_bm25(papers: Sequence[Paper]) -> Rank:
+    """The baseline: bm25s over title + abstract, the topics joined into one query."""
+    index = bm25s.BM25()
+    index.index(tokens([f"{p.title} {p.abstract}" for p in papers]), show_progress=False)
+
+    def rank(topics: Sequence[str]) -> list[str]:
+        query = tokens([" ".join(topics)])[0]
+        scores = index.get_scores(query) if query else np.zeros(len(papers))
+        return [papers[i].id for i in np.argsort(-scores, kind="stable")]
+
+    return rank
+
+
+def ranker_rank(papers: Sequence[Paper], semantic: bool) -> Rank:
+    settings = RankingSettings(semantic="on" if semantic else "off")
+    ranker = build_ranker(
+        papers, settings, embeddings_cache=MemoryEmbeddings(), **({} if semantic else {"encoder": None})
+    )
+    now = max((p.posted_at for p in papers if p.posted_at), default=datetime.now(UTC))
+
+    def rank(topics: Sequence[str]) -> list[str]:
+        interests = [Interest("topic", t) for t in topics]
+        return [pick.paper.id for pick in ranker.rank(interests, limit=K, now=now)]
+
+    return rank
+
+
+def resolve(profile: dict[str, Any], ids_by_title: dict[str, str]) -> dict[str, int]:
+    grades: dict[str, int] = {}
+    for entry in profile["grades"]:
+        paper_id = entry.get("id") or ids_by_title[title_key(entry["title"])]
+        grades[ids_by_title.get(title_key(entry.get("title", "")), paper_id)] = int(entry["grade"])
+    return grades
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--judgments", type=Path, default=HERE / "judgments.json")
+    parser.add_argument("--no-semantic", action="store_true")
+    args = parser.parse_args()
+    papers = load_sample_papers()
+    ids_by_title = {title_key(p.title): p.id for p in papers}
+    assert all(p.id == paper_id_for(p.title, None) for p in papers)
+    profiles = json.loads(args.judgments.read_text(encoding="utf-8"))["profiles"]
+    systems: dict[str, Rank] = {"bm25": plain_bm25(papers), "default": ranker_rank(papers, False)}
+    if not args.no_semantic and semantic_available():
+        systems["semantic"] = ranker_rank(papers, True)
+    names = list(systems)
+    print(f"{len(papers)} papers, {len(profiles)} judged profiles; nDCG@{K} / P@{K}")
+    print(f"{'profile':<18}" + "".join(f"{n:>18}" for n in names))
+    totals: dict[str, list[tuple[float, float]]] = {n: [] for n in names}
+    held: dict[str, list[float]] = {n: [] for n in names}
+    for profile in profiles:
+        grades = resolve(profile, ids_by_title)
+        row = f"{profile['name'] + ('*' if profile.get('heldout') else ''):<18}"
+        for name in names:
+            ranked = systems[name](profile["topics"])
+            scores = ndcg_at_k(ranked, grades), precision_at_k(ranked, grades)
+            totals[name].append(scores)
+            if profile.get("heldout"):
+                held[name].append(scores[0])
+            row += f"{scores[0]:>12.3f} {scores[1]:>5.2f}"
+        print(row)
+    average = f"{'average':<18}"
+    for name in names:
+        ndcg = float(np.mean([t[0] for t in totals[name]]))
+        precision = float(np.mean([t[1] for t in totals[name]]))
+        average += f"{ndcg:>12.3f} {precision:>5.2f}"
+    print(average)
+    if any(held.values()):
+        line = f"{'held-out (*)':<18}"
+        for name in names:
+            line += f"{float(np.mean(held[name])):>12.3f} {'':>5}"
+        print(line)
+
+
+if __name__ == "__main__":
+    main()

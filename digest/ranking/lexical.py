@@ -1,0 +1,146 @@
+"""The lexical relevance model: BM25 over title + abstract, with phrase terms and term coverage.
+
+Every paper is indexed once into a sparse paper × term matrix of BM25 weights, where the terms
+are stemmed words and adjacent word pairs ("wireless network", "graph neural"). A topic is scored
+against every paper at once by summing columns, and the result is cached, because topics repeat
+across subscribers.
+
+Ambiguous words such as "network" are handled without word lists, by two general signals:
+- phrase terms: a paper that contains the topic's own word pairs ("wireless network") scores
+  above one that only shares its words;
+- IDF-weighted coverage: a topic's score is scaled by how much of the topic's information (sum of
+  IDF) the paper covers, so a paper that only shares the frequent, ambiguous word ("network" in
+  a neural-network paper) gets a small fraction of the score, whatever its term frequency.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from digest.ranking.text import bigrams, query_tokens, tokens
+
+K1 = 1.2
+B = 0.75
+TITLE_REPEAT = 2  # the title counts this many times: it is the paper's own summary
+PHRASE_WEIGHT = 0.5  # a matched word pair counts this much on top of its words
+COVERAGE_POWER = 2.0  # how hard a partial match is penalised
+# The score of a paper that matches every word of the topic once, in an abstract of average
+# length, maps to this relevance; more matches push relevance towards 1.
+IDEAL_RELEVANCE = 0.7
+FEEDBACK_WEIGHT = 0.3
+FEEDBACK_DOCS = 8
+FEEDBACK_TERMS = 10
+
+
+@dataclass(frozen=True, slots=True)
+class TopicMatch:
+    """A topic scored against every paper: relevance in [0, 1], one value per paper."""
+
+    phrase: str
+    relevance: np.ndarray
+
+
+class LexicalIndex:
+    """BM25 weights of every (paper, term) pair, terms being stemmed words and word pairs."""
+
+    def __init__(self, fields: Sequence[tuple[str, str]]) -> None:
+        titles = tokens([title for title, _ in fields])
+        abstracts = tokens([abstract for _, abstract in fields])
+        vocab: dict[str, int] = {}
+        rows: list[int] = []
+        cols: list[int] = []
+        lengths = np.zeros(len(fields), dtype=np.float32)
+        for doc, (title, abstract) in enumerate(zip(titles, abstracts, strict=True)):
+            terms = (title + bigrams(title)) * TITLE_REPEAT + abstract + bigrams(abstract)
+            lengths[doc] = len(title) * TITLE_REPEAT + len(abstract)
+            for term in terms:
+                cols.append(vocab.setdefault(term, len(vocab)))
+                rows.append(doc)
+        n_docs, n_terms = len(fields), len(vocab)
+        counts = sp.csr_matrix(
+            (np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(n_docs, n_terms)
+        )
+        counts.sum_duplicates()
+        df = np.bincount(counts.indices, minlength=n_terms).astype(np.float32)
+        self.idf = np.log1p((n_docs - df + 0.5) / (df + 0.5)).astype(np.float32)
+        average = float(lengths.mean()) if n_docs else 1.0
+        norm = K1 * (1 - B + B * lengths / max(average, 1.0))
+        tf = counts.data
+        doc_of = np.repeat(np.arange(n_docs), np.diff(counts.indptr))
+        counts.data = (self.idf[counts.indices] * tf * (K1 + 1) / (tf + norm[doc_of])).astype(
+            np.float32
+        )
+        self.weights = counts.tocsc()
+        self.vocab = vocab
+        self.n_docs = n_docs
+        self._rows = self.weights.tocsr()
+        self._pair_mask = np.array([" " in t for t in vocab], dtype=bool)
+        self._phrase_idf_floor = float(np.log1p((n_docs - 0.5) / 1.5)) if n_docs else 1.0
+
+    def match(self, phrase: str) -> TopicMatch:
+        """Relevance of every paper to one topic phrase (0 when no word of it occurs)."""
+        words = list(dict.fromkeys(query_tokens(phrase)))
+        pairs = [p for p in dict.fromkeys(bigrams(list(query_tokens(phrase))))]
+        known = [self.vocab[w] for w in words if w in self.vocab]
+        if not known or self.n_docs == 0:
+            return TopicMatch(phrase, np.zeros(self.n_docs, dtype=np.float32))
+        word_weights = self.weights[:, known].toarray()
+        word_idf = self.idf[known]
+        # Unknown words carry the information of a term seen once: a topic half made of words
+        # no paper uses is at best a half match.
+        missing_idf = self._phrase_idf_floor * (len(words) - len(known))
+        coverage = ((word_weights > 0) @ word_idf) / (word_idf.sum() + missing_idf)
+        score = word_weights.sum(axis=1) * coverage**COVERAGE_POWER
+        ideal = float(word_idf.sum() + missing_idf)
+        known_pairs = [self.vocab[p] for p in pairs if p in self.vocab]
+        if pairs:
+            pair_idf = np.array(
+                [
+                    self.idf[self.vocab[p]] if p in self.vocab else self._phrase_idf_floor
+                    for p in pairs
+                ],
+                dtype=np.float32,
+            )
+            ideal += PHRASE_WEIGHT * float(pair_idf.sum())
+            if known_pairs:
+                score = (
+                    score
+                    + PHRASE_WEIGHT * np.asarray(self.weights[:, known_pairs].sum(axis=1)).ravel()
+                )
+        if FEEDBACK_WEIGHT > 0:
+            score = score + FEEDBACK_WEIGHT * ideal * self._feedback(score, set(known))
+        relevance = 1.0 - np.power(1.0 - IDEAL_RELEVANCE, score / ideal)
+        return TopicMatch(phrase, relevance.astype(np.float32))
+
+    def _feedback(self, score: np.ndarray, original: set[int]) -> np.ndarray:
+        top = np.argsort(-score)[:FEEDBACK_DOCS]
+        top = top[score[top] > 0]
+        if len(top) == 0:
+            return np.zeros(self.n_docs, dtype=np.float32)
+        rows = self.weights[top, :].tocsr() if False else self._rows[top]
+        doc_w = score[top] / score[top].sum()
+        term_w = np.asarray(rows.T @ doc_w).ravel()
+        term_w[list(original)] = 0
+        term_w[self._pair_mask] = 0
+        chosen = np.argsort(-term_w)[:FEEDBACK_TERMS]
+        chosen = chosen[term_w[chosen] > 0]
+        if len(chosen) == 0:
+            return np.zeros(self.n_docs, dtype=np.float32)
+        w = term_w[chosen] / term_w[chosen].sum()
+        expanded = np.asarray(self.weights[:, chosen] @ w).ravel()
+        return expanded / max(float(expanded.max()), 1e-9)
+
+    def term_vectors(self) -> sp.csr_matrix:
+        """Rows of unit length over single-word terms: what two papers share, for diversity."""
+        single = np.array(
+            [i for term, i in sorted(self.vocab.items(), key=lambda kv: kv[1]) if " " not in term],
+            dtype=np.int64,
+        )
+        vectors = self.weights[:, single].tocsr()
+        norms = np.sqrt(np.asarray(vectors.multiply(vectors).sum(axis=1)).ravel())
+        norms[norms == 0] = 1.0
+        return sp.csr_matrix(sp.diags(1.0 / norms) @ vectors, dtype=np.float32)

