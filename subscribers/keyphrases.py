@@ -1,0 +1,73 @@
+"""Key phrases of papers: topic suggestions for the signup page and the terms feedback adjusts.
+
+A phrase is two adjacent words of a title or abstract, neither a stop word, each at least three
+letters long ("diffusion models", "graph neural" ...). Pure functions of text; no model needed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+from itertools import pairwise
+
+from digest.papers import Paper
+
+WORD = re.compile(r"[A-Za-z][A-Za-z0-9\-]*")
+_STOP_WORDS = """
+a about above across after against all almost also although among an and any are as at
+be because been before being below between both but by can could did do does doing down
+during each either few for from further had has have having here how however if in into is
+it its itself just large less made make makes many may more most much must new no nor not
+novel now of off on once only or other our out over own paper per present propose proposed
+proposes rather same several should show shows simple so some such than that the their them
+then there these they this those through thus to too towards toward under until up upon us
+use used uses using very via was we well were what when where which while who whom why will
+with within without would yet you your based approach approaches method methods results
+study work beat beats outperform outperforms improve improves improving achieve achieves
+existing different first one two three learn learning
+"""
+STOP = frozenset(_STOP_WORDS.split())
+
+
+def _words(text: str) -> list[str]:
+    return [w.lower() for w in WORD.findall(text)]
+
+
+def _pairs(text: str) -> list[str]:
+    """Adjacent word pairs that do not cross punctuation and contain no stop word."""
+    found: list[str] = []
+    for chunk in re.split(r"[.,;:!?()\[\]{}\"'/]|\s-\s|\s–\s|\s—\s", text):
+        words = _words(chunk)
+        for first, second in pairwise(words):
+            if first in STOP or second in STOP or len(first) < 3 or len(second) < 3:
+                continue
+            found.append(f"{first} {second}")
+    return found
+
+
+def paper_phrases(paper: Paper, limit: int = 3) -> list[str]:
+    """The paper's key phrases, best first: title pairs, ranked by how often the abstract uses
+    them (then by position in the title)."""
+    title = list(dict.fromkeys(_pairs(paper.title)))
+    abstract = Counter(_pairs(paper.abstract))
+    ranked = sorted(enumerate(title), key=lambda item: (-abstract[item[1]], item[0]))
+    return [phrase for _, phrase in ranked[:limit]]
+
+
+def suggest_topics(papers: Iterable[Paper], limit: int = 12) -> list[str]:
+    """Phrases that several papers share (counted once per paper), most common first."""
+    counts: Counter[str] = Counter()
+    for paper in papers:
+        counts.update(set(_pairs(f"{paper.title}. {paper.abstract}")))
+    common = [(phrase, n) for phrase, n in counts.most_common() if n >= 2]
+    return [phrase for phrase, _ in common[:limit]]
+
+
+def mentions(paper: Paper, phrase: str) -> bool:
+    """Whether the paper's title or abstract contains the phrase (case-insensitive, whole words)."""
+    words = " ".join(_words(phrase))
+    if not words:
+        return False
+    text = " ".join(_words(f"{paper.title} {paper.abstract}"))
+    return re.search(rf"(?<![\w-]){re.escape(words)}(?![\w-])", text) is not None

@@ -1,0 +1,257 @@
+"""Pages behind a subscriber's signed links: preferences, unsubscribe, feedback."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from sqlalchemy import Connection
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from digest.db.engine import transaction
+from digest.paper_store import get_papers
+from subscribers import signup
+from subscribers.feedback import Adjustment, record_feedback
+from subscribers.model import Subscriber
+from subscribers.preferences import address_change_allowed, apply_preferences
+from subscribers.tokens import BadToken, Claims
+from subscribers.unsubscribe import unsubscribe
+from subscribers.web.forms import FormErrors, read_preferences
+from subscribers.web.mailer import Notice
+from subscribers.web.signup_pages import confirm_url, links_for
+from subscribers.web.state import Web, client_ip, user_agent, web_of
+
+T = TypeVar("T")
+ONE_CLICK = "List-Unsubscribe=One-Click"
+
+
+async def _holder(web: Web, token: str, purpose: str) -> tuple[Subscriber, Claims] | None:
+    """The subscriber a valid, unrevoked token for ``purpose`` names."""
+    claims = web.claims(token, purpose)
+    if claims is None or not claims.subject.isdigit():
+        return None
+    version = claims.extra.get("v")
+    if not isinstance(version, int):
+        return None
+
+    def load() -> Subscriber | None:
+        with web.engine.connect() as connection:
+            return signup.current_subscriber(connection, int(claims.subject), version)
+
+    person = await run_in_threadpool(load)
+    return (person, claims) if person is not None else None
+
+
+async def _write(web: Web, work: Callable[..., T]) -> T:
+    def run() -> T:
+        with transaction(web.engine) as connection:
+            return work(connection)
+
+    return await run_in_threadpool(run)
+
+
+def _preferences_page(
+    web: Web,
+    request: Request,
+    person: Subscriber,
+    token: str,
+    status_code: int = 200,
+    form: FormData | None = None,
+    errors: dict[str, str] | None = None,
+    notice: str = "",
+) -> Response:
+    browser = web.csrf.browser_id(request)
+    values = {
+        "topics": "\n".join(person.topics),
+        "authors": "\n".join(person.authors),
+        "mutes": "\n".join(person.mutes),
+        "frequency": person.frequency,
+        "weekday": str(person.weekday),
+        "hour": str(person.hour),
+        "timezone": person.timezone,
+        "paused": "yes" if person.status == "paused" else "",
+        "email": "",
+    }
+    if form is not None:
+        values |= {k: str(form.get(k, ""))[:20_000] for k in values}
+    links = links_for(web, person)
+    response = web.page(
+        "preferences.html",
+        status_code,
+        token=token,
+        csrf_token=web.csrf.token(browser, web.clock()),
+        person=person,
+        values=values,
+        errors=errors or {},
+        notice=notice,
+        weekdays=signup.WEEKDAYS,
+        unsubscribe=links.unsubscribe,
+    )
+    web.csrf.remember(request, response, browser)
+    return response
+
+
+async def preferences(request: Request) -> Response:
+    web = web_of(request)
+    token = request.path_params["token"]
+    found = await _holder(web, token, "preferences")
+    if found is None or found[0].status in ("unsubscribed", "bounced", "pending"):
+        return web.bad_link()
+    person = found[0]
+    if request.method == "GET":
+        return _preferences_page(web, request, person, token)
+    now = web.clock()
+    form = await request.form(max_files=0, max_fields=200)
+    try:
+        web.csrf.check(request, form, now)
+    except BadToken:
+        errors = {"form": "This page expired. Please check your changes and save again."}
+        return _preferences_page(web, request, person, token, 403, form, errors)
+    try:
+        change = read_preferences(form, person.email)
+    except FormErrors as exc:
+        return _preferences_page(web, request, person, token, 422, form, exc.fields)
+    ip, agent = client_ip(request), user_agent(request)
+
+    def save(connection: Connection) -> tuple[Subscriber, bool]:
+        saved = apply_preferences(connection, person, change, now, ip=ip, user_agent=agent)
+        mail = change.new_email is not None and address_change_allowed(
+            connection,
+            saved,
+            change.new_email,
+        )
+        return saved, mail
+
+    saved, mail = await _write(web, save)
+    message = "Saved."
+    if change.new_email is not None:
+        message = (
+            f"Saved. To move your digest to {change.new_email}, click the link we sent there; "
+            "until then it keeps coming here."
+        )
+    response = _preferences_page(web, request, saved, token, notice=message)
+    if mail and change.new_email is not None:
+        link = confirm_url(web, saved, new_email=change.new_email)
+        return web.mail_after(response, Notice("confirm", change.new_email, {"confirm": link}))
+    return response
+
+
+async def unsubscribe_page(request: Request) -> Response:
+    """GET: one button. POST: RFC 8058 one-click (no CSRF, no question), idempotent; the page's
+    button posts the same body plus a CSRF token, and only then is a goodbye mail sent."""
+    web = web_of(request)
+    token = request.path_params["token"]
+    found = await _holder(web, token, "unsubscribe")
+    if found is None:
+        return web.bad_link()
+    person = found[0]
+    if request.method == "GET":
+        if person.status == "unsubscribed":
+            return _unsubscribed(web)
+        browser = web.csrf.browser_id(request)
+        response = web.page(
+            "unsubscribe.html",
+            token=token,
+            email=person.email,
+            csrf_token=web.csrf.token(browser, web.clock()),
+        )
+        web.csrf.remember(request, response, browser)
+        return response
+    now = web.clock()
+    form = await request.form(max_files=0, max_fields=20)
+    by_person = True
+    try:
+        web.csrf.check(request, form, now)
+    except BadToken:
+        by_person = False
+    ip, agent = client_ip(request), user_agent(request)
+    via = "page" if by_person else "one-click"
+    changed = await _write(
+        web, lambda c: unsubscribe(c, person, now, via=via, ip=ip, user_agent=agent)
+    )
+    done = _unsubscribed(web)
+    if changed and by_person:
+        return web.mail_after(
+            done, Notice("unsubscribed", person.email, {"signup": f"{web.base_url}/"})
+        )
+    return done
+
+
+def _unsubscribed(web: Web) -> Response:
+    return web.message(
+        "You are unsubscribed",
+        "You will get no more digests. Changed your mind? Sign up again at any time.",
+        link=f"{web.base_url}/",
+        link_text="Sign up again",
+    )
+
+
+async def feedback(request: Request) -> Response:
+    """The one-click "more / less like this" link from a digest."""
+    web = web_of(request)
+    found = await _holder(web, request.path_params["token"], "feedback")
+    if found is None:
+        return web.bad_link()
+    person, claims = found
+    paper_id, direction = claims.extra.get("paper"), claims.extra.get("d")
+    if not isinstance(paper_id, str) or direction not in (1, -1):
+        return web.bad_link()
+    if person.status not in ("active", "paused"):
+        return web.message("Thank you", "You are no longer subscribed, so nothing changed.")
+    issue = claims.extra.get("i")
+    now = web.clock()
+
+    def apply(connection: Connection) -> Adjustment | None:
+        paper = get_papers(connection, [paper_id]).get(paper_id)
+        if paper is None:
+            return None
+        return record_feedback(
+            connection,
+            person,
+            paper,
+            direction == 1,
+            now,
+            issue_id=issue if isinstance(issue, int) else None,
+        )
+
+    change = await _write(web, apply)
+    if change is None:
+        return web.bad_link()
+    more = direction == 1
+    line = (
+        "Thanks! You will see more papers like this one."
+        if more
+        else "Thanks! You will see fewer papers like this one."
+    )
+    return web.message(
+        "Thank you",
+        line,
+        link=links_for(web, person).preferences,
+        link_text="See or change your topics",
+        details=_describe(change),
+    )
+
+
+def _describe(change: Adjustment) -> list[str]:
+    parts = []
+    for label, phrases in (
+        ("Stronger", change.strengthened),
+        ("New topics", change.added),
+        ("Weaker", change.weakened),
+        ("Muted", change.muted),
+        ("No longer muted", change.unmuted),
+    ):
+        if phrases:
+            parts.append(f"{label}: {', '.join(phrases)}")
+    return parts
+
+
+routes = [
+    Route("/preferences/{token}", preferences, methods=["GET", "POST"]),
+    Route("/unsubscribe/{token}", unsubscribe_page, methods=["GET", "POST"]),
+    Route("/feedback/{token}", feedback, methods=["GET"]),
+]

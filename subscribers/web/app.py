@@ -1,0 +1,65 @@
+"""The web app factory: signup, confirmation, preferences, unsubscribe, feedback, archive and
+operator pages, with CSRF, rate limits and security headers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import Engine
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Mount
+from starlette.staticfiles import StaticFiles
+
+from digest.config import Settings
+from subscribers.web import account_pages, archive_pages, operator_pages, signup_pages
+from subscribers.web.headers import BodyLimit, SecurityHeaders
+from subscribers.web.mailer import Mailer
+from subscribers.web.state import Web, utc_now, web_of
+
+
+def create_app(
+    settings: Settings,
+    engine: Engine,
+    mailer: Mailer,
+    *,
+    clock: Callable[[], datetime] = utc_now,
+    templates_dir: Path | None = None,
+) -> Starlette:
+    """The ASGI app. ``clock`` is the time pages and tokens use; ``templates_dir`` overrides
+    the templates/web folder."""
+    web = Web(settings, engine, mailer, clock=clock, templates_dir=templates_dir)
+    assert web.templates_dir is not None
+    routes = [
+        *signup_pages.routes,
+        *account_pages.routes,
+        *archive_pages.routes,
+        *operator_pages.routes,
+        Mount("/static", StaticFiles(directory=web.templates_dir / "static"), name="static"),
+    ]
+    app = Starlette(
+        routes=routes,
+        middleware=[
+            Middleware(SecurityHeaders, https=settings.app.base_url.startswith("https://")),
+            Middleware(BodyLimit),
+        ],
+        exception_handlers={HTTPException: _http_error},
+    )
+    app.state.web = web
+    return app
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    web = web_of(request)
+    status = exc.status_code if isinstance(exc, HTTPException) else 500
+    titles = {404: "Not found", 405: "Not allowed"}
+    return web.message(
+        titles.get(status, "Something went wrong"),
+        "There is nothing here." if status == 404 else "This request cannot be handled.",
+        status,
+    )

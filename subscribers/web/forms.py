@@ -1,0 +1,117 @@
+"""Reading the signup and preferences forms into validated requests, with one message per field."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import TypeVar
+
+from starlette.datastructures import FormData
+
+from digest.errors import DigestError, InputError
+from subscribers.model import (
+    check_frequency,
+    check_hour,
+    check_timezone,
+    clean_phrases,
+    normalise_email,
+)
+from subscribers.preferences import PreferenceChange
+from subscribers.signup import SignupRequest
+
+T = TypeVar("T")
+NONE: tuple[str, ...] = ()
+SEPARATORS = re.compile(r"[\n;,]")
+MAX_FIELD = 20_000
+
+
+class FormErrors(InputError):
+    """The form has problems; ``fields`` maps each field name to what is wrong with it."""
+
+    def __init__(self, fields: dict[str, str]) -> None:
+        self.fields = fields
+        super().__init__("; ".join(f"{k}: {v}" for k, v in fields.items()))
+
+
+def text(form: FormData, name: str) -> str:
+    value = form.get(name, "")
+    return value[:MAX_FIELD] if isinstance(value, str) else ""
+
+
+def phrases(
+    form: FormData, name: str, what: str, extra: list[str] | None = None
+) -> tuple[str, ...]:
+    """A textarea of phrases, one per line (commas and semicolons also separate)."""
+    raw = [p.replace("\r", "") for p in SEPARATORS.split(text(form, name))]
+    return clean_phrases(raw + (extra or []), what)
+
+
+def _integer(value: str, low: int, high: int, what: str) -> int:
+    if not value.strip().isdigit() or not low <= int(value) <= high:
+        raise InputError(f"{what} must be a whole number from {low} to {high}")
+    return int(value)
+
+
+class _Reader:
+    def __init__(self, form: FormData) -> None:
+        self.form = form
+        self.errors: dict[str, str] = {}
+
+    def field(self, name: str, read: Callable[[], T], default: T) -> T:
+        try:
+            return read()
+        except DigestError as exc:
+            self.errors[name] = exc.one_line()
+            return default
+
+    def done(self) -> None:
+        if self.errors:
+            raise FormErrors(self.errors)
+
+
+def _schedule(r: _Reader) -> tuple[str, int, int, str]:
+    form = r.form
+    frequency = r.field("frequency", lambda: check_frequency(text(form, "frequency")), "daily")
+    weekday = r.field("weekday", lambda: _integer(text(form, "weekday") or "0", 0, 6, "weekday"), 0)
+    hour = r.field(
+        "hour", lambda: check_hour(_integer(text(form, "hour"), 0, 23, "delivery hour")), 8
+    )
+    timezone = r.field(
+        "timezone", lambda: check_timezone(text(form, "timezone").strip() or "UTC"), "UTC"
+    )
+    return frequency, weekday, hour, timezone
+
+
+def read_signup(form: FormData) -> SignupRequest:
+    r = _Reader(form)
+    email = r.field("email", lambda: normalise_email(text(form, "email")), "")
+    suggested = [v for v in form.getlist("suggested") if isinstance(v, str)][:50]
+    topics = r.field("topics", lambda: phrases(form, "topics", "topic", suggested), NONE)
+    frequency, weekday, hour, timezone = _schedule(r)
+    r.done()
+    return SignupRequest(email, topics, check_frequency(frequency), weekday, hour, timezone)
+
+
+def read_preferences(form: FormData, current_email: str) -> PreferenceChange:
+    r = _Reader(form)
+    topics = r.field("topics", lambda: phrases(form, "topics", "topic"), NONE)
+    authors = r.field("authors", lambda: phrases(form, "authors", "author"), NONE)
+    mutes = r.field("mutes", lambda: phrases(form, "mutes", "muted phrase"), NONE)
+    frequency, weekday, hour, timezone = _schedule(r)
+    raw_email = text(form, "email").strip()
+    new_email = None
+    if raw_email:
+        address = r.field("email", lambda: normalise_email(raw_email), current_email)
+        new_email = address if address != current_email else None
+    r.done()
+    return PreferenceChange(
+        topics=topics,
+        authors=authors,
+        mutes=mutes,
+        frequency=check_frequency(frequency),
+        weekday=weekday,
+        hour=hour,
+        timezone=timezone,
+        paused=text(form, "paused") == "yes",
+        new_email=new_email,
+    )

@@ -1,0 +1,86 @@
+"""Operator pages behind HTTP basic auth (user "operator", password web.operator_password)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+from typing import Any
+
+from sqlalchemy import Connection, select
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+
+from digest.db.schema import issues
+from digest.issues import Issue, get_issue
+from digest.sending import ledger
+from subscribers import store
+from subscribers.model import STATUSES
+from subscribers.web.state import Web, web_of
+
+USER = "operator"
+RUNS = 10
+
+
+def authorised(web: Web, request: Request) -> bool:
+    password = web.settings.web.operator_password.get_secret_value()
+    scheme, _, encoded = request.headers.get("authorization", "").partition(" ")
+    if not password or scheme.lower() != "basic":
+        return False
+    try:
+        user, _, given = base64.b64decode(encoded, validate=True).decode("utf-8").partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        return False
+    return hmac.compare_digest(user.encode(), USER.encode()) & hmac.compare_digest(
+        given.encode(), password.encode()
+    )
+
+
+def challenge(web: Web) -> Response:
+    if not web.settings.web.operator_password.get_secret_value():
+        return PlainTextResponse("Not Found", status_code=404)  # no password: no operator pages
+    return PlainTextResponse(
+        "operator login required",
+        status_code=401,
+        headers={"WWW-Authenticate": 'Basic realm="paper-digest operator", charset="UTF-8"'},
+    )
+
+
+def recent_issues(connection: Connection, limit: int) -> list[Issue]:
+    ids = connection.execute(select(issues.c.id).order_by(issues.c.id.desc()).limit(limit))
+    return [get_issue(connection, int(i)) for (i,) in ids]
+
+
+def _dashboard(web: Web) -> dict[str, Any]:
+    with web.engine.connect() as connection:
+        counts = store.count_by_status(connection)
+        runs = [
+            {
+                "id": issue.id,
+                "date": issue.date,
+                "frequency": issue.frequency,
+                "status": issue.status,
+                "pause_reason": issue.pause_reason,
+                "deliveries": ledger.counts(connection, issue.id),
+            }
+            for issue in recent_issues(connection, RUNS)
+        ]
+        suppressed = store.suppression_count(connection)
+    return {
+        "counts": [(s, counts.get(s, 0)) for s in STATUSES],
+        "suppressed": suppressed,
+        "runs": runs,
+        "delivery_statuses": ledger.STATUSES,
+    }
+
+
+async def dashboard(request: Request) -> Response:
+    web = web_of(request)
+    if not authorised(web, request):
+        return challenge(web)
+    return web.page("operator.html", **await run_in_threadpool(_dashboard, web))
+
+
+routes = [Route("/operator", dashboard, methods=["GET"])]

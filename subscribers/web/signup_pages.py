@@ -1,0 +1,255 @@
+"""The signup page (/) and the double opt-in confirmation (/confirm/<token>)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from digest.db.engine import transaction
+from digest.paper_store import list_papers
+from subscribers import signup
+from subscribers.keyphrases import suggest_topics
+from subscribers.links import SubscriberLinks
+from subscribers.model import Subscriber
+from subscribers.tokens import BadToken
+from subscribers.web.forms import FormErrors, read_signup
+from subscribers.web.mailer import Notice
+from subscribers.web.state import Web, client_ip, user_agent, web_of
+
+log = logging.getLogger("digest.web")
+HONEYPOT = "website"
+SUGGESTIONS_TTL = 600.0
+_suggestions: dict[int, tuple[float, list[str]]] = {}
+
+
+def confirm_url(web: Web, person: Subscriber, new_email: str | None = None) -> str:
+    """The signed, expiring confirmation link (for a new address when ``new_email`` is set)."""
+    extra: dict[str, object] = {"v": person.token_version}
+    if new_email is not None:
+        extra["email"] = new_email
+    token = web.signer.make(
+        "confirm",
+        person.id,
+        now=web.clock(),
+        ttl_seconds=web.settings.web.confirm_token_days * 86400,
+        extra=extra,
+    )
+    return f"{web.base_url}/confirm/{token}"
+
+
+def _topic_suggestions(web: Web) -> list[str]:
+    cached = _suggestions.get(id(web))
+    if cached and time.monotonic() - cached[0] < SUGGESTIONS_TTL:
+        return cached[1]
+    with web.engine.connect() as connection:
+        found = suggest_topics(list_papers(connection, limit=300), limit=12)
+    _suggestions[id(web)] = (time.monotonic(), found)
+    return found
+
+
+async def _form_page(
+    web: Web,
+    request: Request,
+    status_code: int = 200,
+    form: FormData | None = None,
+    errors: dict[str, str] | None = None,
+) -> Response:
+    browser = web.csrf.browser_id(request)
+    schedule = web.settings.schedule
+    values: dict[str, Any] = {
+        "email": "",
+        "topics": "",
+        "frequency": "daily",
+        "weekday": "0",
+        "hour": str(schedule.default_hour),
+        "timezone": schedule.default_timezone,
+    }
+    chosen: list[str] = []
+    if form is not None:
+        values |= {k: str(form.get(k, ""))[:2000] for k in values}
+        chosen = [str(v) for v in form.getlist("suggested")]
+    response = web.page(
+        "signup.html",
+        status_code,
+        csrf_token=web.csrf.token(browser, web.clock()),
+        values=values,
+        chosen=chosen,
+        errors=errors or {},
+        suggestions=await run_in_threadpool(_topic_suggestions, web),
+        weekdays=signup.WEEKDAYS,
+    )
+    web.csrf.remember(request, response, browser)
+    return response
+
+
+async def signup_form(request: Request) -> Response:
+    return await _form_page(web_of(request), request)
+
+
+async def signup_submit(request: Request) -> Response:
+    web = web_of(request)
+    now = web.clock()
+    form = await request.form(max_files=0, max_fields=200)
+    try:
+        shown_at = web.csrf.check(request, form, now)
+    except BadToken:
+        errors = {"form": "This form expired. Please check it and send it again."}
+        return await _form_page(web, request, 403, form, errors)
+    if not web.per_ip.allow(client_ip(request), now.timestamp()):
+        return web.message("Too many signups", "Please try again in an hour.", 429)
+    sent_page = web.page("signup_sent.html", email=str(form.get("email", ""))[:320])
+    if form.get(HONEYPOT):
+        log.info("signup dropped: honeypot filled")
+        return sent_page
+    if now.timestamp() - shown_at < web.settings.web.signup_min_seconds:
+        log.info("signup dropped: form sent %.1fs after it was shown", now.timestamp() - shown_at)
+        return sent_page
+    try:
+        wanted = read_signup(form)
+    except FormErrors as exc:
+        return await _form_page(web, request, 422, form, exc.fields)
+    if not web.per_address.allow(wanted.email, now.timestamp()):
+        return web.message("Too many signups", "Please try again tomorrow.", 429)
+
+    def record() -> signup.SignupOutcome:
+        with transaction(web.engine) as connection:
+            return signup.request_signup(
+                connection, wanted, now, ip=client_ip(request), user_agent=user_agent(request)
+            )
+
+    outcome = await run_in_threadpool(record)
+    sent_page = web.page("signup_sent.html", email=wanted.email)
+    if not outcome.send_confirmation or outcome.subscriber_id is None:
+        return sent_page
+    person = Subscriber(outcome.subscriber_id, wanted.email, token_version=outcome.token_version)
+    notice = Notice("confirm", wanted.email, {"confirm": confirm_url(web, person)})
+    return web.mail_after(sent_page, notice)
+
+
+async def confirm_page(request: Request) -> Response:
+    """GET shows what they are agreeing to and one button; POST (with CSRF) records it. Link
+    scanners that fetch every URL in a mail therefore cannot subscribe anyone."""
+    web = web_of(request)
+    token = request.path_params["token"]
+    claims = web.claims(token, "confirm")
+    if claims is None or not claims.subject.isdigit():
+        return web.bad_link()
+    subscriber_id, version = int(claims.subject), int(claims.extra.get("v", 0))
+    new_email = claims.extra.get("email")
+
+    def load() -> Subscriber | None:
+        with web.engine.connect() as connection:
+            return signup.current_subscriber(connection, subscriber_id, version)
+
+    person = await run_in_threadpool(load)
+    if person is None or person.status in ("unsubscribed", "bounced"):
+        return web.bad_link()
+    if request.method == "POST":
+        return await _confirm(web, request, person, token, new_email)
+    if new_email is None and person.status != "pending":
+        return _subscribed_page(web, person, again=True)
+    browser = web.csrf.browser_id(request)
+    response = web.page(
+        "confirm.html",
+        token=token,
+        csrf_token=web.csrf.token(browser, web.clock()),
+        new_email=new_email,
+        wording=signup.consent_wording(web.settings.app.name, person),
+    )
+    web.csrf.remember(request, response, browser)
+    return response
+
+
+async def _confirm(
+    web: Web, request: Request, person: Subscriber, token: str, new_email: object
+) -> Response:
+    now = web.clock()
+    form = await request.form(max_files=0, max_fields=20)
+    try:
+        web.csrf.check(request, form, now)
+    except BadToken:
+        return web.message(
+            "Please try again", "This page expired. Open the link from your email again.", 403
+        )
+    ip, agent = client_ip(request), user_agent(request)
+    wording = signup.consent_wording(web.settings.app.name, person)
+
+    def activate() -> signup.Confirmation | Subscriber | None:
+        with transaction(web.engine) as connection:
+            if isinstance(new_email, str):
+                return signup.confirm_address_change(
+                    connection,
+                    person.id,
+                    person.token_version,
+                    new_email,
+                    now,
+                    ip=ip,
+                    user_agent=agent,
+                )
+            return signup.confirm(
+                connection,
+                person.id,
+                person.token_version,
+                now,
+                wording=wording,
+                ip=ip,
+                user_agent=agent,
+            )
+
+    done = await run_in_threadpool(activate)
+    if done is None:
+        return web.bad_link()
+    if isinstance(done, Subscriber):
+        return web.message(
+            "Address changed",
+            f"Your digest now goes to {done.email}.",
+            link=links_for(web, done).preferences,
+            link_text="Your preferences",
+        )
+    page = _subscribed_page(web, done.subscriber, again=not done.newly_active)
+    if not done.newly_active:
+        return page
+    links = links_for(web, done.subscriber)
+    notice = Notice(
+        "welcome",
+        done.subscriber.email,
+        {
+            "preview": links.view_in_browser,
+            "preferences": links.preferences,
+            "unsubscribe": links.unsubscribe,
+            "archive": links.archive,
+        },
+    )
+    return web.mail_after(page, notice)
+
+
+def links_for(web: Web, person: Subscriber, issue_id: int | None = None) -> SubscriberLinks:
+    return SubscriberLinks(
+        web.base_url, web.signer, person.id, person.token_version, issue_id, web.clock()
+    )
+
+
+def _subscribed_page(web: Web, person: Subscriber, again: bool) -> Response:
+    return web.page(
+        "subscribed.html",
+        again=again,
+        email=person.email,
+        schedule=signup.schedule_text(
+            person.frequency, person.weekday, person.hour, person.timezone
+        ),
+        preferences=links_for(web, person).preferences,
+    )
+
+
+routes = [
+    Route("/", signup_form, methods=["GET"]),
+    Route("/", signup_submit, methods=["POST"]),
+    Route("/confirm/{token}", confirm_page, methods=["GET", "POST"]),
+]

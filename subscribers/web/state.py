@@ -1,0 +1,127 @@
+"""What every page handler needs: settings, database, mailer, signer, templates, clock, limits."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlalchemy import Engine
+from starlette.background import BackgroundTask
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+
+from digest.config import Settings
+from subscribers.tokens import BadToken, Claims, Signer
+from subscribers.web.csrf import Csrf
+from subscribers.web.mailer import Mailer, Notice
+from subscribers.web.ratelimit import RateLimiter
+
+log = logging.getLogger("digest.web")
+HERE = Path(__file__).resolve().parent
+
+
+def web_templates_dir(settings: Settings) -> Path:
+    """templates/web from the configured templates folder, else the package's, else the
+    source tree's."""
+    candidates = [
+        settings.templates.dir / "web" if settings.templates.dir else None,
+        HERE.parent.parent / "digest" / "templates" / "web",
+        HERE.parent.parent / "templates" / "web",
+    ]
+    for candidate in candidates:
+        if candidate is not None and (candidate / "base.html").is_file():
+            return candidate
+    raise FileNotFoundError("no templates/web folder with base.html found")
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Web:
+    settings: Settings
+    engine: Engine
+    mailer: Mailer
+    clock: Callable[[], datetime] = utc_now
+    templates_dir: Path | None = None
+    signer: Signer = field(init=False)
+    csrf: Csrf = field(init=False)
+    env: Environment = field(init=False)
+    per_ip: RateLimiter = field(init=False)
+    per_address: RateLimiter = field(init=False)
+
+    def __post_init__(self) -> None:
+        web = self.settings.web
+        self.signer = Signer(web.secret_key.get_secret_value())
+        self.csrf = Csrf(self.signer)
+        self.templates_dir = self.templates_dir or web_templates_dir(self.settings)
+        self.env = Environment(
+            loader=FileSystemLoader(self.templates_dir),
+            autoescape=select_autoescape(default=True, default_for_string=True),
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        self.per_ip = RateLimiter(web.signup_per_ip_per_hour, 3600)
+        self.per_address = RateLimiter(web.signup_per_address_per_day, 86400)
+
+    @property
+    def base_url(self) -> str:
+        return self.settings.app.base_url
+
+    def page(self, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+        """Render templates/web/<name> with the site-wide values."""
+        values = {
+            "app_name": self.settings.app.name,
+            "lang": self.settings.app.lang,
+            "operator_name": self.settings.sender.operator_name,
+            "postal_address": self.settings.sender.postal_address,
+        } | context
+        return HTMLResponse(self.env.get_template(name).render(values), status_code=status_code)
+
+    def message(self, title: str, text: str, status_code: int = 200, **extra: Any) -> HTMLResponse:
+        return self.page("message.html", status_code, title=title, text=text, **extra)
+
+    def bad_link(self) -> HTMLResponse:
+        return self.message(
+            "This link does not work",
+            "It is invalid, has expired, or was replaced by a newer one. "
+            "Please use the link in your most recent email.",
+            status_code=400,
+        )
+
+    def claims(self, token: str, purpose: str) -> Claims | None:
+        try:
+            return self.signer.read(token, purpose, now=self.clock())
+        except BadToken:
+            return None
+
+    def mail_after(self, response: Response, notice: Notice) -> Response:
+        """Send the notice once the response is written: the page never waits for SMTP (so how
+        long it takes cannot tell whether an address is subscribed)."""
+        response.background = BackgroundTask(self._send, notice)
+        return response
+
+    async def _send(self, notice: Notice) -> None:
+        try:
+            await self.mailer.send(notice)
+        except Exception:  # a failed notice must not fail the page; it is logged
+            log.exception("could not send the %s notice", notice.kind)
+
+
+def web_of(request: Request) -> Web:
+    web: Web = request.app.state.web
+    return web
+
+
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def user_agent(request: Request) -> str | None:
+    return request.headers.get("user-agent")
