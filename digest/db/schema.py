@@ -192,3 +192,12 @@ job_runs = Table(
     Column("detail", JSON, nullable=False, default=dict),
     Column("runs", Integer, nullable=False, default=0),
 )
+
+# The global send rate shared by `digest worker` processes (digest/queue/pacing.py): the
+# theoretical arrival time of the next message (GCRA).
+pacing_state = Table(
+    "pacing_state",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("tat", DateTime(timezone=True), nullable=False),
+)
