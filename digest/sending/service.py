@@ -139,8 +139,7 @@ async def _send_here(
     if factory is None:
         from digest.sending.factory import build_factory
 
-        with engine.connect() as connection:
-            factory = build_factory(connection, settings, issue, now)
+        factory = build_factory(engine, settings, issue, now)
     own_transport = transport is None
     if transport is None:
         from digest.sending.transports.smtp import SmtpTransport
