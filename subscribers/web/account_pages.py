@@ -29,7 +29,7 @@ T = TypeVar("T")
 ONE_CLICK = "List-Unsubscribe=One-Click"
 
 
-async def _holder(web: Web, token: str, purpose: str) -> tuple[Subscriber, Claims] | None:
+async def holder(web: Web, token: str, purpose: str) -> tuple[Subscriber, Claims] | None:
     """The subscriber a valid, unrevoked token for ``purpose`` names."""
     claims = web.claims(token, purpose)
     if claims is None or not claims.subject.isdigit():
@@ -98,7 +98,7 @@ def _preferences_page(
 async def preferences(request: Request) -> Response:
     web = web_of(request)
     token = request.path_params["token"]
-    found = await _holder(web, token, "preferences")
+    found = await holder(web, token, "preferences")
     if found is None or found[0].status in ("unsubscribed", "bounced", "pending"):
         return web.bad_link()
     person = found[0]
@@ -145,7 +145,7 @@ async def unsubscribe_page(request: Request) -> Response:
     button posts the same body plus a CSRF token, and only then is a goodbye mail sent."""
     web = web_of(request)
     token = request.path_params["token"]
-    found = await _holder(web, token, "unsubscribe")
+    found = await holder(web, token, "unsubscribe")
     if found is None:
         return web.bad_link()
     person = found[0]
@@ -193,7 +193,7 @@ def _unsubscribed(web: Web) -> Response:
 async def feedback(request: Request) -> Response:
     """The one-click "more / less like this" link from a digest."""
     web = web_of(request)
-    found = await _holder(web, request.path_params["token"], "feedback")
+    found = await holder(web, request.path_params["token"], "feedback")
     if found is None:
         return web.bad_link()
     person, claims = found

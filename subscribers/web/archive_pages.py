@@ -1,19 +1,33 @@
-"""The archive: /archive lists past issues, /issue/<n> shows one (generic), /view/<token> shows a
-subscriber's own copy."""
+"""The archive: /archive lists past issues, /issue/<n> shows one as the public sees it, and
+/view/<token> shows a subscriber their own copy (or, without an issue, a preview of their next
+digest: the welcome mail's link)."""
 
 from __future__ import annotations
+
+from collections import Counter
+from datetime import timedelta
 
 from sqlalchemy import Connection, select
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
-from digest.db.schema import issues
+from digest.compose import Composer, IssueInfo
+from digest.db.schema import deliveries, issues
+from digest.errors import NotFound
 from digest.issues import Issue, get_issue
+from digest.paper_store import get_papers, list_papers
+from digest.papers import Paper
+from digest.ranking import Pick, build_ranker
+from subscribers.model import Subscriber
+from subscribers.web.account_pages import holder
+from subscribers.web.headers import MAIL_CSP
+from subscribers.web.signup_pages import links_for
 from subscribers.web.state import Web, web_of
 
 PUBLISHED = ("sending", "done")
+PREVIEW_DAYS = 7
 
 
 def published_issues(connection: Connection, limit: int = 200) -> list[Issue]:
@@ -26,6 +40,55 @@ def published_issues(connection: Connection, limit: int = 200) -> list[Issue]:
     return [get_issue(connection, int(i)) for (i,) in ids]
 
 
+def issue_papers(connection: Connection, issue_id: int, limit: int) -> list[Paper]:
+    """The papers an issue actually sent, most widely sent first."""
+    counts: Counter[str] = Counter()
+    rows = connection.execute(
+        select(deliveries.c.paper_ids).where(
+            deliveries.c.issue_id == issue_id, deliveries.c.status == "sent"
+        )
+    )
+    for (paper_ids,) in rows:
+        counts.update(paper_ids or ())
+    chosen = [paper_id for paper_id, _ in counts.most_common(limit)]
+    found = get_papers(connection, chosen)
+    return [found[i] for i in chosen if i in found]
+
+
+def delivered_papers(connection: Connection, issue_id: int, subscriber_id: int) -> list[Paper]:
+    """The papers one subscriber got in one issue, in the order they were shown."""
+    row = connection.execute(
+        select(deliveries.c.paper_ids).where(
+            deliveries.c.issue_id == issue_id, deliveries.c.subscriber_id == subscriber_id
+        )
+    ).first()
+    ids = list(row.paper_ids or ()) if row is not None else []
+    found = get_papers(connection, ids)
+    return [found[i] for i in ids if i in found]
+
+
+def _picks(papers: list[Paper]) -> list[Pick]:
+    return [Pick(paper, 0.0, 0.0, ()) for paper in papers]
+
+
+_rendered: dict[tuple[int, int, str, tuple[str, ...]], str] = {}
+
+
+def _generic_html(web: Web, issue: Issue, papers: list[Paper]) -> str:
+    """The public page of an issue, rendered once for as long as its papers stay the same."""
+    key = (id(web), issue.id, issue.status, tuple(p.id for p in papers))
+    if key not in _rendered:
+        if len(_rendered) > 64:
+            _rendered.clear()
+        info = IssueInfo(issue.id, issue.date, issue.frequency)
+        _rendered[key] = Composer(web.settings).prepare(info, papers).generic_html(_picks(papers))
+    return _rendered[key]
+
+
+def _mail_page(html: str) -> Response:
+    return HTMLResponse(html, headers={"Content-Security-Policy": MAIL_CSP})
+
+
 async def archive(request: Request) -> Response:
     web = web_of(request)
 
@@ -33,13 +96,70 @@ async def archive(request: Request) -> Response:
         with web.engine.connect() as connection:
             return published_issues(connection)
 
-    response = web.page("archive.html", issues=await run_in_threadpool(load))
-    response.headers["Cache-Control"] = "public, max-age=300"
-    return response
+    return web.page("archive.html", issues=await run_in_threadpool(load))
 
 
-def _not_found(web: Web) -> Response:
-    return web.message("Not found", "There is no such issue.", 404)
+async def issue_page(request: Request) -> Response:
+    web = web_of(request)
+    number = request.path_params["number"]
+
+    def render() -> str | None:
+        with web.engine.connect() as connection:
+            try:
+                issue = get_issue(connection, number)
+            except NotFound:
+                return None
+            if issue.status not in PUBLISHED:
+                return None
+            papers = issue_papers(connection, issue.id, web.settings.ranking.picks)
+        return _generic_html(web, issue, papers)
+
+    html = await run_in_threadpool(render)
+    if html is None:
+        return web.message("Not found", "There is no such issue.", 404)
+    return _mail_page(html)
 
 
-routes = [Route("/archive", archive, methods=["GET"])]
+def _own_copy(web: Web, person: Subscriber, issue_id: object) -> str | None:
+    now = web.clock()
+    with web.engine.connect() as connection:
+        if isinstance(issue_id, int):
+            try:
+                issue = get_issue(connection, issue_id)
+            except NotFound:
+                return None
+            papers = delivered_papers(connection, issue.id, person.id)
+            info = IssueInfo(issue.id, issue.date, issue.frequency)
+            picks = _picks(papers)
+        else:  # a preview of the next digest, ranked from the last week's papers
+            papers = list_papers(connection, (now - timedelta(days=PREVIEW_DAYS)).date())
+            ranker = build_ranker(papers, web.settings.ranking, encoder=None)
+            picks = ranker.rank(person.interests, limit=web.settings.ranking.picks, now=now)
+            info = IssueInfo(0, now.date(), person.frequency)
+    if not picks:
+        return None
+    prepared = Composer(web.settings).prepare(info, papers)
+    links = links_for(web, person, info.id or None)
+    return prepared.message(person, picks, links).html
+
+
+async def view_page(request: Request) -> Response:
+    web = web_of(request)
+    found = await holder(web, request.path_params["token"], "view")
+    if found is None:
+        return web.bad_link()
+    person, claims = found
+    html = await run_in_threadpool(_own_copy, web, person, claims.extra.get("i"))
+    if html is None:
+        return web.message(
+            "Nothing to show yet",
+            "There are no papers for this digest yet. Your first one comes on schedule.",
+        )
+    return _mail_page(html)
+
+
+routes = [
+    Route("/archive", archive, methods=["GET"]),
+    Route("/issue/{number:int}", issue_page, methods=["GET"]),
+    Route("/view/{token}", view_page, methods=["GET"]),
+]
