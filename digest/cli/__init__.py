@@ -1,6 +1,8 @@
 """The ``digest`` command line. Each module registers its commands on ``app``."""
 
 from digest.cli import papers as _papers
+from digest.cli import run as _run  # noqa: F401
+from digest.cli import serve as _serve  # noqa: F401
 from digest.cli import subscribers as _subscribers
 from digest.cli.app import app, main
 

@@ -1,4 +1,4 @@
-"""Commands for people: subscribe, subscribers list | import | export | remove."""
+"""Commands for people: subscribe, subscribers list | import | export | remove | forget."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ from subscribers.model import (
     clean_phrases,
     normalise_email,
 )
+from subscribers.rights import forget
 
 subscribers_app = typer.Typer(help="Manage subscribers.", no_args_is_help=True)
 app.add_typer(subscribers_app, name="subscribers")
@@ -231,3 +232,24 @@ def subscribers_remove(
         store.update_fields(connection, person.id, rt.now(), status="unsubscribed")
         store.record_event(connection, person.id, "unsubscribe", rt.now(), detail={"via": "cli"})
     out.print(f"unsubscribed {escape(person.email)}")
+
+
+@subscribers_app.command("forget")
+def subscribers_forget(
+    ctx: typer.Context,
+    email: Annotated[str, typer.Argument(help="The person's address.")],
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Erase everything held about a person; keep only a hash of the address so it is never
+    mailed or imported again.
+
+    Example: digest subscribers forget ada@example.org --yes
+    """
+    rt = runtime(ctx)
+    address = normalise_email(email)
+    if not yes:
+        typer.confirm(f"Erase all data about {address}?", abort=True)
+    with transaction(rt.engine()) as connection:
+        existed = forget(connection, address, rt.now())
+    what = "erased" if existed else "no data held about"
+    out.print(f"{what} {escape(address)}; the address is suppressed (kept only as a hash)")
