@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from urllib.parse import urlencode
@@ -61,10 +62,18 @@ def collect_plan(sources: SourcesSettings, now: datetime) -> list[SourceRequest]
     return plan
 
 
-def collect(engine: Engine, sources: SourcesSettings, now: datetime) -> CollectReport:
-    """Ingest every planned source; one unreadable source is logged and does not stop the others."""
+def collect(
+    engine: Engine,
+    sources: SourcesSettings,
+    now: datetime,
+    should_stop: Callable[[], bool] = lambda: False,
+) -> CollectReport:
+    """Ingest every planned source; one unreadable source is logged and does not stop the others.
+    Stops between sources when ``should_stop()``."""
     report = CollectReport()
     for request in collect_plan(sources, now):
+        if should_stop():
+            break
         try:
             documents = ingest_locations(engine, [request.location], request.fmt, sources, now)
         except DigestError as exc:

@@ -62,3 +62,4 @@ def configure(json_lines: bool, stream: TextIO | None = None, level: int = loggi
     # APScheduler says "Running job ..." twice per run; our own events say it once.
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)

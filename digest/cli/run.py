@@ -1,0 +1,209 @@
+"""`digest run` (the scheduling service) and `digest status`."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Awaitable, Iterator
+from datetime import UTC, datetime, time
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+from sqlalchemy import Engine
+
+from digest.cli.app import app, out, runtime
+from digest.config import EXAMPLE_SECRET, Settings
+from digest.errors import ConfigError, SourceUnavailable
+from digest.schedule import events, queries, scheduler
+from digest.schedule.inline import InlineSender
+from digest.schedule.preflight import check_relay
+from digest.schedule.service import Service, utc_now
+from subscribers import store
+
+log = logging.getLogger(events.LOGGER)
+
+
+@app.command()
+def run(
+    ctx: typer.Context,
+    once: Annotated[
+        bool, typer.Option("--once", help="One collect and one deliver pass, then exit (cron).")
+    ] = False,
+    with_web: Annotated[
+        bool, typer.Option("--with-web", help="Also serve the web app in this process.")
+    ] = False,
+    log_json: Annotated[
+        bool, typer.Option("--log-json", help="Log one JSON object per line.")
+    ] = False,
+) -> None:
+    """Collect papers on a schedule and mail each subscriber at their local hour.
+
+    Runs until SIGTERM or Ctrl-C, which finish the message in flight and stop cleanly.
+
+    Example: digest run --with-web --log-json
+    """
+    rt = runtime(ctx)
+    events.configure(log_json)
+    settings = rt.settings
+    if with_web and settings.web.secret_key.get_secret_value() == EXAMPLE_SECRET:
+        raise ConfigError(
+            [
+                "web.secret_key is the example value: "
+                "set DIGEST_WEB__SECRET_KEY to a long random string"
+            ]
+        )
+    engine = rt.engine()  # a database that is unreachable or behind is a StorageError here
+    clock = rt.now if rt.clock is not None else utc_now
+    failed = asyncio.run(_serve(settings, engine, once=once, with_web=with_web, clock=clock))
+    if failed:
+        raise SourceUnavailable(f"{len(failed)} source(s) could not be collected: {failed[0]}")
+
+
+async def _serve(
+    settings: Settings, engine: Engine, *, once: bool, with_web: bool, clock: Any
+) -> list[str]:
+    await check_relay(settings.smtp)
+    from digest.sending.transports.smtp import SmtpTransport
+
+    sender = InlineSender(engine, settings, SmtpTransport(settings.smtp))
+    service = Service(settings, engine, sender, clock=clock)
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, service.request_stop, signal.Signals(signum).name)
+    try:
+        if once:
+            collected, _ = await service.run_once()
+            return [f"{where}: {why}" for where, why in collected.failed]
+        companions: list[Awaitable[None]] = []
+        if with_web:
+            companions.append(_web(settings, engine, service))
+        await service.run_forever(*companions)
+        return []
+    finally:
+        await sender.close()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(signum)
+
+
+async def _web(settings: Settings, engine: Engine, service: Service) -> None:
+    """The web app on uvicorn in this event loop, stopped with the service."""
+    import contextlib
+
+    import uvicorn
+
+    from digest.sending.transports.smtp import SmtpTransport
+    from subscribers.web import create_app
+    from subscribers.web.notice_mailer import NoticeMailer
+
+    class _Server(uvicorn.Server):
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            yield  # the service owns SIGTERM and SIGINT
+
+    transport = SmtpTransport(settings.smtp)
+    web_app = create_app(settings, engine, NoticeMailer(settings, transport, clock=service.clock))
+    server = _Server(
+        uvicorn.Config(
+            web_app, host=settings.web.host, port=settings.web.port, log_config=None, lifespan="on"
+        )
+    )
+
+    async def stop_with_service() -> None:
+        await service.stop.wait()
+        server.should_exit = True
+
+    watcher = asyncio.ensure_future(stop_with_service())
+    events.event(
+        log,
+        "web.starting",
+        url=settings.app.base_url,
+        host=settings.web.host,
+        port=settings.web.port,
+    )
+    try:
+        await server.serve()
+    finally:
+        watcher.cancel()
+        await transport.close()
+    if not service.stop.is_set():
+        raise RuntimeError(f"the web server on {settings.web.host}:{settings.web.port} stopped")
+
+
+@app.command()
+def status(ctx: typer.Context) -> None:
+    """Show the scheduler's jobs, today's papers, the current issue's deliveries and suppressions.
+
+    Example: digest status
+    """
+    rt = runtime(ctx)
+    now = rt.now()
+    settings = rt.settings
+    with rt.engine().connect() as connection:
+        runs = queries.job_runs_by_name(connection)
+        planned = queries.scheduled_next_runs(connection)
+        today = datetime.combine(now.astimezone(UTC).date(), time(), UTC)
+        collected = queries.papers_first_seen_since(connection, today)
+        issues = queries.recent_issues(connection, limit=3)
+        suppressed = store.suppression_count(connection)
+
+    jobs = Table(title="Jobs", title_justify="left")
+    for column in ("job", "last started", "last finished", "outcome", "runs", "next run"):
+        jobs.add_column(column, justify="right" if column == "runs" else "left")
+    triggers = scheduler.triggers(settings.schedule)
+    for job in scheduler.JOBS:
+        found = runs.get(job)
+        if job in planned:
+            upcoming = _when(planned[job])
+        else:
+            upcoming = f"{_when(scheduler.next_fire(triggers[job], now))} (not scheduled yet)"
+        jobs.add_row(
+            job,
+            _when(found.started_at if found else None),
+            _when(found.finished_at if found else None),
+            _outcome(found),
+            str(found.runs if found else 0),
+            upcoming,
+        )
+    out.print(jobs)
+
+    current = Table(title="Deliveries of the newest issues", title_justify="left")
+    columns = ("issue", "date", "frequency", "status", "pending", "sent", "failed", "other")
+    for column in columns:
+        current.add_column(column, justify="right" if column not in columns[1:4] else "left")
+    for issue in issues:
+        d = issue.deliveries
+        waiting = d.get("pending", 0) + d.get("deferred", 0) + d.get("sending", 0)
+        other = d.get("skipped", 0) + d.get("unknown", 0)
+        current.add_row(
+            str(issue.id),
+            issue.issue_date.isoformat(),
+            issue.frequency,
+            issue.status,
+            str(waiting),
+            str(d.get("sent", 0)),
+            str(d.get("failed", 0)),
+            str(other),
+        )
+    if not issues:
+        current.add_row("-", "no issue yet", "", "", "0", "0", "0", "0")
+    out.print(current)
+
+    figures = Table(title="Today", title_justify="left")
+    figures.add_column("what")
+    figures.add_column("count", justify="right")
+    figures.add_row(f"papers collected today ({today.date().isoformat()} UTC)", str(collected))
+    figures.add_row("suppressed addresses", str(suppressed))
+    out.print(figures)
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC") if moment else "never"
+
+
+def _outcome(found: queries.JobRun | None) -> str:
+    if found is None:
+        return "-"
+    error = found.detail.get("error")
+    return f"{found.outcome}: {error}"[:80] if error else found.outcome

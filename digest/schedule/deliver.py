@@ -1,0 +1,175 @@
+"""The deliver job: decide who is due (pure), then hand them, issue by issue, to a sender.
+
+Due subscribers are handed over as id ranges that contain nobody else of the issue's frequency, so
+the send service (which pages through subscribers by id range) sends to exactly them, and issue 8's
+batch jobs can be keyed by the same ranges. The deliveries ledger is the only truth, and a pass is
+safe to repeat: subscribers whose delivery for the issue is finished are not handed over again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from sqlalchemy import Connection, Engine
+
+from digest.config import Settings
+from digest.schedule import queries
+from digest.schedule.due import IssueKey, Slot, slot_of, split_empty, unrecorded
+from digest.schedule.events import LOGGER, event
+from subscribers.model import Frequency, Subscriber
+from subscribers.store import iter_subscribers
+
+log = logging.getLogger(LOGGER)
+EMPTY = "nothing new since the last digest"
+
+
+@dataclass(frozen=True, slots=True)
+class IdRange:
+    """Subscribers with ids in (after_id, up_to_id]."""
+
+    after_id: int
+    up_to_id: int
+
+
+class DigestSender(Protocol):
+    """Sends an issue to the subscribers of given id ranges, recording outcomes in the ledger."""
+
+    async def send(
+        self,
+        issue: IssueKey,
+        ranges: Sequence[IdRange],
+        now: datetime,
+        should_stop: Callable[[], bool],
+    ) -> None:
+        """Send ``issue`` to every subscriber of its frequency in the ranges (safe to repeat:
+        never resends what the ledger says was sent). Stops early when ``should_stop()``."""
+        ...
+
+    async def skip(
+        self, issue: IssueKey, subscriber_ids: Sequence[int], reason: str, now: datetime
+    ) -> None:
+        """Record in the ledger that these subscribers get no ``issue``, and why."""
+        ...
+
+
+class RangeBuilder:
+    """Collapses subscribers, seen in id order, into maximal id ranges per issue.
+
+    A range for issue K only ever contains subscribers handed K: anyone else of K's frequency
+    (not due, already served, paused, due for another date) closes it.
+    """
+
+    def __init__(self) -> None:
+        self._open: dict[str, tuple[IssueKey, int, int]] = {}
+        self.ranges: dict[IssueKey, list[IdRange]] = defaultdict(list)
+
+    def add(self, subscriber_id: int, frequency: Frequency, issue: IssueKey | None) -> None:
+        current = self._open.get(frequency)
+        if current is not None and current[0] == issue:
+            self._open[frequency] = (current[0], current[1], subscriber_id)
+            return
+        if current is not None:
+            self._close(frequency)
+        if issue is not None:
+            self._open[frequency] = (issue, subscriber_id - 1, subscriber_id)
+
+    def _close(self, frequency: str) -> None:
+        issue, after_id, up_to_id = self._open.pop(frequency)
+        self.ranges[issue].append(IdRange(after_id, up_to_id))
+
+    def finish(self) -> dict[IssueKey, list[IdRange]]:
+        for frequency in list(self._open):
+            self._close(frequency)
+        return dict(sorted(self.ranges.items(), key=lambda i: (i[0].issue_date, i[0].frequency)))
+
+
+@dataclass(slots=True)
+class DeliverPlan:
+    """What one pass does: per issue, the ranges to send and the subscribers to skip."""
+
+    send: dict[IssueKey, list[IdRange]] = field(default_factory=dict)
+    skip: dict[IssueKey, list[int]] = field(default_factory=dict)
+    sending: int = 0  # subscribers in the send ranges
+
+
+@dataclass(slots=True)
+class DeliverReport:
+    due: int = 0
+    skipped: int = 0
+    issues: list[str] = field(default_factory=list)
+    stopped: bool = False
+
+
+def plan_pass(engine: Engine, settings: Settings, now: datetime, page: int = 1000) -> DeliverPlan:
+    """Read every subscriber page by page (by id) and decide who gets which issue now."""
+    builder = RangeBuilder()
+    skips: dict[IssueKey, list[int]] = defaultdict(list)
+    sending = 0
+    with engine.connect() as connection:
+        newest = queries.newest_first_seen(connection)
+        batch: list[Subscriber] = []
+        for subscriber in iter_subscribers(connection, batch=page):
+            batch.append(subscriber)
+            if len(batch) >= page:
+                sending += _settle(connection, batch, now, newest, settings, builder, skips)
+                batch = []
+        sending += _settle(connection, batch, now, newest, settings, builder, skips)
+    return DeliverPlan(builder.finish(), dict(skips), sending)
+
+
+def _settle(
+    connection: Connection,
+    people: list[Subscriber],
+    now: datetime,
+    newest: datetime | None,
+    settings: Settings,
+    builder: RangeBuilder,
+    skips: dict[IssueKey, list[int]],
+) -> int:
+    zone = settings.schedule.default_timezone
+    slots = [slot for s in people if (slot := slot_of(s, now, zone)) is not None]
+    open_slots = unrecorded(slots, queries.finished_slots(connection, slots))
+    send, skip = split_empty(open_slots, newest, settings.schedule.skip_empty)
+    handed: dict[int, Slot] = {slot.subscriber_id: slot for slot in send}
+    for slot in skip:
+        skips[slot.issue].append(slot.subscriber_id)
+    for subscriber in people:
+        slot = handed.get(subscriber.id)
+        builder.add(subscriber.id, subscriber.frequency, slot.issue if slot else None)
+    return len(handed)
+
+
+async def deliver(
+    engine: Engine,
+    settings: Settings,
+    sender: DigestSender,
+    now: datetime,
+    stop: asyncio.Event | None = None,
+) -> DeliverReport:
+    """One delivery pass: everyone due at ``now`` gets their issue, or a recorded skip."""
+    plan = await asyncio.to_thread(plan_pass, engine, settings, now)
+    report = DeliverReport(due=plan.sending + sum(map(len, plan.skip.values())))
+    stopping = stop.is_set if stop is not None else (lambda: False)
+    for issue, ids in plan.skip.items():
+        await sender.skip(issue, ids, EMPTY, now)
+        report.skipped += len(ids)
+        event(log, "deliver.skipped", issue=issue_name(issue), subscribers=len(ids), reason=EMPTY)
+    for issue, ranges in plan.send.items():
+        if stopping():
+            report.stopped = True
+            break
+        report.issues.append(issue_name(issue))
+        event(log, "deliver.issue", issue=issue_name(issue), ranges=len(ranges))
+        await sender.send(issue, ranges, now, stopping)
+    report.stopped = report.stopped or stopping()
+    return report
+
+
+def issue_name(issue: IssueKey) -> str:
+    return f"{issue.issue_date.isoformat()}/{issue.frequency}"
