@@ -9,6 +9,7 @@ purpose is useless for any other even before its payload is read.
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import hmac
 import json
@@ -35,8 +36,58 @@ class Claims:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+_URLSAFE = bytes.maketrans(b"+/", b"-_")
+_COMPACT_JSON = json.JSONEncoder(separators=(",", ":"), sort_keys=True)
+
+
+class _NotSimple(Exception):
+    pass
+
+
+def _simple_json(value: Any) -> str:
+    """Compact, key-sorted JSON of dicts, ints and plain ASCII strings, byte-identical to
+    ``json.dumps(value, separators=(",", ":"), sort_keys=True)`` but ~2x faster (a digest
+    makes ~25 tokens per subscriber). Anything else raises _NotSimple."""
+    kind = type(value)
+    if kind is dict:
+        return (
+            "{"
+            + ",".join([f"{_simple_json(k)}:{_simple_json(v)}" for k, v in sorted(value.items())])
+            + "}"
+        )
+    if kind is int:
+        return str(value)
+    plain = kind is str and value.isascii() and value.isprintable()
+    if plain and '"' not in value and "\\" not in value:
+        return f'"{value}"'
+    raise _NotSimple
+
+
+def _compact_json(value: dict[str, Any]) -> str:
+    try:
+        return _simple_json(value)
+    except (_NotSimple, TypeError):
+        return _COMPACT_JSON.encode(value)
+
+
+def _hmac_pads(key: bytes) -> tuple[Any, Any]:
+    """SHA-256 states after the HMAC inner and outer pads (RFC 2104), so that a MAC costs two
+    state copies instead of a fresh ``hmac.new``. Keys here are 32-byte digests (< block)."""
+    block = key.ljust(64, b"\0")
+    inner = hashlib.sha256(bytes(b ^ 0x36 for b in block))
+    outer = hashlib.sha256(bytes(b ^ 0x5C for b in block))
+    return inner, outer
+
+
+def _mac(pads: tuple[Any, Any], message: bytes) -> bytes:
+    inner, outer = pads[0].copy(), pads[1].copy()
+    inner.update(message)
+    outer.update(inner.digest())
+    return outer.digest()
+
+
 def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+    return binascii.b2a_base64(data, newline=False).translate(_URLSAFE).rstrip(b"=").decode()
 
 
 def _unb64(text: str) -> bytes:
@@ -51,6 +102,7 @@ class Signer:
             raise ValueError("the token secret must be at least 16 characters")
         root = hashlib.sha256(secret.encode("utf-8")).digest()
         self._keys = {p: hmac.new(root, p.encode(), hashlib.sha256).digest() for p in PURPOSES}
+        self._pads = {p: _hmac_pads(key) for p, key in self._keys.items()}
 
     def make(
         self,
@@ -62,13 +114,13 @@ class Signer:
         extra: dict[str, Any] | None = None,
     ) -> str:
         """A token for ``purpose`` about ``subject``; without ttl it does not expire."""
-        key = self._keys[purpose]
+        pads = self._pads[purpose]
         expires = int(now.timestamp()) + ttl_seconds if ttl_seconds else 0
         body: dict[str, Any] = {"p": purpose, "s": str(subject), "e": expires}
         if extra:
             body["x"] = extra
-        payload = _b64(json.dumps(body, separators=(",", ":"), sort_keys=True).encode("utf-8"))
-        mac = hmac.new(key, payload.encode("ascii"), hashlib.sha256).digest()[:18]
+        payload = _b64(_compact_json(body).encode("utf-8"))
+        mac = _mac(pads, payload.encode("ascii"))[:18]
         return f"{payload}.{_b64(mac)}"
 
     def read(self, token: str, purpose: str, *, now: datetime) -> Claims:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Protocol
 from urllib.parse import quote_plus, urlsplit
 
@@ -115,7 +116,8 @@ def card_view(paper: Paper) -> CardView:
     )
 
 
-def why_line(why: Sequence[str]) -> str:
+@lru_cache(maxsize=65536)
+def why_line(why: tuple[str, ...]) -> str:
     """The ranking's reasons as one readable line."""
     reasons = [shorten(clean(reason), 120) for reason in why]
     return " · ".join(r for r in reasons if r)

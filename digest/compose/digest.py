@@ -14,7 +14,7 @@ from typing import Any
 from digest.compose import environment
 from digest.compose.cards import CardView, PickLike, card_view, why_line
 from digest.compose.environment import compile_mjml, email_environment
-from digest.compose.fragments import Assembly, Marks, Part, Region, Slot, regions
+from digest.compose.fragments import Assembly, Marks, Part, Region, Slot, Static, regions
 from digest.compose.headers import (
     address_header,
     check_address,
@@ -31,6 +31,14 @@ from digest.config import Settings
 from subscribers.links import SubscriberLinks, issue_link
 from subscribers.model import Subscriber
 
+_NONE: frozenset[str] = frozenset()
+# Which card regions are left out: (the pick has reasons, the mail is personal) -> names.
+_CARD_DROPS = {
+    (True, True): _NONE,
+    (False, True): frozenset(("why",)),
+    (True, False): frozenset(("feedback",)),
+    (False, False): frozenset(("why", "feedback")),
+}
 # Room kept for the footer's personal links and the "N more papers" block, on top of their
 # static size, when deciding how many cards fit the budget.
 _SLACK = 2_000
@@ -55,9 +63,9 @@ class IssueInfo:
 class Document:
     """One rendered digest cut into: what comes before the cards, each paper's card, after."""
 
-    head: tuple[Part, ...]
+    head: Region
     cards: dict[str, Region]
-    tail: tuple[Part, ...]
+    tail: Region
 
 
 def split_document(parts: tuple[Part, ...], ids: Sequence[str]) -> Document:
@@ -68,7 +76,11 @@ def split_document(parts: tuple[Part, ...], ids: Sequence[str]) -> Document:
     if not where:  # no papers: the cards would go where the "empty" notice is
         where = [i for i, p in enumerate(parts) if isinstance(p, Region) and p.name == "empty"]
         where = [where[0], where[0] - 1] if where else [len(parts), len(parts) - 1]
-    return Document(parts[: where[0]], dict(zip(ids, cards, strict=True)), parts[where[-1] + 1 :])
+    return Document(
+        Region.of("head", parts[: where[0]]),
+        dict(zip(ids, cards, strict=True)),
+        Region.of("tail", parts[where[-1] + 1 :]),
+    )
 
 
 def _html_value(slot: Slot, value: str) -> str:
@@ -76,7 +88,9 @@ def _html_value(slot: Slot, value: str) -> str:
 
 
 def _text_value(slot: Slot, value: str) -> str:
-    return wrap(value, indent=slot.indent) if "\n" not in value else value
+    if " " not in value or "\n" in value:  # links, already wrapped text
+        return value
+    return wrap(value, indent=slot.indent)
 
 
 def _plural(count: int, word: str) -> str:
@@ -181,10 +195,10 @@ class PreparedIssue:
         to = check_address(subscriber.email)
         unsubscribe, preferences, view = links.unsubscribe, links.preferences, links.view_in_browser
         values = {
-            "preferences": html.escape(preferences),
-            "unsubscribe": html.escape(unsubscribe),
-            "view": html.escape(view),
-            "overflow_link": html.escape(view),
+            "preferences": _attr(preferences),
+            "unsubscribe": _attr(unsubscribe),
+            "view": _attr(view),
+            "overflow_link": _attr(view),
         }
         text_values = {
             "preferences": preferences,
@@ -192,7 +206,8 @@ class PreparedIssue:
             "view": view,
             "overflow_link": view,
         }
-        html_out, text_out = Assembly(_html_value), Assembly(_text_value)
+        encoded: dict[str, bytes] = {}
+        html_out, text_out = Assembly(_html_value, encoded), Assembly(_text_value, encoded)
         self._assemble(html_out, text_out, picks, values, text_values, links)
         body_html, body_text = "".join(html_out.text), "".join(text_out.text)
 
@@ -236,10 +251,10 @@ class PreparedIssue:
             values["count"] = text_values["count"] = _plural(count, "paper") + picked
         preheader = _preheader(picks)
         values["preheader"] = html.escape(preheader)
-        html_out.add(self.html_doc.head, values)
-        text_out.add(self.text_doc.head, text_values)
+        html_out.add(self.html_doc.head.flat(_NONE), values)
+        text_out.add(self.text_doc.head.flat(_NONE), text_values)
         tail_drop = {"public", "empty"} if links else {"personal", "empty"}
-        reserve = _static_size(self.html_doc.tail, frozenset(tail_drop)) + _SLACK
+        reserve = _static_size(self.html_doc.tail.flat(frozenset(tail_drop))) + _SLACK
         shown = 0
         for pick in picks:
             html_card, text_card = self._cards(pick)
@@ -249,16 +264,16 @@ class PreparedIssue:
             if links is not None:
                 more = links.feedback(pick.paper.id, True)
                 less = links.feedback(pick.paper.id, False)
-                card_values["more"], card_values["less"] = html.escape(more), html.escape(less)
+                card_values["more"], card_values["less"] = _attr(more), _attr(less)
                 card_text["more"], card_text["less"] = more, less
-            drop = frozenset(() if why else ("why",)) | (
-                frozenset() if links else frozenset(("feedback",))
-            )
-            size = html_card.size + sum(len(v.encode("utf-8")) for v in card_values.values())
-            if links is not None and html_out.size + size + reserve > self.budget:
-                break
-            html_out.add(html_card.parts, card_values, drop)
-            text_out.add(text_card.parts, card_text, drop)
+            drop = _CARD_DROPS[bool(why), links is not None]
+            html_parts = html_card.flat(drop)
+            if links is not None:
+                size = _static_size(html_parts) + sum(len(v.encode()) for v in card_values.values())
+                if html_out.size + size + reserve > self.budget:
+                    break
+            html_out.add(html_parts, card_values)
+            text_out.add(text_card.flat(drop), card_text)
             shown += 1
         rest = count - shown
         if rest:
@@ -269,26 +284,25 @@ class PreparedIssue:
             tail_drop.add("overflow")
         if not count:
             tail_drop.discard("empty")
-        html_out.add(self.html_doc.tail, values, frozenset(tail_drop))
-        text_out.add(self.text_doc.tail, text_values, frozenset(tail_drop))
+        html_out.add(self.html_doc.tail.flat(frozenset(tail_drop)), values)
+        text_out.add(self.text_doc.tail.flat(frozenset(tail_drop)), text_values)
         return shown
 
     def generic_html(self, picks: Sequence[PickLike]) -> str:
         """The issue as the public web archive shows it: every pick, no personal links."""
-        html_out, text_out = Assembly(_html_value), Assembly(_text_value)
+        encoded: dict[str, bytes] = {}
+        html_out, text_out = Assembly(_html_value, encoded), Assembly(_text_value, encoded)
         self._assemble(html_out, text_out, picks, {}, {}, None)
         return "".join(html_out.text)
 
 
-def _static_size(parts: Sequence[Part], drop: frozenset[str]) -> int:
-    size = 0
-    for part in parts:
-        if isinstance(part, Region):
-            if part.name not in drop:
-                size += _static_size(part.parts, drop)
-        elif not isinstance(part, Slot):
-            size += part.size
-    return size
+def _attr(url: str) -> str:
+    """``url`` escaped for an HTML attribute (signed links rarely need it: skip the work)."""
+    return html.escape(url) if any(c in url for c in "&<>\"'") else url
+
+
+def _static_size(parts: Sequence[Static | Slot]) -> int:
+    return sum(p.size for p in parts if isinstance(p, Static))
 
 
 @lru_cache(maxsize=4096)

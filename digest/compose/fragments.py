@@ -13,8 +13,8 @@ from __future__ import annotations
 import binascii
 import re
 import secrets
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 
 from markupsafe import Markup
 
@@ -52,11 +52,45 @@ class Slot:
 class Region:
     name: str
     parts: tuple[Part, ...]
+    size: int  # UTF-8 bytes of the static parts (slot values come on top)
+    _flat: dict[frozenset[str], tuple[Static | Slot, ...]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
-    @property
-    def size(self) -> int:
-        """UTF-8 bytes of the static parts (slot values come on top)."""
-        return sum(p.size for p in self.parts if isinstance(p, Static | Region))
+    @classmethod
+    def of(cls, name: str, parts: tuple[Part, ...]) -> Region:
+        size = sum(p.size for p in parts if not isinstance(p, Slot))
+        return cls(name, parts, size)
+
+    def flat(self, drop: frozenset[str]) -> tuple[Static | Slot, ...]:
+        """The region's parts without the regions in ``drop``, nested regions opened and
+        neighbouring static text merged; worked out once per ``drop``."""
+        found = self._flat.get(drop)
+        if found is None:
+            found = self._flat[drop] = flatten(self.parts, drop)
+        return found
+
+
+def flatten(parts: Iterable[Part], drop: frozenset[str]) -> tuple[Static | Slot, ...]:
+    out: list[Static | Slot] = []
+    text: list[str] = []
+
+    def walk(items: Iterable[Part]) -> None:
+        for part in items:
+            if isinstance(part, Static):
+                text.append(part.text)
+            elif isinstance(part, Slot):
+                if text:
+                    out.append(Static.of("".join(text)))
+                    text.clear()
+                out.append(part)
+            elif part.name not in drop:
+                walk(part.parts)
+
+    walk(parts)
+    if text:
+        out.append(Static.of("".join(text)))
+    return tuple(out)
 
 
 Part = Static | Slot | Region
@@ -123,7 +157,7 @@ class Marks:
                 opened, parts = stack.pop()
                 if opened != name or not stack:
                     raise ValueError(f"region {name!r} closed but {opened!r} is open")
-                stack[-1][1].append(Region(name, tuple(parts)))
+                stack[-1][1].append(Region.of(name, tuple(parts)))
         _flush(stack[-1][1], pending + document[position:])
         if len(stack) != 1:
             raise ValueError(f"region {stack[-1][0]!r} is never closed")
@@ -144,37 +178,36 @@ Formatter = Callable[[Slot, str], str]
 
 
 class Assembly:
-    """One document being put together: its text, its quoted-printable bytes and its size."""
+    """One document being put together: its text, its quoted-printable bytes and its size.
+    Assemblies of one message may share ``encoded`` (a value's quoted-printable form), since
+    the text and HTML parts carry the same links."""
 
-    __slots__ = ("format", "qp", "size", "text")
+    __slots__ = ("encoded", "format", "qp", "size", "text")
 
-    def __init__(self, format: Formatter) -> None:
+    def __init__(self, format: Formatter, encoded: dict[str, bytes] | None = None) -> None:
         self.format = format
+        self.encoded = {} if encoded is None else encoded
         self.text: list[str] = []
         self.qp: list[bytes] = []
         self.size = 0
 
-    def add(
-        self,
-        parts: Iterable[Part],
-        values: dict[str, str],
-        drop: frozenset[str] = frozenset(),
-    ) -> None:
-        """Append parts, filling slots from ``values`` (missing ones stay empty) and leaving out
-        regions named in ``drop``."""
+    def add(self, parts: Sequence[Static | Slot], values: dict[str, str]) -> None:
+        """Append flattened parts (see ``Region.flat``), filling slots from ``values``;
+        missing values leave the slot empty."""
         for part in parts:
-            if isinstance(part, Static):
+            if type(part) is Static:
                 self.text.append(part.text)
                 self.qp.append(part.qp)
                 self.size += part.size
-            elif isinstance(part, Slot):
-                raw = values.get(part.name)
+            else:
+                raw = values.get(part.name)  # type: ignore[union-attr]
                 if raw:
-                    self.value(self.format(part, raw))
-            elif part.name not in drop:
-                self.add(part.parts, values, drop)
+                    self.value(self.format(part, raw))  # type: ignore[arg-type]
 
     def value(self, formatted: str) -> None:
         self.text.append(formatted)
-        self.qp.append(qp_chunk(formatted))
-        self.size += len(formatted.encode("utf-8"))
+        qp = self.encoded.get(formatted)
+        if qp is None:
+            qp = self.encoded[formatted] = qp_chunk(formatted)
+        self.qp.append(qp)
+        self.size += len(formatted) if formatted.isascii() else len(formatted.encode("utf-8"))
