@@ -57,7 +57,8 @@ def adjust(
             else i
             for i in topics
         ]
-        added = [p for p in paper_phrases(paper) if p not in known][: max(0, min(LEARN, room))]
+        fresh = [p for p in paper_phrases(paper) if not _covered(p, known)]
+        added = fresh[: max(0, min(LEARN, room))]
         new_topics += [Interest("topic", p, STEP) for p in added]
         unmuted = [i.phrase for i in others if i.kind == "mute" and mentions(paper, i.phrase)]
         others = [i for i in others if i.phrase not in unmuted or i.kind != "mute"]
@@ -73,12 +74,17 @@ def adjust(
         ]
         return new_topics + others, Adjustment(weakened=tuple(sorted(matched)))
     mutes = [i for i in others if i.kind == "mute"]
-    candidates = [p for p in paper_phrases(paper) if p not in known]
+    candidates = [p for p in paper_phrases(paper) if not _covered(p, known)]
     if not candidates or len(mutes) >= MAX_INTERESTS:
         return list(interests), Adjustment()
     return [*topics, *others, Interest("mute", candidates[0], 1.0)], Adjustment(
         muted=(candidates[0],)
     )
+
+
+def _covered(phrase: str, known: set[str]) -> bool:
+    """Whether an interest already says this (the same words, or more of them)."""
+    return any(f" {phrase} " in f" {k} " or f" {k} " in f" {phrase} " for k in known)
 
 
 def record_feedback(

@@ -46,12 +46,29 @@ def _pairs(text: str) -> list[str]:
     return found
 
 
+def _runs(text: str) -> list[str]:
+    """Runs of two or three content words (longer runs give their word pairs)."""
+    found: list[str] = []
+    for chunk in re.split(r"[.,;:!?()\[\]{}\"'/]|\s-\s|\s–\s|\s—\s", text):
+        run: list[str] = []
+        for word in [*_words(chunk), ""]:
+            if word and word not in STOP and len(word) >= 3:
+                run.append(word)
+                continue
+            if 2 <= len(run) <= 3:
+                found.append(" ".join(run))
+            elif len(run) > 3:
+                found.extend(f"{a} {b}" for a, b in pairwise(run))
+            run = []
+    return found
+
+
 def paper_phrases(paper: Paper, limit: int = 3) -> list[str]:
-    """The paper's key phrases, best first: title pairs, ranked by how often the abstract uses
-    them (then by position in the title)."""
-    title = list(dict.fromkeys(_pairs(paper.title)))
-    abstract = Counter(_pairs(paper.abstract))
-    ranked = sorted(enumerate(title), key=lambda item: (-abstract[item[1]], item[0]))
+    """The paper's key phrases, best first: runs of content words in the title, ranked by how
+    often the abstract uses them (then by position in the title)."""
+    title = list(dict.fromkeys(_runs(paper.title)))
+    abstract = " ".join(_words(paper.abstract))
+    ranked = sorted(enumerate(title), key=lambda item: (-abstract.count(item[1]), item[0]))
     return [phrase for _, phrase in ranked[:limit]]
 
 
