@@ -140,6 +140,10 @@ class SourcesSettings(Section):
 class QueueSettings(Section):
     backend: Literal["inline", "procrastinate"] = "inline"
     batch_size: int = Field(default=500, ge=1)
+    concurrency: int = Field(default=1, ge=1, le=64)  # batches one `digest worker` runs at once
+    heartbeat_seconds: float = Field(default=10.0, gt=0)
+    stalled_after_seconds: float = Field(default=30.0, gt=0)  # then a worker's batches go back
+    max_attempts: int = Field(default=5, ge=1)  # runs of one batch before it is marked failed
 
 
 class Settings(BaseSettings):

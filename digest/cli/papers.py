@@ -32,6 +32,11 @@ def init(ctx: typer.Context) -> None:
     before, after = migrate(rt.engine(check=False))
     state = "created" if before is None else ("migrated" if before != after else "up to date")
     out.print(f"database {state} at revision {after}: {rt.engine(check=False).url!r}")
+    if rt.settings.queue.backend == "procrastinate":
+        from digest.queue.jobs import apply_schema
+
+        created = apply_schema(rt.settings.database_url)
+        out.print(f"job queue {'created' if created else 'up to date'} (procrastinate)")
 
 
 @app.command()

@@ -1,0 +1,103 @@
+"""`digest worker` (run batch jobs) and `digest enqueue` (queue an issue for the workers), for
+``[queue] backend = "procrastinate"``."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import date
+from typing import Annotated
+
+import typer
+from sqlalchemy import func, select
+
+from digest.cli.app import app, out, runtime
+from digest.config import Settings
+from digest.db.schema import subscribers
+from digest.errors import ConfigError
+from digest.schedule.due import IssueKey
+
+# procrastinate and psycopg are the optional `postgres` extra: imported only when used.
+
+
+def _require_queue(settings: Settings) -> None:
+    if settings.queue.backend != "procrastinate":
+        raise ConfigError(
+            [
+                'queue.backend is "inline": workers need [queue] backend = "procrastinate" '
+                "(and PostgreSQL)"
+            ]
+        )
+    from digest.queue.jobs import require_schema
+
+    require_schema(settings.database_url)
+
+
+@app.command()
+def worker(
+    ctx: typer.Context,
+    concurrency: Annotated[
+        int | None,
+        typer.Option(
+            "--concurrency", min=1, help="Batches run at once (default: queue.concurrency)."
+        ),
+    ] = None,
+    name: Annotated[str | None, typer.Option("--name", help="Worker name in the logs.")] = None,
+    until_empty: Annotated[
+        bool, typer.Option("--until-empty", help="Exit when no batch is left to run.")
+    ] = False,
+) -> None:
+    """Run batch jobs: rank, render and send queued batches through the delivery ledger.
+
+    Start any number, on any machines sharing the PostgreSQL database. SIGTERM or Ctrl-C finish
+    the messages in flight, give the rest of their batches back to the queue, and stop.
+
+    Example: digest worker --concurrency 2
+    """
+    rt = runtime(ctx)
+    settings = rt.settings
+    _require_queue(settings)
+    engine = rt.engine()
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
+    from digest.queue.worker import work
+
+    asyncio.run(work(settings, engine, name=name, concurrency=concurrency, until_empty=until_empty))
+
+
+@app.command()
+def enqueue(
+    ctx: typer.Context,
+    on: Annotated[
+        str | None, typer.Option("--date", help="Issue date YYYY-MM-DD (default: today, UTC).")
+    ] = None,
+    frequency: Annotated[str, typer.Option("--frequency", help="daily | weekly")] = "daily",
+) -> None:
+    """Queue an issue for every subscriber of its frequency, as batch jobs for `digest worker`.
+
+    Safe to repeat: what the ledger holds is never queued for sending again.
+
+    Example: digest enqueue --date 2026-11-21
+    """
+    if frequency not in ("daily", "weekly"):
+        raise typer.BadParameter(f"{frequency!r} is not daily or weekly", param_hint="--frequency")
+    rt = runtime(ctx)
+    settings = rt.settings
+    _require_queue(settings)
+    engine = rt.engine()
+    now = rt.now()
+    try:
+        issue_date = date.fromisoformat(on) if on else now.date()
+    except ValueError as exc:
+        raise typer.BadParameter(f"{on!r} is not a date YYYY-MM-DD", param_hint="--date") from exc
+    from digest.queue.dispatch import hand_over
+
+    with engine.connect() as connection:
+        last = connection.execute(select(func.max(subscribers.c.id))).scalar() or 0
+    queued = hand_over(
+        engine,
+        IssueKey(issue_date, frequency),  # type: ignore[arg-type]
+        [(0, int(last))],
+        settings.queue.batch_size,
+        now,
+    )
+    out.print(f"issue {issue_date.isoformat()}/{frequency}: {len(queued)} batches queued")

@@ -1,0 +1,186 @@
+"""Pacing shared by every worker process through PostgreSQL.
+
+- ``SharedRateLimit``: a global messages-per-second limit (GCRA). One row holds the theoretical
+  arrival time ``tat`` of the next message; a process reserves ``n`` messages at once by moving it
+  ``n / rate`` seconds on, in one UPDATE, then spends them at ``rate`` from the start of its window.
+  Reservations of all processes line up one after another, so together they never exceed ``rate``
+  (an idle limiter saves up nothing: the burst is one reservation).
+- ``SharedDomainLimiter``: at most ``cap`` messages in flight to one recipient domain over all
+  processes. Slot ``i`` of a domain is a session advisory lock; a process keeps a slot it holds for
+  a moment after use (``linger``) so a stream of messages to one domain costs no round trips, and
+  gives it back after ``max_hold`` so other processes get their turn. A dead process's session
+  ends, and with it its slots.
+
+Both have the interface of ``digest.sending.pacing`` (``acquire()``, ``slot(recipient)``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import math
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+
+_RESERVE = """
+INSERT INTO pacing_state (name, tat) VALUES (%(name)s, clock_timestamp())
+ON CONFLICT (name) DO UPDATE
+   SET tat = GREATEST(pacing_state.tat, clock_timestamp()) + make_interval(secs => %(span)s)
+RETURNING EXTRACT(EPOCH FROM (tat - clock_timestamp()))::float8
+"""
+
+
+@dataclass
+class SharedRateLimit:
+    """At most ``rate`` acquisitions per second over all processes sharing ``name``."""
+
+    conninfo: str
+    rate: float
+    name: str = "global"
+    reserve: int = 0  # messages per reservation; 0: about 50 ms worth, between 1 and 50
+    _connection: psycopg.AsyncConnection[Any] | None = field(default=None, init=False)
+    _left: int = field(default=0, init=False)
+    _next_at: float = field(default=0.0, init=False)
+    _lock: asyncio.Lock = field(default_factory=asyncio.Lock, init=False)
+
+    @property
+    def chunk(self) -> int:
+        return self.reserve or max(1, min(50, math.ceil(self.rate * 0.05)))
+
+    async def acquire(self) -> None:
+        if self.rate <= 0:
+            return
+        async with self._lock:
+            if self._left == 0:
+                await self._reserve()
+            at = self._next_at
+            self._next_at += 1 / self.rate
+            self._left -= 1
+        delay = at - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+    async def _reserve(self) -> None:
+        if self._connection is None:
+            self._connection = await psycopg.AsyncConnection.connect(self.conninfo, autocommit=True)
+        n = self.chunk
+        span = n / self.rate
+        cursor = await self._connection.execute(_RESERVE, {"name": self.name, "span": span})
+        row = await cursor.fetchone()
+        ahead = float(row[0]) if row else 0.0
+        # A first reservation inserts the row at now and gets its window at once.
+        start = max(0.0, ahead - span) if ahead > 0 else 0.0
+        self._next_at = time.monotonic() + start
+        self._left = n
+
+    async def close(self) -> None:
+        if self._connection is not None:
+            await self._connection.close()
+            self._connection = None
+
+
+def _slot_key(domain: str, index: int) -> int:
+    """A signed 64-bit advisory-lock key for slot ``index`` of ``domain``."""
+    digest = hashlib.blake2b(f"digest-domain-slot:{domain}:{index}".encode(), digest_size=8)
+    return int.from_bytes(digest.digest(), "big", signed=True)
+
+
+@dataclass
+class _Domain:
+    free: dict[int, float] = field(default_factory=dict)  # held, idle: slot -> held since
+    busy: dict[int, float] = field(default_factory=dict)  # held, in use: slot -> held since
+    changed: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+@dataclass
+class SharedDomainLimiter:
+    """At most ``cap`` messages in flight at once to any one recipient domain, over all
+    processes."""
+
+    conninfo: str
+    cap: int
+    linger: float = 0.2
+    max_hold: float = 2.0
+    retry: float = 0.02
+    _connection: psycopg.AsyncConnection[Any] | None = field(default=None, init=False)
+    _domains: dict[str, _Domain] = field(default_factory=dict, init=False)
+    _db: asyncio.Lock = field(default_factory=asyncio.Lock, init=False)
+
+    @asynccontextmanager
+    async def slot(self, recipient: str) -> AsyncIterator[None]:
+        domain = recipient.rpartition("@")[2].lower()
+        state = self._domains.setdefault(domain, _Domain())
+        index = await self._take(domain, state)
+        try:
+            yield
+        finally:
+            self._give(domain, state, index)
+
+    def in_flight(self, domain: str) -> int:
+        """Messages this process has in flight to ``domain``."""
+        state = self._domains.get(domain)
+        return 0 if state is None else len(state.busy)
+
+    async def _take(self, domain: str, state: _Domain) -> int:
+        while True:
+            if state.free:
+                index, since = state.free.popitem()
+                state.busy[index] = since
+                return index
+            for index in range(self.cap):
+                if index in state.busy or index in state.free:
+                    continue
+                if await self._lock(domain, index):
+                    state.busy[index] = time.monotonic()
+                    return index
+            state.changed.clear()
+            with suppress(TimeoutError):
+                await asyncio.wait_for(state.changed.wait(), self.retry)
+
+    def _give(self, domain: str, state: _Domain, index: int) -> None:
+        since = state.busy.pop(index)
+        if time.monotonic() - since >= self.max_hold:
+            asyncio.get_running_loop().create_task(self._unlock(domain, index))
+        else:
+            state.free[index] = since
+            asyncio.get_running_loop().call_later(self.linger, self._expire, domain, index, since)
+        state.changed.set()
+
+    def _expire(self, domain: str, index: int, since: float) -> None:
+        state = self._domains[domain]
+        if state.free.get(index) == since:
+            del state.free[index]
+            asyncio.get_running_loop().create_task(self._unlock(domain, index))
+
+    async def _lock(self, domain: str, index: int) -> bool:
+        connection = await self._open()
+        async with self._db:
+            cursor = await connection.execute(
+                "SELECT pg_try_advisory_lock(%s)", (_slot_key(domain, index),)
+            )
+            row = await cursor.fetchone()
+        return bool(row and row[0])
+
+    async def _unlock(self, domain: str, index: int) -> None:
+        connection = await self._open()
+        async with self._db:
+            await connection.execute("SELECT pg_advisory_unlock(%s)", (_slot_key(domain, index),))
+        state = self._domains[domain]
+        state.changed.set()
+
+    async def _open(self) -> psycopg.AsyncConnection[Any]:
+        if self._connection is None:
+            self._connection = await psycopg.AsyncConnection.connect(self.conninfo, autocommit=True)
+        return self._connection
+
+    async def close(self) -> None:
+        """Give every slot back (closing the session releases its advisory locks)."""
+        if self._connection is not None:
+            await self._connection.close()
+            self._connection = None
+        self._domains.clear()
