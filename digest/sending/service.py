@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -15,9 +15,11 @@ from digest.config import Settings
 from digest.db.engine import transaction
 from digest.issues import Issue, get_issue, set_status
 from digest.sending import ledger
-from digest.sending.messages import MessageFactory
+from digest.sending.messages import MessageFactory, Prepared
 from digest.sending.run import RunCounts, send_range
 from digest.sending.transports import Transport
+from subscribers import store
+from subscribers.model import Subscriber
 
 ProgressFn = Callable[[RunCounts], None]
 
@@ -63,14 +65,19 @@ def begin(
     return interrupted, found["pending"] + found["deferred"]
 
 
-def settle(engine: Engine, issue: Issue, now: datetime, paused: str | None) -> Issue:
-    """The issue's status after a run: paused (with why), done, or left sending when deferred
-    messages remain for a later run."""
+def settle(
+    engine: Engine, issue: Issue, now: datetime, paused: str | None, whole: bool = True
+) -> Issue:
+    """The issue's status after a run: paused (with why), done, or paused when deferred
+    messages remain for a later run. A run over part of the id range (``whole`` False) leaves
+    the status as it found it unless it paused: whoever runs the parts decides when all is done."""
     with transaction(engine) as connection:
         found = ledger.counts(connection, issue.id)
         remaining = found["pending"] + found["deferred"] + found["sending"]
         if paused is not None:
             set_status(connection, issue.id, "paused", now, paused)
+        elif not whole:
+            set_status(connection, issue.id, issue.status, now, issue.pause_reason)
         elif remaining:
             set_status(
                 connection,
@@ -118,7 +125,8 @@ def send_issue(
             )
         )
     elapsed = time.monotonic() - started
-    settled = settle(engine, issue, now, paused)
+    whole = after_id == 0 and up_to_id is None
+    settled = settle(engine, issue, now, paused, whole)
     with engine.connect() as connection:
         totals = ledger.counts(connection, issue.id)
     return SendReport(settled, counts, totals, interrupted, paused, elapsed)
@@ -162,3 +170,32 @@ async def _send_here(
         if own_transport:
             await transport.close()
     return result.counts, result.paused
+
+
+def preview(
+    engine: Engine,
+    settings: Settings,
+    issue: Issue,
+    now: datetime,
+    after_id: int = 0,
+    up_to_id: int | None = None,
+    factory: MessageFactory | None = None,
+) -> Iterator[tuple[Subscriber, Prepared | None, str | None]]:
+    """What a send would do, writing nothing: each subscriber of the issue's frequency with
+    their message, or None and the reason they would be skipped."""
+    if factory is None:
+        from digest.sending.factory import build_factory
+
+        factory = build_factory(engine, settings, issue, now)
+    with engine.connect() as connection:
+        for subscriber in store.iter_subscribers(connection, after_id=after_id, up_to_id=up_to_id):
+            if subscriber.frequency != issue.frequency:
+                continue
+            if subscriber.status != "active":
+                yield subscriber, None, f"subscriber is {subscriber.status}"
+            elif store.is_suppressed(connection, subscriber.email):
+                yield subscriber, None, "the address is on the suppression list"
+            else:
+                message = factory.compose(connection, subscriber)
+                reason = None if message else "no new papers match this subscriber"
+                yield subscriber, message, reason

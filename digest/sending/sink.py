@@ -4,10 +4,12 @@ one line per message: ``digest smtp-sink``, the demo, and the tests' fault-injec
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import mailbox
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from email.header import decode_header, make_header
 from email.parser import BytesHeaderParser
 from pathlib import Path
 from typing import Any
@@ -23,7 +25,10 @@ class Received:
 
     @property
     def subject(self) -> str:
-        return str(BytesHeaderParser().parsebytes(self.data).get("Subject", ""))
+        raw = str(BytesHeaderParser().parsebytes(self.data).get("Subject", ""))
+        with contextlib.suppress(ValueError, LookupError):
+            raw = str(make_header(decode_header(raw)))
+        return " ".join(raw.split())
 
     @property
     def message_id(self) -> str:

@@ -1,0 +1,321 @@
+"""Commands for delivery: send, deliveries, smtp-sink."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+from sqlalchemy import Engine
+
+from digest.cli.app import app, out, runtime
+from digest.config import Settings
+from digest.db.engine import transaction
+from digest.errors import InputError, RunPaused
+from digest.issues import Issue, find_issue, get_issue, latest_issue, open_issue
+from digest.sending import ledger
+from digest.sending.run import RunCounts
+from digest.sending.service import SendReport, preview, send_issue
+from digest.sending.sink import Received, SinkHandler, SmtpServer
+from subscribers import store
+
+FREQUENCIES = ("daily", "weekly")
+
+
+@app.command()
+def send(
+    ctx: typer.Context,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Rank and render, show what would go; send nothing.")
+    ] = False,
+    only: Annotated[
+        str | None, typer.Option(help="Send only to this subscriber's address.")
+    ] = None,
+    on: Annotated[
+        str | None,
+        typer.Option("--date", help="The issue's date, YYYY-MM-DD (default today, UTC)."),
+    ] = None,
+    frequency: Annotated[str, typer.Option(help="daily | weekly")] = "daily",
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Continue an interrupted, paused or finished issue.")
+    ] = False,
+) -> None:
+    """Send an issue: every due subscriber gets their ranked digest, each outcome is recorded.
+
+    Example: digest send --date 2026-11-21 --resume
+    """
+    if frequency not in FREQUENCIES:
+        raise typer.BadParameter(f"{frequency!r} is not daily or weekly", param_hint="--frequency")
+    rt = runtime(ctx)
+    engine, settings, now = rt.engine(), rt.settings, rt.now()
+    issue_date = _parse_date(on) if on else now.date()
+    after_id, up_to_id = 0, None
+    if only is not None:
+        with engine.connect() as connection:
+            subscriber = store.get_by_email(connection, only)
+        after_id, up_to_id = subscriber.id - 1, subscriber.id
+    if dry_run:
+        with engine.connect() as connection:
+            found = find_issue(connection, issue_date, frequency)
+        issue = found or Issue(0, issue_date, frequency, "open", None, now, None)
+        _show_preview(engine, settings, issue, now, after_id, up_to_id)
+        return
+    with transaction(engine) as connection:
+        issue = open_issue(connection, issue_date, frequency, now)
+    if issue.status in ("sending", "paused") and not resume and only is None:
+        why = f": {issue.pause_reason}" if issue.pause_reason else ""
+        state = "was interrupted" if issue.status == "sending" else f"is paused{why}"
+        raise InputError(
+            f"issue {issue.id} ({issue.date}, {frequency}) {state}. "
+            "Continue it with `digest send --resume`"
+        )
+    if issue.status == "done" and not resume and only is None:
+        with engine.connect() as connection:
+            counts = ledger.counts(connection, issue.id)
+        out.print(
+            f"issue {issue.id} ({issue.date}, {frequency}) was already sent "
+            f"({counts['sent']} sent); `--resume` sends to subscribers added since"
+        )
+        return
+    report = _send_with_progress(engine, settings, issue, now, after_id, up_to_id)
+    _show_report(report)
+    if report.paused:
+        raise RunPaused(f"issue {issue.id} paused: {report.paused}")
+
+
+def _send_with_progress(
+    engine: Engine,
+    settings: Settings,
+    issue: Issue,
+    now: datetime,
+    after_id: int,
+    up_to_id: int | None,
+) -> SendReport:
+    with Progress(
+        TextColumn(f"issue {issue.id}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn(
+            "[green]{task.fields[sent]} sent[/] [yellow]{task.fields[deferred]} deferred[/]"
+            " [red]{task.fields[failed]} failed[/]"
+        ),
+        TextColumn("{task.fields[rate]:.0f} msg/s"),
+        TimeRemainingColumn(),
+        console=out,
+        transient=True,
+    ) as progress:
+        task: TaskID = progress.add_task("", total=None, sent=0, deferred=0, failed=0, rate=0.0)
+        started = datetime.now().timestamp()
+
+        def on_total(total: int) -> None:
+            progress.update(task, total=total)
+
+        def on_progress(counts: RunCounts) -> None:
+            elapsed = max(1e-6, datetime.now().timestamp() - started)
+            progress.update(
+                task,
+                completed=counts.done,
+                sent=counts.sent,
+                deferred=counts.deferred,
+                failed=counts.failed,
+                rate=counts.sent / elapsed,
+            )
+
+        return send_issue(
+            engine,
+            settings,
+            issue,
+            now,
+            after_id=after_id,
+            up_to_id=up_to_id,
+            on_progress=on_progress,
+            on_total=on_total,
+        )
+
+
+def _show_report(report: SendReport) -> None:
+    issue = report.issue
+    table = Table(
+        title=f"Issue {issue.id} ({issue.date}, {issue.frequency}): {issue.status}",
+        title_justify="left",
+    )
+    table.add_column("status")
+    table.add_column("this run", justify="right")
+    table.add_column("issue total", justify="right")
+    run = report.counts
+    this_run = {
+        "sent": run.sent,
+        "deferred": run.deferred,
+        "failed": run.failed,
+        "skipped": run.skipped,
+        "unknown": run.unknown + report.interrupted,
+    }
+    for status in ledger.STATUSES:
+        if this_run.get(status) or report.ledger.get(status):
+            table.add_row(status, str(this_run.get(status, "")), str(report.ledger.get(status, 0)))
+    out.print(table)
+    rate = f"{report.rate:.0f} msg/s" if report.counts.sent else "-"
+    out.print(
+        f"{run.sent} sent in {report.seconds:.1f} s ({rate}), {run.bytes_sent / 1e6:.1f} MB; "
+        f"{run.bounced} addresses suppressed after a bounce"
+    )
+    if report.interrupted:
+        out.print(
+            f"[yellow]{report.interrupted} messages were in flight when an earlier run stopped: "
+            "their outcome is unknown and they are not resent (sending.resend_unknown)[/]"
+        )
+
+
+def _show_preview(
+    engine: Engine,
+    settings: Settings,
+    issue: Issue,
+    now: datetime,
+    after_id: int,
+    up_to_id: int | None,
+) -> None:
+    table = Table(title=f"Dry run: issue of {issue.date} ({issue.frequency})", title_justify="left")
+    for column in ("subscriber", "papers", "size", "subject / reason"):
+        table.add_column(column, justify="right" if column in ("papers", "size") else "left")
+    shown = total = skipped = 0
+    for subscriber, message, reason in preview(
+        engine,
+        settings,
+        issue,
+        now,
+        after_id,
+        up_to_id,
+    ):
+        if message is None:
+            skipped += 1
+        else:
+            total += 1
+        if shown < 50:
+            shown += 1
+            table.add_row(
+                escape(subscriber.email),
+                str(len(message.paper_ids)) if message else "",
+                f"{len(message.data) / 1024:.1f} KB" if message else "",
+                escape(message.subject if message else reason or ""),
+            )
+    out.print(table)
+    out.print(f"{total} messages would be sent, {skipped} subscribers skipped; nothing was sent")
+
+
+@app.command()
+def deliveries(
+    ctx: typer.Context,
+    issue: Annotated[int | None, typer.Option(help="Issue number (default: the latest).")] = None,
+    status: Annotated[
+        str | None, typer.Option(help="Only this status: " + ", ".join(ledger.STATUSES))
+    ] = None,
+    limit: Annotated[int, typer.Option(help="At most this many rows.")] = 50,
+) -> None:
+    """Show the delivery ledger of an issue: who got what, and what the server said.
+
+    Example: digest deliveries --status unknown
+    """
+    if status is not None and status not in ledger.STATUSES:
+        raise typer.BadParameter(
+            f"{status!r} is not one of {', '.join(ledger.STATUSES)}", param_hint="--status"
+        )
+    with runtime(ctx).engine().connect() as connection:
+        chosen = get_issue(connection, issue) if issue is not None else latest_issue(connection)
+        if chosen is None:
+            out.print("no issue has been sent yet: try `digest send` or `digest demo`")
+            return
+        counts = ledger.counts(connection, chosen.id)
+        rows = ledger.list_deliveries(connection, chosen.id, status, limit)
+    summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
+    table = Table(
+        title=f"Issue {chosen.id} ({chosen.date}, {chosen.frequency}): {chosen.status}"
+        + (f" ({escape(chosen.pause_reason)})" if chosen.pause_reason else "")
+        + f"\n{summary or 'no deliveries'}",
+        title_justify="left",
+    )
+    for column in ("subscriber", "status", "attempts", "papers", "size", "updated", "last reply"):
+        table.add_column(
+            column,
+            justify="right" if column in ("attempts", "papers") else "left",
+            no_wrap=column in ("subscriber", "updated"),
+        )
+    for row in rows:
+        table.add_row(
+            escape(row.email),
+            row.status,
+            str(row.attempts),
+            str(row.papers),
+            f"{row.size_bytes / 1024:.1f} KB" if row.size_bytes else "",
+            f"{row.updated_at:%Y-%m-%d %H:%M:%S}",
+            escape((row.last_reply or "")[:80]),
+        )
+    out.print(table)
+
+
+def sink_line(message: Received) -> str:
+    """One line per received message, for the sink's terminal."""
+    recipients = ", ".join(message.recipients)
+    return (
+        f"{datetime.now():%H:%M:%S} {message.sender} → {recipients} "
+        f"{len(message.data) / 1024:.1f} KB {message.subject[:80]!r}"
+    )
+
+
+@app.command("smtp-sink")
+def smtp_sink(
+    ctx: typer.Context,
+    port: Annotated[int, typer.Option(help="Port to listen on (0: any free port).")] = 8025,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    maildir: Annotated[
+        Path | None,
+        typer.Option(help="Keep messages in this maildir (default <data_dir>/maildir)."),
+    ] = None,
+) -> None:
+    """A local SMTP server for trying things out: keeps every message, prints a line for each.
+
+    Example: digest smtp-sink --port 8025 --maildir ./data/maildir
+    """
+    folder = maildir or runtime(ctx).settings.app.data_dir / "maildir"
+    handler = SinkHandler(
+        maildir=folder, keep=False, on_message=lambda m: out.print(escape(sink_line(m)))
+    )
+    server = SmtpServer(handler, host=host, port=port)
+    try:
+        server.start()
+    except OSError as exc:
+        raise InputError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
+    out.print(
+        f"smtp-sink listening on {host}:{server.port}, keeping mail in {folder} (Ctrl-C stops)"
+    )
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    try:
+        while not stopped.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+    out.print("smtp-sink stopped")
+
+
+def _parse_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise typer.BadParameter(
+            f"{text!r} is not a date (YYYY-MM-DD)", param_hint="--date"
+        ) from exc
