@@ -49,7 +49,7 @@ def email_environment(root: Path) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
-        auto_reload=False,
+        auto_reload=True,  # `digest preview --serve` shows template edits on reload
     )
     env.filters["wrap78"] = wrap
     return env

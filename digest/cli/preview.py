@@ -1,0 +1,80 @@
+"""``digest preview``: the next digest as it would be sent, in the browser."""
+
+from __future__ import annotations
+
+import socket
+import webbrowser
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from sqlalchemy import Engine
+
+from digest.cli.app import app, out, runtime
+from digest.compose.preview import preview_subscriber, render_preview
+from digest.config import Settings
+
+
+@app.command()
+def preview(
+    ctx: typer.Context,
+    subscriber: Annotated[
+        str | None, typer.Option("--subscriber", help="Preview this subscriber's next digest.")
+    ] = None,
+    topic: Annotated[
+        list[str] | None,
+        typer.Option("--topic", help="Preview for these topics instead (repeatable)."),
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="HTML file to write.")
+    ] = None,
+    open_browser: Annotated[
+        bool, typer.Option("--open", help="Open the file in the default browser.")
+    ] = False,
+    serve: Annotated[
+        bool, typer.Option("--serve", help="Run a local page that re-renders on every reload.")
+    ] = False,
+    port: Annotated[int, typer.Option(help="Port for --serve (0: any free port).")] = 8025,
+) -> None:
+    """Render the next digest exactly as it would be sent; nothing is written to the database.
+
+    Writes the HTML (and the complete message as .eml next to it).
+    Example: digest preview --topic "graph neural networks" --open
+    """
+    if subscriber and topic:
+        raise typer.BadParameter("give --subscriber or --topic, not both", param_hint="--topic")
+    rt = runtime(ctx)
+    settings, engine = rt.settings, rt.engine()
+    if serve:
+        _serve(rt.settings, engine, port)
+        return
+    with engine.connect() as connection:
+        person = preview_subscriber(connection, subscriber, topic or [])
+        found = render_preview(connection, settings, person, rt.now())
+    message = found.message
+    target = output or settings.app.data_dir / "previews" / f"issue-{found.issue.id}.html"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(message.html, encoding="utf-8")
+    target.with_suffix(".eml").write_bytes(message.data)
+    out.print(f"issue {found.issue.id} for {person.email}: {found.shown} papers")
+    out.print(f"subject: {message.subject}", markup=False)
+    out.print(
+        f"HTML {len(message.html.encode()) / 1024:.1f} KB, "
+        f"message {len(message.data) / 1024:.1f} KB"
+    )
+    out.print(f"wrote {target} and {target.with_suffix('.eml')}", markup=False)
+    if open_browser:
+        webbrowser.open(target.resolve().as_uri())
+
+
+def _serve(settings: Settings, engine: Engine, port: int) -> None:
+    import uvicorn
+
+    from digest.compose.preview_server import create_preview_app
+
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", port))
+    out.print(f"preview at http://127.0.0.1:{listener.getsockname()[1]}/ (Ctrl-C stops)")
+    config = uvicorn.Config(create_preview_app(settings, engine), log_level="warning")
+    uvicorn.Server(config).run(sockets=[listener])

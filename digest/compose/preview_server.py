@@ -1,0 +1,102 @@
+"""``digest preview --serve``: a local page that re-renders on every reload and shows, side by
+side, the HTML, a 375 px mobile view, the text part, the headers and the size."""
+
+from __future__ import annotations
+
+import html
+from datetime import datetime
+from urllib.parse import urlencode
+
+from sqlalchemy import Engine
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import Route
+
+from digest.compose.digest import Composer
+from digest.compose.mime import OutgoingMessage
+from digest.compose.notices import NOTICES, notice
+from digest.compose.preview import preview_subscriber, render_preview
+from digest.config import Settings
+from subscribers import store
+
+_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
+<title>paper-digest preview</title><style>
+body {{ font: 14px system-ui, sans-serif; margin: 0; display: flex; height: 100vh; }}
+nav {{ width: 220px; overflow: auto; border-right: 1px solid #ddd; padding: 8px; }}
+nav a {{ display: block; padding: 2px 0; }} main {{ flex: 1; overflow: auto; padding: 8px; }}
+.row {{ display: flex; gap: 12px; align-items: flex-start; }}
+iframe {{ border: 1px solid #ccc; height: 80vh; }} pre {{ white-space: pre-wrap; font-size: 12px; }}
+.desktop {{ flex: 1; min-width: 400px; }} .mobile {{ width: 375px; }} .side {{ width: 420px; }}
+</style></head><body><nav><h3>Templates</h3>{templates}<h3>Subscribers</h3>{subscribers}</nav>
+<main><h2>{heading}</h2><p id="size">{size}</p><div class="row">
+<iframe class="desktop" title="HTML" src="{raw}"></iframe>
+<iframe class="mobile" title="Mobile, 375 px" src="{raw}"></iframe>
+<div class="side"><h3>Headers</h3><pre id="headers">{headers}</pre>
+<h3>Text part</h3><pre id="text">{text}</pre></div></div></main></body></html>"""
+
+
+def _headers(message: OutgoingMessage) -> str:
+    head = message.data.split(b"\r\n\r\n", 1)[0]
+    return head.decode("utf-8", "replace").replace("\r\n", "\n")
+
+
+def create_preview_app(
+    settings: Settings, engine: Engine, now: datetime | None = None
+) -> Starlette:
+    """The preview app. Nothing is cached: each request renders from the template files."""
+
+    def render(request: Request) -> tuple[str, OutgoingMessage]:
+        moment = now or datetime.now().astimezone()
+        composer = Composer(settings)  # fresh: template edits show on reload
+        kind = request.query_params.get("template", "digest")
+        if kind in NOTICES:
+            base = settings.app.base_url
+            message = notice(
+                kind,
+                settings,
+                to="preview@example.org",
+                action_url=f"{base}/preferences/preview" if kind == "welcome" else base + "/",
+                now=moment,
+                unsubscribe_url=f"{base}/unsubscribe/preview" if kind == "welcome" else None,
+            )
+            return f"{kind} notice", message
+        email = request.query_params.get("subscriber") or None
+        topics = request.query_params.getlist("topic")
+        with engine.connect() as connection:
+            subscriber = preview_subscriber(connection, email, topics)
+            found = render_preview(connection, settings, subscriber, moment, composer)
+        return f"Issue {found.issue.id} for {subscriber.email}", found.message
+
+    async def page(request: Request) -> Response:
+        heading, message = render(request)
+        with engine.connect() as connection:
+            people = list(store.iter_subscribers(connection, batch=200))[:200]
+        templates = "".join(f'<a href="/?template={k}">{k}</a>' for k in ("digest", *NOTICES))
+        subscribers = "".join(
+            f'<a href="/?{html.escape(urlencode({"subscriber": s.email}))}">'
+            f"{html.escape(s.email)}</a>"
+            for s in people
+        )
+        size = (
+            f"HTML {len(message.html.encode()) / 1024:.1f} KB · "
+            f"text {len(message.text.encode()) / 1024:.1f} KB · "
+            f"message {len(message.data) / 1024:.1f} KB"
+        )
+        query = request.url.query
+        return HTMLResponse(
+            _PAGE.format(
+                templates=templates,
+                subscribers=subscribers or "<p>none yet</p>",
+                heading=html.escape(heading),
+                size=size,
+                raw="/raw" + (f"?{html.escape(query)}" if query else ""),
+                headers=html.escape(_headers(message)),
+                text=html.escape(message.text),
+            )
+        )
+
+    async def raw(request: Request) -> Response:
+        return HTMLResponse(render(request)[1].html)
+
+    return Starlette(routes=[Route("/", page), Route("/raw", raw)])
