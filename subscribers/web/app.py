@@ -13,7 +13,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Mount
+from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from digest.config import Settings
@@ -40,6 +40,7 @@ def create_app(
         *account_pages.routes,
         *archive_pages.routes,
         *operator_pages.routes,
+        Route("/favicon.ico", _no_icon, methods=["GET"]),
         Mount("/static", StaticFiles(directory=web.templates_dir / "static"), name="static"),
     ]
     app = Starlette(
@@ -52,6 +53,10 @@ def create_app(
     )
     app.state.web = web
     return app
+
+
+async def _no_icon(request: Request) -> Response:
+    return Response(status_code=204, headers={"Cache-Control": "public, max-age=86400"})
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
