@@ -22,12 +22,12 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.sample_papers import load_sample_papers  # noqa: E402
-from digest.config import RankingSettings  # noqa: E402
-from digest.papers import Paper, paper_id_for, title_key  # noqa: E402
-from digest.ranking import MemoryEmbeddings, build_ranker, semantic_available  # noqa: E402
-from digest.ranking.text import tokens  # noqa: E402
-from subscribers.model import Interest  # noqa: E402
+from benchmarks.sample_papers import load_sample_papers
+from digest.config import RankingSettings
+from digest.papers import Paper, paper_id_for, title_key
+from digest.ranking import MemoryEmbeddings, build_ranker, semantic_available
+from digest.ranking.text import tokens
+from subscribers.model import Interest
 
 HERE = Path(__file__).resolve().parent
 K = 10
@@ -62,7 +62,10 @@ def plain_bm25(papers: Sequence[Paper]) -> Rank:
 def ranker_rank(papers: Sequence[Paper], semantic: bool) -> Rank:
     settings = RankingSettings(semantic="on" if semantic else "off")
     ranker = build_ranker(
-        papers, settings, embeddings_cache=MemoryEmbeddings(), **({} if semantic else {"encoder": None})
+        papers,
+        settings,
+        embeddings_cache=MemoryEmbeddings(),
+        **({} if semantic else {"encoder": None}),
     )
     now = max((p.posted_at for p in papers if p.posted_at), default=datetime.now(UTC))
 

@@ -18,22 +18,28 @@ def redundancy(cosine: np.ndarray) -> np.ndarray:
 
 
 def mmr(scores: np.ndarray, similarity: np.ndarray, limit: int, diversity: float) -> list[int]:
-    """Positions into ``scores`` in pick order. Each step takes the candidate maximising
-    ``(1 - diversity) * score - diversity * (highest similarity to a paper already picked)``;
-    diversity 0 is plain score order."""
+    """Positions into ``scores`` (sorted best first) in pick order. Each step takes the candidate
+    maximising ``(1 - diversity) * score - diversity * (its highest redundancy with a paper
+    already picked)``; diversity 0 is plain score order."""
     n = len(scores)
     if n == 0 or limit <= 0:
         return []
     if diversity <= 0 or n == 1:
-        return [int(i) for i in np.argsort(-scores, kind="stable")[:limit]]
+        return list(range(min(limit, n)))
+    keep = 1.0 - diversity
+    values = scores.tolist()
+    overlap = similarity.tolist()
+    remaining = list(range(n))
     chosen: list[int] = []
-    redundancy = np.zeros(n, dtype=np.float32)
-    available = np.ones(n, dtype=bool)
-    relevance = (1.0 - diversity) * scores
-    for _ in range(min(limit, n)):
-        gain = np.where(available, relevance - diversity * redundancy, -np.inf)
-        best = int(np.argmax(gain))
+    while remaining and len(chosen) < limit:
+        best, best_gain = -1, -np.inf
+        for c in remaining:
+            if keep * values[c] <= best_gain:
+                break  # scores are sorted: no later candidate can gain more
+            row = overlap[c]
+            gain = keep * values[c] - diversity * max((row[p] for p in chosen), default=0.0)
+            if gain > best_gain:
+                best, best_gain = c, gain
         chosen.append(best)
-        available[best] = False
-        np.maximum(redundancy, similarity[best], out=redundancy)
+        remaining.remove(best)
     return chosen

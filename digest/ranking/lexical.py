@@ -121,18 +121,30 @@ class LexicalIndex:
         top = top[score[top] > 0]
         if len(top) == 0:
             return np.zeros(self.n_docs, dtype=np.float32)
-        rows = self.weights[top, :].tocsr() if False else self._rows[top]
+        rows = self._rows[top]
         doc_w = score[top] / score[top].sum()
         term_w = np.asarray(rows.T @ doc_w).ravel()
         term_w[list(original)] = 0
         term_w[self._pair_mask] = 0
-        chosen = np.argsort(-term_w)[:FEEDBACK_TERMS]
+        if len(term_w) > FEEDBACK_TERMS:
+            chosen = np.argpartition(term_w, -FEEDBACK_TERMS)[-FEEDBACK_TERMS:]
+        else:
+            chosen = np.arange(len(term_w))
         chosen = chosen[term_w[chosen] > 0]
         if len(chosen) == 0:
             return np.zeros(self.n_docs, dtype=np.float32)
         w = term_w[chosen] / term_w[chosen].sum()
         expanded = np.asarray(self.weights[:, chosen] @ w).ravel()
         return expanded / max(float(expanded.max()), 1e-9)
+
+    def containing(self, phrase: str) -> np.ndarray:
+        """Which papers contain the phrase: its one word, or every adjacent pair of its words."""
+        words = tokens([phrase])[0]
+        terms = bigrams(words) if len(words) > 1 else words
+        if not terms or any(t not in self.vocab for t in terms):
+            return np.zeros(self.n_docs, dtype=bool)
+        present = self.weights[:, [self.vocab[t] for t in terms]] > 0
+        return np.asarray(present.sum(axis=1)).ravel() == len(terms)
 
     def term_vectors(self) -> sp.csr_matrix:
         """Rows of unit length over single-word terms: what two papers share, for diversity."""

@@ -28,20 +28,19 @@ from digest.ranking.semantic import (
     SemanticIndex,
     load_encoder,
 )
-from digest.ranking.text import normalised, paper_fields, phrase_pattern
+from digest.ranking.text import normalised, paper_fields
 from digest.ranking.trending import Trending, trending, trending_reason
 from subscribers.model import Interest
 
 LEXICAL_SHARE = 0.4  # weight of the lexical score when fused with the semantic one
-OTHER_TOPICS = 0.1  # how much a paper's second, third... matching topics add to the best one
 AUTHOR_BOOST = 0.5  # added to the score of a paper by a followed author
-POOL = 5  # MMR looks at this many candidates per pick
+POOL = 3  # MMR looks at this many candidates per pick
 DENSE_SIMILARITY_MAX = 4000  # above this many papers, similarities are computed per request
 TOPIC_CACHE_MAX = 200_000
 MAX_REASONS = 2
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Pick:
     paper: Paper
     score: float  # final blended score, higher is better
@@ -89,16 +88,20 @@ class Ranker:
         self.lexical = LexicalIndex([paper_fields(p) for p in self.papers])
         self._position = {p.id: i for i, p in enumerate(self.papers)}
         self._vectors = self.lexical.term_vectors()
-        self._similarity = (
-            redundancy((self._vectors @ self._vectors.T).toarray())
-            if len(self.papers) <= DENSE_SIMILARITY_MAX
-            else None
-        )
+        self._similarity: np.ndarray | None = None
+        if len(self.papers) <= DENSE_SIMILARITY_MAX:
+            self._similarity = redundancy((self._vectors @ self._vectors.T).toarray())
+            np.fill_diagonal(self._similarity, 0.0)
         self._topics: dict[str, np.ndarray] = {}
         self._masks: dict[tuple[str, str], np.ndarray] = {}
         self._trending: tuple[datetime, Trending] | None = None
-        self._texts: list[str] | None = None
-        self._authors = [[set(normalised(a).split()) for a in p.authors] for p in self.papers]
+        self._paper_reasons: dict[int, tuple[str | None, str]] = {}
+        # name word -> the (paper, author) pairs whose name has it
+        self._author_words: dict[str, set[tuple[int, int]]] = {}
+        for row, paper in enumerate(self.papers):
+            for k, name in enumerate(paper.authors):
+                for word in normalised(name).split():
+                    self._author_words.setdefault(word, set()).add((row, k))
 
     @property
     def is_semantic(self) -> bool:
@@ -129,26 +132,36 @@ class Ranker:
         n = len(self.papers)
         if n == 0 or limit <= 0:
             return []
-        topics = [(i.phrase, i.weight) for i in interests if i.kind == "topic" and i.weight]
-        authors = [i.phrase for i in interests if i.kind == "author"]
-        mutes = [i.phrase for i in interests if i.kind == "mute"]
+        topics: list[tuple[str, float]] = []
+        authors: list[str] = []
+        mutes: list[str] = []
+        for interest in interests:
+            if interest.kind == "topic":
+                if interest.weight:
+                    topics.append((interest.phrase, interest.weight))
+            elif interest.kind == "author":
+                authors.append(interest.phrase)
+            elif interest.kind == "mute":
+                mutes.append(interest.phrase)
         if self.semantic is not None:
             self.semantic.prepare(p for p, _ in topics)
         trend = self._trend(now)
-        followed = self._followed(authors) if authors else None
         if topics:
-            relevance = self._relevance(topics)
+            per_topic = self._per_topic(topics)
+            relevance = self._combine(per_topic, topics)
             eligible = relevance >= self.settings.relevance_floor
             score = self.settings.relevance_weight * relevance + trend.score
         else:
+            per_topic = None
             relevance = np.zeros(n, dtype=np.float32)
             eligible = np.ones(n, dtype=bool)
-            score = trend.score.copy()
+            score = trend.score
+        followed = self._followed(authors) if authors else None
         if followed is not None:
             eligible = eligible | followed
             score = score + AUTHOR_BOOST * followed
-        if mutes:
-            eligible = eligible & ~self._muted(mutes)
+        for mute in mutes:
+            eligible = eligible & ~self._muted(mute)
         if exclude:
             gone = [self._position[i] for i in exclude if i in self._position]
             if gone:
@@ -157,28 +170,43 @@ class Ranker:
         candidates = np.flatnonzero(eligible)
         pool = min(len(candidates), limit * POOL)
         if pool < len(candidates):
-            candidates = candidates[np.argpartition(-score[candidates], pool - 1)[:pool]]
-        order = mmr(
-            score[candidates], self._pair_similarity(candidates), limit, self.settings.diversity
-        )
-        return [
-            self._pick(int(candidates[k]), float(score[candidates[k]]), topics, relevance, followed)
-            for k in order
-        ]
+            candidates = candidates[np.argpartition(score[candidates], -pool)[-pool:]]
+        candidates = candidates[np.argsort(-score[candidates], kind="stable")]
+        chosen = candidates[:limit]
+        if self.settings.diversity > 0 and len(candidates) > 1:
+            overlap = self._pair_similarity(candidates)
+            # With no repeats among the best ``limit``, MMR would pick exactly them.
+            if overlap[:limit, :limit].any():
+                order = mmr(score[candidates], overlap, limit, self.settings.diversity)
+                chosen = candidates[order]
+        return self._picks(chosen, score, relevance, topics, per_topic, followed)
 
-    def _relevance(self, topics: Sequence[tuple[str, float]]) -> np.ndarray:
-        if len(topics) == 1 and topics[0][1] == 1.0:
-            return self.topic_relevance(topics[0][0])
-        liked = [self.topic_relevance(p) * w for p, w in topics if w > 0]
-        disliked = [self.topic_relevance(p) * -w for p, w in topics if w < 0]
-        relevance: np.ndarray = np.zeros(len(self.papers), dtype=np.float32)
-        if liked:
-            stack = np.vstack(liked)
-            best = stack.max(axis=0)
-            relevance = best + OTHER_TOPICS * (stack.sum(axis=0) - best)
-        for penalty in disliked:
-            relevance = relevance - penalty
-        return np.clip(relevance, 0.0, 1.0)
+    def _per_topic(self, topics: Sequence[tuple[str, float]]) -> np.ndarray:
+        """Weighted relevance of every paper to each topic: one row per topic."""
+        rows = np.vstack([self.topic_relevance(p) for p, _ in topics])
+        if any(w != 1.0 for _, w in topics):
+            rows = rows * np.array([w for _, w in topics], dtype=np.float32)[:, None]
+        return rows
+
+    @staticmethod
+    def _combine(per_topic: np.ndarray, topics: Sequence[tuple[str, float]]) -> np.ndarray:
+        """Each topic counts on its own: the best liked topic, less any disliked one."""
+        if all(w > 0 for _, w in topics):
+            return np.minimum(per_topic.max(axis=0), 1.0)
+        liked = np.array([w > 0 for _, w in topics])
+        best = per_topic[liked].max(axis=0) if liked.any() else np.zeros(per_topic.shape[1])
+        penalty = -per_topic[~liked].min(axis=0) if (~liked).any() else 0.0
+        return np.clip(best - penalty, 0.0, 1.0).astype(np.float32)
+
+    def _reasons(self, row: int) -> tuple[str | None, str]:
+        """The paper's own explanations: popularity, and freshness (used when nothing else is)."""
+        found = self._paper_reasons.get(row)
+        if found is None:
+            paper = self.papers[row]
+            when = paper.posted_at or paper.first_seen
+            fresh = f"new: listed {when:%b %d}" if when else "new in this issue"
+            found = self._paper_reasons[row] = (trending_reason(paper), fresh)
+        return found
 
     def _trend(self, now: datetime) -> Trending:
         if self._trending is None or self._trending[0] != now:
@@ -186,60 +214,74 @@ class Ranker:
         return self._trending[1]
 
     def _followed(self, authors: Sequence[str]) -> np.ndarray:
-        """Papers with an author whose name contains every word of a followed name."""
+        """Papers with an author whose name has every word of a followed name ("LeCun" and
+        "Yann LeCun" both follow Yann LeCun)."""
         key = ("author", "\n".join(sorted(authors)))
         mask = self._masks.get(key)
         if mask is None:
-            wanted = [set(normalised(a).split()) for a in authors if normalised(a)]
-            mask = np.array(
-                [any(w <= names for w in wanted for names in paper) for paper in self._authors],
-                dtype=bool,
-            )
+            mask = np.zeros(len(self.papers), dtype=bool)
+            for name in authors:
+                words = normalised(name).split()
+                if not words:
+                    continue
+                found = set.intersection(*(self._author_words.get(w, set()) for w in words))
+                mask[[row for row, _ in found]] = True
             self._masks[key] = mask
         return mask
 
-    def _muted(self, mutes: Sequence[str]) -> np.ndarray:
-        key = ("mute", "\n".join(sorted(mutes)))
+    def _muted(self, mute: str) -> np.ndarray:
+        """Papers whose title or abstract contains the muted phrase (stemmed, so muting
+        "diffusion model" also mutes "diffusion models")."""
+        key = ("mute", mute)
         mask = self._masks.get(key)
         if mask is None:
-            if self._texts is None:
-                self._texts = [normalised(" ".join(paper_fields(p))) for p in self.papers]
-            patterns = [phrase_pattern(m) for m in mutes if normalised(m)]
-            mask = np.array(
-                [any(p.search(text) for p in patterns) for text in self._texts], dtype=bool
-            )
+            mask = self.lexical.containing(mute)
             self._masks[key] = mask
         return mask
 
     def _pair_similarity(self, rows: np.ndarray) -> np.ndarray:
         if self._similarity is not None:
-            return self._similarity[np.ix_(rows, rows)]
+            n = len(self.papers)
+            return self._similarity.ravel()[rows[:, None] * n + rows]
         chosen = self._vectors[rows]
-        return redundancy((chosen @ chosen.T).toarray())
+        found = redundancy((chosen @ chosen.T).toarray())
+        np.fill_diagonal(found, 0.0)
+        return found
 
-    def _pick(
+    def _picks(
         self,
-        row: int,
-        score: float,
-        topics: Sequence[tuple[str, float]],
+        chosen: np.ndarray,
+        score: np.ndarray,
         relevance: np.ndarray,
+        topics: Sequence[tuple[str, float]],
+        per_topic: np.ndarray | None,
         followed: np.ndarray | None,
-    ) -> Pick:
-        paper = self.papers[row]
-        why: list[str] = []
-        matched = sorted(
-            ((self.topic_relevance(p)[row] * w, p) for p, w in topics if w > 0),
-            reverse=True,
-        )
-        names = [p for r, p in matched if r >= self.settings.relevance_floor][:MAX_REASONS]
-        if names:
-            why.append("matches: " + ", ".join(names))
-        if followed is not None and followed[row]:
-            why.append("by an author you follow")
-        reason = trending_reason(paper)
-        if reason:
-            why.append(reason)
-        if not why:
-            when = paper.posted_at or paper.first_seen
-            why.append(f"new: listed {when:%b %d}" if when else "new in this issue")
-        return Pick(paper, round(score, 6), float(relevance[row]), tuple(why))
+    ) -> list[Pick]:
+        rows = chosen.tolist()
+        scores = score[chosen].tolist()
+        relevances = relevance[chosen].tolist()
+        matches = per_topic[:, chosen].T.tolist() if per_topic is not None else None
+        floor = self.settings.relevance_floor
+        picks = []
+        for k, row in enumerate(rows):
+            paper = self.papers[row]
+            why: list[str] = []
+            if matches is not None and len(topics) == 1:
+                if matches[k][0] >= floor:
+                    why.append("matches: " + topics[0][0])
+            elif matches is not None:
+                named = sorted(
+                    ((r, p) for r, (p, _) in zip(matches[k], topics, strict=True) if r >= floor),
+                    reverse=True,
+                )
+                if named:
+                    why.append("matches: " + ", ".join(p for _, p in named[:MAX_REASONS]))
+            if followed is not None and followed[row]:
+                why.append("by an author you follow")
+            popular, fresh = self._reasons(row)
+            if popular:
+                why.append(popular)
+            if not why:
+                why.append(fresh)
+            picks.append(Pick(paper, round(scores[k], 6), relevances[k], tuple(why)))
+        return picks

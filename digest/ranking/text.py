@@ -8,12 +8,14 @@ import unicodedata
 from collections.abc import Sequence
 from functools import lru_cache
 
-import bm25s
 import Stemmer
+from bm25s.stopwords import STOPWORDS_EN
 
 from digest.papers import Paper, title_key
 
 _STEMMER = Stemmer.Stemmer("english")
+_STOPWORDS = frozenset(STOPWORDS_EN)
+_WORD = re.compile(r"(?u)\b\w\w+\b").findall  # bm25s's default token pattern
 # Words people put around a topic that say nothing about it ("papers about X", "I like Y").
 _FILLER = frozenset(
     _STEMMER.stemWords(
@@ -27,17 +29,14 @@ _FILLER = frozenset(
 
 
 def tokens(texts: Sequence[str]) -> list[list[str]]:
-    """Lower-cased, stop-worded, stemmed words of each text, in order."""
-    if not texts:
-        return []
-    found = bm25s.tokenize(
-        [_fold(t) for t in texts],
-        stopwords="en",
-        stemmer=_STEMMER,
-        return_ids=False,
-        show_progress=False,
-    )
-    return [list(words) for words in found]
+    """Lower-cased, stop-worded, stemmed words of each text, in order: bm25s's word pattern
+    and English stop words with the Snowball stemmer, without bm25s's batch machinery (which
+    costs more than the work for one short topic)."""
+    found = []
+    for text in texts:
+        words = [w for w in _WORD(_fold(text).lower()) if w not in _STOPWORDS]
+        found.append(_STEMMER.stemWords(words))
+    return found
 
 
 @lru_cache(maxsize=65_536)
@@ -58,16 +57,13 @@ def paper_fields(paper: Paper) -> tuple[str, str]:
     return paper.title, paper.abstract or paper.ai_summary or ""
 
 
-def phrase_pattern(phrase: str) -> re.Pattern[str]:
-    """A word-bounded pattern for a muted phrase over ``normalised`` text."""
-    return re.compile(r"(?<!\w)" + re.escape(title_key(phrase)) + r"(?!\w)")
-
-
 def normalised(text: str) -> str:
     """Text folded like titles are for matching (accents, case and punctuation dropped)."""
     return title_key(text)
 
 
 def _fold(text: str) -> str:
+    if text.isascii():
+        return text
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
