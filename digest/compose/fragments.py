@@ -28,6 +28,8 @@ def qp_chunk(text: str) -> bytes:
     if not text:
         return b""
     encoded = binascii.b2a_qp(text.replace("\n", "\r\n").encode("utf-8"), istext=True)
+    if "\n" not in text and b"\n" in encoded:  # b2a_qp soft-breaks with a bare LF then
+        encoded = encoded.replace(b"\n", b"\r\n")
     return encoded if encoded.endswith(b"\r\n") else encoded + _SOFT_BREAK
 
 

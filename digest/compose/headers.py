@@ -16,7 +16,7 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f\u0085\u2028\u2029]+")
 _SPACES = re.compile(r"\s+")
 _ATOM = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~ -]*$")  # safe unquoted in a display name
 _ADDRESS = re.compile(r"^[^\s<>()\[\]\\,;:\"@]+@[^\s<>()\[\]\\,;:\"@]+$")
-_WORD_BYTES = 45  # UTF-8 bytes per encoded word: =?utf-8?b?<60 chars>?= stays under 75
+_WORD_BYTES = 39  # UTF-8 bytes per encoded word: "Subject: =?utf-8?b?<52 chars>?=" fits 78
 
 
 def one_line(value: str) -> str:
