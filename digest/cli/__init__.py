@@ -3,6 +3,7 @@
 from digest.cli import demo as _demo
 from digest.cli import papers as _papers
 from digest.cli import preview as _preview  # noqa: F401
+from digest.cli import rank as _rank  # noqa: F401
 from digest.cli import run as _run  # noqa: F401
 from digest.cli import sending as _sending
 from digest.cli import serve as _serve  # noqa: F401

@@ -1,0 +1,134 @@
+"""``digest rank``: what a subscriber, or a set of topics, would get from the stored papers."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from digest.cli.app import app, out, runtime
+from digest.errors import InputError, NotFound
+from digest.paper_store import list_papers
+from digest.ranking import DatabaseEmbeddings, Pick, build_ranker, delivered_ids
+from subscribers import store
+from subscribers.model import Interest, clean_phrases, normalise_email
+
+
+@app.command()
+def rank(
+    ctx: typer.Context,
+    subscriber: Annotated[
+        str | None,
+        typer.Option(
+            "--subscriber",
+            "-s",
+            help="Rank for this subscriber (their interests).",
+            metavar="EMAIL",
+        ),
+    ] = None,
+    topics: Annotated[
+        list[str] | None,
+        typer.Option("--topic", "-t", help="A topic phrase; repeat for several.", metavar="TOPIC"),
+    ] = None,
+    authors: Annotated[
+        list[str] | None,
+        typer.Option("--author", help="Follow an author; repeatable.", metavar="NAME"),
+    ] = None,
+    mutes: Annotated[
+        list[str] | None,
+        typer.Option("--mute", help="Mute a phrase; repeatable.", metavar="PHRASE"),
+    ] = None,
+    limit: Annotated[
+        int | None, typer.Option(help="How many picks (default: ranking.picks).", min=1, max=1000)
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            help="Only papers first seen, posted or published on/after YYYY-MM-DD.", metavar="DATE"
+        ),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print a JSON array, best first.")
+    ] = False,
+) -> None:
+    """Rank every paper in the store for a subscriber or for topics, best first, with why.
+
+    With --subscriber, papers already delivered to them are left out. With no topics at all,
+    this is the global trending digest.
+
+    Example: digest rank --topic "graph neural networks" --topic "wireless networks" --limit 5
+    """
+    if subscriber and (topics or authors or mutes):
+        raise InputError("use either --subscriber or --topic/--author/--mute, not both")
+    since_date = _parse_date(since) if since else None
+    rt = runtime(ctx)
+    settings = rt.settings
+    engine = rt.engine()
+    exclude: set[str] = set()
+    with engine.connect() as connection:
+        if subscriber:
+            person = store.find(connection, normalise_email(subscriber))
+            if person is None:
+                raise NotFound(f"no subscriber {subscriber.strip()[:80]!r}")
+            interests: list[Interest] = list(person.interests)
+            exclude = delivered_ids(connection, person.id)
+        else:
+            interests = [
+                *(Interest("topic", p) for p in clean_phrases(topics or [], "topic")),
+                *(Interest("author", p) for p in clean_phrases(authors or [], "author")),
+                *(Interest("mute", p) for p in clean_phrases(mutes or [], "muted phrase")),
+            ]
+        papers = list_papers(connection, since_date)
+    ranker = build_ranker(papers, settings.ranking, embeddings_cache=DatabaseEmbeddings(engine))
+    picks = ranker.rank(
+        interests, exclude=exclude, limit=limit or settings.ranking.picks, now=rt.now()
+    )
+    if as_json:
+        out.print_json(json.dumps([pick_json(p) for p in picks]))
+        return
+    what = "semantic + lexical" if ranker.is_semantic else "lexical"
+    table = Table(
+        title=f"{len(picks)} of {len(papers)} papers ({what} ranking)", title_justify="left"
+    )
+    table.add_column("#", justify="right")
+    table.add_column("score", justify="right")
+    table.add_column("title")
+    table.add_column("why")
+    for n, pick in enumerate(picks, 1):
+        table.add_row(
+            str(n),
+            f"{pick.score:.3f}",
+            escape(pick.paper.title[:100]),
+            escape("; ".join(pick.why)),
+        )
+    out.print(table)
+
+
+def pick_json(pick: Pick) -> dict[str, Any]:
+    """A pick as JSON-ready data."""
+    paper = pick.paper
+    return {
+        "id": paper.id,
+        "title": paper.title,
+        "score": pick.score,
+        "relevance": round(pick.relevance, 6),
+        "why": list(pick.why),
+        "link": paper.link,
+        "authors": list(paper.authors),
+        "upvotes": paper.upvotes,
+        "comments": paper.comments,
+        "posted_at": paper.posted_at.isoformat() if paper.posted_at else None,
+    }
+
+
+def _parse_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise typer.BadParameter(
+            f"{text!r} is not a date (YYYY-MM-DD)", param_hint="--since"
+        ) from exc
