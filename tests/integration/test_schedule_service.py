@@ -1,0 +1,105 @@
+"""The scheduling service with a fake clock: one pass records its runs, the job store persists
+jobs in our database without upsetting Alembic, and `digest status` reports it all."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from alembic import command
+from sqlalchemy import Engine, inspect, text
+
+from digest.config import Settings
+from digest.db.engine import _alembic_config
+from digest.schedule import queries, scheduler
+from digest.schedule.inline import InlineSender
+from digest.schedule.service import Service
+from digest.sending.transports.recording import RecordingTransport
+from subscribers import store
+from tests.conftest import SAMPLE_PAGES, Cli
+
+NOW = datetime(2026, 3, 9, 9, 0, tzinfo=UTC)
+
+
+def _service(engine: Engine, settings: Settings, clock: list[datetime]) -> Service:
+    settings.ranking.semantic = "off"
+    settings.sources.pages = [str(p) for p in SAMPLE_PAGES]
+    sender = InlineSender(engine, settings, RecordingTransport())
+    return Service(settings, engine, sender, clock=lambda: clock[0])
+
+
+async def test_one_pass_collects_delivers_and_records_its_runs(
+    engine: Engine, settings: Settings
+) -> None:
+    clock = [NOW]
+    with engine.begin() as connection:
+        store.add(connection, "ada@example.org", NOW - timedelta(days=2), status="active", hour=8)
+    service = _service(engine, settings, clock)
+    collected, delivered = await service.run_once()
+    assert collected.counts.new > 0 and not collected.failed
+    assert delivered.issues == ["2026-03-09/daily"]
+    assert service.sender.transport.sent[0].recipient == "ada@example.org"  # type: ignore[attr-defined]
+    clock[0] = NOW + timedelta(minutes=5)
+    _, again = await service.run_once()
+    assert again.issues == [] and len(service.sender.transport.sent) == 1  # type: ignore[attr-defined]
+    with engine.connect() as connection:
+        runs = queries.job_runs_by_name(connection)
+    assert {name: (r.outcome, r.runs) for name, r in runs.items()} == {
+        "collect": ("ok", 2),
+        "deliver": ("ok", 2),
+    }
+    assert runs["collect"].finished_at == NOW + timedelta(minutes=5)
+    assert runs["collect"].detail["new"] == 0  # the second collect found nothing new
+
+
+async def test_a_failing_source_is_reported_and_the_others_still_collected(
+    engine: Engine, settings: Settings, tmp_path: Path
+) -> None:
+    service = _service(engine, settings, [NOW])
+    settings.sources.pages = [str(tmp_path / "missing.txt"), str(SAMPLE_PAGES[0])]
+    report = await service.collect_once()
+    assert [where for where, _ in report.failed] == [str(tmp_path / "missing.txt")]
+    assert report.counts.new > 0
+
+
+async def test_the_job_store_persists_jobs_and_alembic_still_checks_clean(
+    engine: Engine, settings: Settings
+) -> None:
+    with engine.begin() as connection:
+        connection.execute(text(f"DROP TABLE IF EXISTS {queries.JOBSTORE_TABLE}"))
+    sched = scheduler.build_scheduler(engine, settings.schedule)
+    sched.start(paused=True)
+    try:
+        scheduler.install_jobs(sched, settings.schedule, NOW)
+        first = {job.id: job.next_run_time for job in sched.get_jobs()}
+        assert first["collect"] == NOW and first["deliver"] == NOW  # first start: run at once
+        # A restart with the same schedule keeps the persisted (possibly missed) runs.
+        scheduler.install_jobs(sched, settings.schedule, NOW + timedelta(hours=1))
+        assert {job.id: job.next_run_time for job in sched.get_jobs()} == first
+        # A changed schedule replaces the job.
+        settings.schedule.deliver_every_seconds = 2
+        scheduler.install_jobs(sched, settings.schedule, NOW)
+        job = sched.get_job("deliver")
+        assert job is not None and job.trigger.interval == timedelta(seconds=2)
+        assert job.coalesce and job.max_instances == 1
+        assert job.misfire_grace_time == settings.schedule.misfire_grace_hours * 3600
+    finally:
+        sched.shutdown(wait=False)
+    await asyncio.sleep(0)
+    with engine.connect() as connection:
+        assert inspect(connection).has_table(queries.JOBSTORE_TABLE)
+        assert set(queries.scheduled_next_runs(connection)) == {"collect", "deliver"}
+    with engine.begin() as connection:
+        command.check(_alembic_config(connection))  # raises when the schema drifted
+
+
+def test_digest_status_shows_jobs_papers_deliveries_and_suppressions(cli: Cli) -> None:
+    cli("ingest", str(SAMPLE_PAGES[0]))
+    result = cli("status")
+    assert "collect" in result.stdout and "deliver" in result.stdout
+    assert "not scheduled yet" in result.stdout
+    assert "no issue yet" in result.stdout
+    assert "suppressed addresses" in result.stdout
+    line = next(x for x in result.stdout.splitlines() if "papers collected today" in x)
+    assert int(line.split("│")[-2]) > 0
