@@ -94,7 +94,11 @@ async def test_the_job_store_persists_jobs_and_alembic_still_checks_clean(
         command.check(_alembic_config(connection))  # raises when the schema drifted
 
 
-def test_digest_status_shows_jobs_papers_deliveries_and_suppressions(cli: Cli) -> None:
+def test_digest_status_shows_jobs_papers_deliveries_and_suppressions(
+    cli: Cli, engine: Engine
+) -> None:
+    with engine.begin() as connection:  # the PostgreSQL database is shared by the session
+        connection.execute(text(f"DROP TABLE IF EXISTS {queries.JOBSTORE_TABLE}"))
     cli("ingest", str(SAMPLE_PAGES[0]))
     result = cli("status")
     assert "collect" in result.stdout and "deliver" in result.stdout
