@@ -25,7 +25,8 @@ then there these they this those through thus to too towards toward under until 
 use used uses using very via was we well were what when where which while who whom why will
 with within without would yet you your based approach approaches method methods results
 study work beat beats outperform outperforms improve improves improving achieve achieves
-existing different first one two three learn learning
+existing different first one two three learn learning extensive experiments experimental
+experiment significant significantly recent recently various art state-of-the-art
 """
 STOP = frozenset(_STOP_WORDS.split())
 
@@ -46,7 +47,7 @@ def _pairs(text: str) -> list[str]:
     return found
 
 
-def _runs(text: str) -> list[str]:
+def _runs(text: str, long_runs: bool = True) -> list[str]:
     """Runs of two or three content words (longer runs give their word pairs)."""
     found: list[str] = []
     for chunk in re.split(r"[.,;:!?()\[\]{}\"'/]|\s-\s|\s–\s|\s—\s", text):
@@ -57,7 +58,7 @@ def _runs(text: str) -> list[str]:
                 continue
             if 2 <= len(run) <= 3:
                 found.append(" ".join(run))
-            elif len(run) > 3:
+            elif len(run) > 3 and long_runs:
                 found.extend(f"{a} {b}" for a, b in pairwise(run))
             run = []
     return found
@@ -73,12 +74,17 @@ def paper_phrases(paper: Paper, limit: int = 3) -> list[str]:
 
 
 def suggest_topics(papers: Iterable[Paper], limit: int = 12) -> list[str]:
-    """Phrases that several papers share (counted once per paper), most common first."""
+    """Phrases that several papers share (counted once per paper), most common first; a plural
+    and its singular count as one."""
     counts: Counter[str] = Counter()
+    spelling: dict[str, Counter[str]] = {}
     for paper in papers:
-        counts.update(set(_pairs(f"{paper.title}. {paper.abstract}")))
-    common = [(phrase, n) for phrase, n in counts.most_common() if n >= 2]
-    return [phrase for phrase, _ in common[:limit]]
+        for phrase in set(_runs(f"{paper.title}. {paper.abstract}", long_runs=False)):
+            key = phrase.removesuffix("s")
+            counts[key] += 1
+            spelling.setdefault(key, Counter())[phrase] += 1
+    common = [key for key, n in counts.most_common() if n >= 2]
+    return [spelling[key].most_common(1)[0][0] for key in common[:limit]]
 
 
 def mentions(paper: Paper, phrase: str) -> bool:

@@ -232,16 +232,22 @@ def test_operator_pages_need_the_password(site: Site) -> None:
     subscribed(site)
     assert site.client.get("/operator").status_code == 401
     wrong = base64.b64encode(b"operator:nope").decode()
-    assert site.client.get("/operator", headers={"Authorization": f"Basic {wrong}"}).status_code == 401
+    assert (
+        site.client.get("/operator", headers={"Authorization": f"Basic {wrong}"}).status_code == 401
+    )
     right = base64.b64encode(b"operator:op-secret").decode()
     page = site.client.get("/operator", headers={"Authorization": f"Basic {right}"})
-    assert page.status_code == 200 and "<td>active</td><td class=\"num\">1</td>" in page.text
+    assert page.status_code == 200 and '<td>active</td><td class="num">1</td>' in page.text
 
 
-def test_operator_pages_are_off_without_a_password(settings: Settings, engine: Engine, now: datetime) -> None:
+def test_operator_pages_are_off_without_a_password(
+    settings: Settings, engine: Engine, now: datetime
+) -> None:
     site = Site(settings, engine, Clock(now))
     right = base64.b64encode(b"operator:").decode()
-    assert site.client.get("/operator", headers={"Authorization": f"Basic {right}"}).status_code == 404
+    assert (
+        site.client.get("/operator", headers={"Authorization": f"Basic {right}"}).status_code == 404
+    )
 
 
 def test_archive_lists_nothing_before_the_first_issue(site: Site) -> None:

@@ -38,13 +38,18 @@ def test_more_unmutes_what_the_liked_paper_mentions() -> None:
 def test_less_weakens_matched_topics_but_never_deletes_them() -> None:
     interests = (Interest("topic", "graph neural networks", 0.3), Interest("topic", "audio"))
     after, change = adjust(interests, GNN, more=False)
-    assert after == [Interest("topic", "graph neural networks", MIN_WEIGHT), Interest("topic", "audio")]
+    assert after == [
+        Interest("topic", "graph neural networks", MIN_WEIGHT),
+        Interest("topic", "audio"),
+    ]
     assert change.weakened == ("graph neural networks",)
 
 
 def test_less_on_an_unmatched_paper_mutes_its_key_phrase() -> None:
     after, change = adjust((Interest("topic", "audio"),), GNN, more=False)
-    assert Interest("mute", "molecule generation") in after and change.muted == ("molecule generation",)
+    assert Interest("mute", "molecule generation") in after and change.muted == (
+        "molecule generation",
+    )
 
 
 def test_rate_limiter_window() -> None:
