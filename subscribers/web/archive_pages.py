@@ -5,7 +5,6 @@ digest: the welcome mail's link)."""
 from __future__ import annotations
 
 from collections import Counter
-from datetime import timedelta
 
 from sqlalchemy import Connection, select
 from starlette.concurrency import run_in_threadpool
@@ -14,12 +13,13 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from digest.compose import Composer, IssueInfo
+from digest.compose.preview import render_preview
 from digest.db.schema import deliveries, issues
 from digest.errors import NotFound
 from digest.issues import Issue, get_issue
-from digest.paper_store import get_papers, list_papers
+from digest.paper_store import get_papers
 from digest.papers import Paper
-from digest.ranking import Pick, build_ranker
+from digest.ranking import Pick
 from subscribers.model import Subscriber
 from subscribers.web.account_pages import holder
 from subscribers.web.headers import MAIL_CSP
@@ -27,7 +27,6 @@ from subscribers.web.signup_pages import links_for
 from subscribers.web.state import Web, web_of
 
 PUBLISHED = ("sending", "done")
-PREVIEW_DAYS = 7
 
 
 def published_issues(connection: Connection, limit: int = 200) -> list[Issue]:
@@ -85,7 +84,7 @@ def _generic_html(web: Web, issue: Issue, papers: list[Paper]) -> str:
     return _rendered[key]
 
 
-def _mail_page(html: str) -> Response:
+def mail_page(html: str) -> Response:
     return HTMLResponse(html, headers={"Content-Security-Policy": MAIL_CSP})
 
 
@@ -117,30 +116,24 @@ async def issue_page(request: Request) -> Response:
     html = await run_in_threadpool(render)
     if html is None:
         return web.message("Not found", "There is no such issue.", 404)
-    return _mail_page(html)
+    return mail_page(html)
 
 
 def _own_copy(web: Web, person: Subscriber, issue_id: object) -> str | None:
-    now = web.clock()
     with web.engine.connect() as connection:
-        if isinstance(issue_id, int):
-            try:
-                issue = get_issue(connection, issue_id)
-            except NotFound:
-                return None
-            papers = delivered_papers(connection, issue.id, person.id)
-            info = IssueInfo(issue.id, issue.date, issue.frequency)
-            picks = _picks(papers)
-        else:  # a preview of the next digest, ranked from the last week's papers
-            papers = list_papers(connection, (now - timedelta(days=PREVIEW_DAYS)).date())
-            ranker = build_ranker(papers, web.settings.ranking, encoder=None)
-            picks = ranker.rank(person.interests, limit=web.settings.ranking.picks, now=now)
-            info = IssueInfo(0, now.date(), person.frequency)
-    if not picks:
+        if not isinstance(issue_id, int):  # the welcome mail's preview of the next digest
+            found = render_preview(connection, web.settings, person, web.clock())
+            return found.message.html if found.shown else None
+        try:
+            issue = get_issue(connection, issue_id)
+        except NotFound:
+            return None
+        papers = delivered_papers(connection, issue.id, person.id)
+    if not papers:
         return None
+    info = IssueInfo(issue.id, issue.date, issue.frequency)
     prepared = Composer(web.settings).prepare(info, papers)
-    links = links_for(web, person, info.id or None)
-    return prepared.message(person, picks, links).html
+    return prepared.message(person, _picks(papers), links_for(web, person, issue.id)).html
 
 
 async def view_page(request: Request) -> Response:
@@ -155,7 +148,7 @@ async def view_page(request: Request) -> Response:
             "Nothing to show yet",
             "There are no papers for this digest yet. Your first one comes on schedule.",
         )
-    return _mail_page(html)
+    return mail_page(html)
 
 
 routes = [

@@ -13,11 +13,14 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
+from digest.compose.preview import preview_subscriber, render_preview
 from digest.db.schema import issues
+from digest.errors import DigestError
 from digest.issues import Issue, get_issue
 from digest.sending import ledger
 from subscribers import store
 from subscribers.model import STATUSES
+from subscribers.web.archive_pages import mail_page
 from subscribers.web.state import Web, web_of
 
 USER = "operator"
@@ -83,4 +86,28 @@ async def dashboard(request: Request) -> Response:
     return web.page("operator.html", **await run_in_threadpool(_dashboard, web))
 
 
-routes = [Route("/operator", dashboard, methods=["GET"])]
+async def preview(request: Request) -> Response:
+    """The next digest as it would be rendered now: for ``?subscriber=EMAIL``, else for
+    ``?topic=...`` (repeatable), else the trending digest (digest.compose.preview)."""
+    web = web_of(request)
+    if not authorised(web, request):
+        return challenge(web)
+    email = request.query_params.get("subscriber") or None
+    topics = request.query_params.getlist("topic")[:20]
+
+    def render() -> str:
+        with web.engine.connect() as connection:
+            person = preview_subscriber(connection, email, topics)
+            return render_preview(connection, web.settings, person, web.clock()).message.html
+
+    try:
+        html = await run_in_threadpool(render)
+    except DigestError as exc:
+        return web.message("Cannot preview", exc.one_line(), 404)
+    return mail_page(html)
+
+
+routes = [
+    Route("/operator", dashboard, methods=["GET"]),
+    Route("/operator/preview", preview, methods=["GET"]),
+]

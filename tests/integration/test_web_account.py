@@ -254,3 +254,17 @@ def test_archive_lists_nothing_before_the_first_issue(site: Site) -> None:
     page = site.client.get("/archive")
     assert page.status_code == 200 and "No issue has been sent yet" in page.text
     assert site.client.get("/issue/1").status_code == 404
+
+
+def test_operator_preview_and_subscriber_view(site: Site, now: datetime) -> None:
+    ingest(site.engine, [PAPER, OTHER], now)
+    person = subscribed(site, topics="graph neural networks")
+    right = base64.b64encode(b"operator:op-secret").decode()
+    assert site.client.get("/operator/preview").status_code == 401
+    page = site.client.get(
+        "/operator/preview?topic=speech+recognition", headers={"Authorization": f"Basic {right}"}
+    )
+    assert page.status_code == 200 and "Speech recognition" in page.text
+    assert "script-src" not in page.headers["content-security-policy"]
+    view = site.client.get(site.path_of(links(site, person).view_in_browser))
+    assert view.status_code == 200 and "molecule generation" in view.text.lower()
