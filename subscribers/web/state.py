@@ -15,6 +15,7 @@ from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
+from digest.compose.environment import builtin_templates_dir
 from digest.config import Settings
 from subscribers.tokens import BadToken, Claims, Signer
 from subscribers.web.csrf import Csrf
@@ -22,21 +23,15 @@ from subscribers.web.mailer import Mailer, Notice
 from subscribers.web.ratelimit import RateLimiter
 
 log = logging.getLogger("digest.web")
-HERE = Path(__file__).resolve().parent
 
 
 def web_templates_dir(settings: Settings) -> Path:
-    """templates/web from the configured templates folder, else the package's, else the
-    source tree's."""
-    candidates = [
-        settings.templates.dir / "web" if settings.templates.dir else None,
-        HERE.parent.parent / "digest" / "templates" / "web",
-        HERE.parent.parent / "templates" / "web",
-    ]
-    for candidate in candidates:
-        if candidate is not None and (candidate / "base.html").is_file():
-            return candidate
-    raise FileNotFoundError("no templates/web folder with base.html found")
+    """``web/`` in the configured templates folder when it has one, else the built-in one (the
+    same folders digest.compose uses for ``email/``)."""
+    configured = settings.templates.dir
+    if configured is not None and (configured / "web" / "base.html").is_file():
+        return configured / "web"
+    return builtin_templates_dir() / "web"
 
 
 def utc_now() -> datetime:
