@@ -51,6 +51,7 @@ class Service:
         self._stop: asyncio.Event | None = None
         self._scheduler: AsyncIOScheduler | None = None
         self._running: set[asyncio.Task[Any]] = set()
+        self._collecting = asyncio.Lock()
 
     @property
     def stop(self) -> asyncio.Event:
@@ -84,9 +85,16 @@ class Service:
     # the scheduled wrappers: never raise, retry later
 
     async def collect_job(self) -> None:
-        await self._scheduled(scheduler.COLLECT, self.collect_once, _collect_detail)
+        async with self._collecting:  # taken before the first await: see deliver_job
+            await self._scheduled(scheduler.COLLECT, self.collect_once, _collect_detail)
 
     async def deliver_job(self) -> None:
+        # When both jobs fall due together (first start, after downtime), APScheduler creates
+        # both tasks before either runs; yielding once lets collect take the lock, so the
+        # digests are built from what it brings in.
+        await asyncio.sleep(0)
+        async with self._collecting:
+            pass
         await self._scheduled(scheduler.DELIVER, self.deliver_once, _deliver_detail)
 
     async def _scheduled(
