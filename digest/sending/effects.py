@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, bindparam, update
 
+from digest.db.schema import subscribers
 from digest.ranking import remember
 from subscribers import store
 
@@ -21,7 +22,13 @@ def remember_delivered(
     """Each subscriber's delivered papers join their memory; last_digest_at moves to now."""
     for subscriber_id, paper_ids in delivered:
         remember(connection, subscriber_id, issue_id, paper_ids, now)
-        store.update_fields(connection, subscriber_id, now, last_digest_at=now)
+    if delivered:  # one statement for the batch: this runs for every message sent
+        connection.execute(
+            update(subscribers)
+            .where(subscribers.c.id == bindparam("b_id"))
+            .values(last_digest_at=now),
+            [{"b_id": subscriber_id} for subscriber_id, _ in delivered],
+        )
 
 
 def bounce(connection: Connection, bounced: Sequence[tuple[int, str, str]], now: datetime) -> None:

@@ -27,8 +27,9 @@ from sqlalchemy import (
     update,
 )
 
-from digest.db.schema import deliveries, subscribers
+from digest.db.schema import deliveries, subscribers, suppressions
 from digest.papers import utc
+from subscribers.model import email_hash
 
 DeliveryStatus = Literal["pending", "sending", "sent", "deferred", "failed", "skipped", "unknown"]
 STATUSES: tuple[DeliveryStatus, ...] = (
@@ -372,3 +373,14 @@ def list_deliveries(
         )
         for r in connection.execute(query)
     ]
+
+
+def suppressed_addresses(connection: Connection, emails: Sequence[str]) -> set[str]:
+    """Which of these addresses are on the suppression list (one query for a whole page)."""
+    if not emails:
+        return set()
+    by_hash = {email_hash(e): e for e in emails}
+    rows = connection.execute(
+        select(suppressions.c.email_hash).where(suppressions.c.email_hash.in_(list(by_hash)))
+    )
+    return {by_hash[r.email_hash] for r in rows}

@@ -109,7 +109,7 @@ class RangeRun:
         self._start = time.monotonic()
         sending = settings.sending
         self.pool = settings.smtp.pool_size
-        self.page_size = max(16, 2 * self.pool)
+        self.page_size = max(32, 2 * self.pool)
         self.queue: asyncio.Queue[_Job | None] = asyncio.Queue(maxsize=2 * self.page_size)
         self.bucket = TokenBucket(sending.rate_per_second / max(1, sending.processes))
         self.limiter = DomainLimiter(sending.per_domain_connections)
@@ -199,6 +199,7 @@ class RangeRun:
     ) -> tuple[list[_Job], list[tuple[int, str]], list[int]]:
         """Which subscribers of the page get a message now, which are skipped (and why)."""
         rows = ledger.states(connection, self.issue.id, [s.id for s in page])
+        suppressed = ledger.suppressed_addresses(connection, [s.email for s in page])
         now = self.clock()
         jobs: list[_Job] = []
         skips: list[tuple[int, str]] = []
@@ -220,7 +221,7 @@ class RangeRun:
                 continue
             if subscriber.status != "active":
                 skips.append((subscriber.id, f"subscriber is {subscriber.status}"))
-            elif store.is_suppressed(connection, subscriber.email):
+            elif subscriber.email in suppressed:
                 skips.append((subscriber.id, "the address is on the suppression list"))
             else:
                 message = self.factory.compose(connection, subscriber)

@@ -1,0 +1,188 @@
+"""Send benchmark: N subscribers, 10 papers each, ranked, rendered and delivered over SMTP to
+Postfix's smtp-sink on loopback, against Postfix's smtp-source sending as many messages of the
+same size over the same number of connections. Prints both rates, their ratio and our peak RSS.
+
+    .venv/bin/python benchmarks/send.py                      # 100,000 subscribers
+    .venv/bin/python benchmarks/send.py --subscribers 20000 --processes 2 --pool 8
+
+Targets (issue 5): ≥ 1,000 messages/s end to end, peak RSS < 500 MB, ratio ≥ 0.25.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import resource
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import func, insert, select
+
+from digest.config import load_settings
+from digest.db.engine import make_engine, migrate, transaction
+from digest.db.schema import deliveries, interests, subscribers
+from digest.ingest import ingest_locations, sample_pages
+from digest.issues import open_issue
+from digest.sending.service import send_issue
+
+SMTP_SINK = "/usr/sbin/smtp-sink"
+SMTP_SOURCE = "/usr/sbin/smtp-source"
+TOPICS = [
+    "language models", "diffusion models", "reinforcement learning", "graph neural networks",
+    "image classification", "video generation", "speech recognition", "robotics",
+    "model compression", "quantization", "knowledge distillation", "reasoning",
+    "retrieval augmented generation", "multimodal learning", "optimization", "transformers",
+    "federated learning", "neural architecture search", "object detection", "segmentation",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def start_sink(port: int) -> subprocess.Popen[bytes]:
+    sink = subprocess.Popen(
+        [SMTP_SINK, "-u", "nobody", "-c", f"127.0.0.1:{port}", "1000"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return sink
+        except OSError:
+            time.sleep(0.05)
+    raise SystemExit("smtp-sink did not start")
+
+
+def add_subscribers(engine: object, count: int, now: datetime) -> None:
+    rng = random.Random(5)
+    chunk = 5000
+    with transaction(engine) as connection:  # type: ignore[arg-type]
+        for start in range(0, count, chunk):
+            rows = [
+                {
+                    "id": i + 1,
+                    "email": f"reader{i}@d{i % 97}.example.org",
+                    "name": "",
+                    "status": "active",
+                    "frequency": "daily",
+                    "weekday": 0,
+                    "hour": 8,
+                    "timezone": "UTC",
+                    "token_version": 1,
+                    "created_at": now,
+                    "updated_at": now,
+                    "confirmed_at": now,
+                }
+                for i in range(start, min(count, start + chunk))
+            ]
+            connection.execute(insert(subscribers), rows)
+            topic_rows = [
+                {"subscriber_id": row["id"], "kind": "topic", "phrase": phrase, "weight": 1.0}
+                for row in rows
+                for phrase in rng.sample(TOPICS, rng.randint(1, 3))
+            ]
+            connection.execute(insert(interests), topic_rows)
+
+
+def peak_rss_mb() -> tuple[float, float]:
+    """(this process, the largest waited-for child) peak RSS in MB."""
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return own, children
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--subscribers", type=int, default=100_000)
+    parser.add_argument("--processes", type=int, default=2)
+    parser.add_argument("--pool", type=int, default=8, help="SMTP connections per process")
+    parser.add_argument("--semantic", default="off", choices=["off", "auto", "on"])
+    parser.add_argument("--database-url", default="", help="default: SQLite in a temp dir")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    args = parser.parse_args()
+    for tool in (SMTP_SINK, SMTP_SOURCE):
+        if not Path(tool).exists():
+            raise SystemExit(f"{tool} is missing: apt-get install postfix")
+
+    workdir = Path(tempfile.mkdtemp(prefix="digest-send-bench-"))
+    now = datetime.now(UTC)
+    port = free_port()
+    settings = load_settings(
+        None,
+        app={"data_dir": workdir / "data", "base_url": "https://digest.example.org"},
+        database={"url": args.database_url or f"sqlite:///{workdir / 'bench.sqlite3'}"},
+        web={"secret_key": "benchmark-secret-key-0123456789abcdef"},
+        smtp={"host": "127.0.0.1", "port": port, "pool_size": args.pool, "timeout": 30},
+        sending={"processes": args.processes, "per_domain_connections": 3},
+        ranking={"semantic": args.semantic, "picks": 10},
+    )
+    engine = make_engine(settings.database_url)
+    migrate(engine)
+    pages = [str(p) for p in sample_pages()]
+    ingest_locations(engine, pages, "auto", settings.sources, now)
+    started = time.perf_counter()
+    add_subscribers(engine, args.subscribers, now)
+    print(f"setup: {args.subscribers:,} subscribers in {time.perf_counter() - started:.1f} s "
+          f"({settings.database_url.split(':')[0]}), {args.processes} processes × "
+          f"{args.pool} connections", flush=True)
+
+    sink = start_sink(port)
+    try:
+        with transaction(engine) as connection:
+            issue = open_issue(connection, now.date(), "daily", now)
+        engine.dispose()
+        started = time.perf_counter()
+        report = send_issue(engine, settings, issue, now)
+        ours = time.perf_counter() - started
+        own_rss, child_rss = peak_rss_mb()
+        with engine.connect() as connection:
+            sizes = connection.execute(
+                select(func.avg(deliveries.c.size_bytes), func.count()).where(
+                    deliveries.c.issue_id == issue.id, deliveries.c.status == "sent"
+                )
+            ).one()
+        mean_size, sent = int(sizes[0] or 0), int(sizes[1])
+        connections = args.processes * args.pool
+        started = time.perf_counter()
+        subprocess.run(
+            [
+                SMTP_SOURCE, "-d", "-N", "-s", str(connections), "-m", str(sent),
+                "-l", str(mean_size), "-f", "digest@example.org", "-t", "reader@example.org",
+                f"127.0.0.1:{port}",
+            ],
+            check=True,
+        )
+        theirs = time.perf_counter() - started
+    finally:
+        sink.terminate()
+        sink.wait()
+        engine.dispose()
+    if report.paused:
+        print(f"PAUSED: {report.paused}")
+    our_rate = sent / ours
+    their_rate = sent / theirs
+    print(f"ours:        {sent:,} messages ({mean_size / 1024:.1f} KB mean) in {ours:.1f} s "
+          f"= {our_rate:,.0f} msg/s (ranked, rendered, ledgered, sent)")
+    print(f"smtp-source: {sent:,} messages of {mean_size / 1024:.1f} KB over {connections} "
+          f"connections in {theirs:.1f} s = {their_rate:,.0f} msg/s")
+    print(f"ratio:       {our_rate / their_rate:.2f}")
+    print(f"peak RSS:    parent {own_rss:.0f} MB, largest worker process {child_rss:.0f} MB")
+    print(f"ledger:      {report.ledger}")
+    if args.keep:
+        print(f"kept {workdir}")
+    else:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
