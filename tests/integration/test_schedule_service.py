@@ -107,3 +107,32 @@ def test_digest_status_shows_jobs_papers_deliveries_and_suppressions(
     assert "suppressed addresses" in result.stdout
     line = next(x for x in result.stdout.splitlines() if "papers collected today" in x)
     assert int(line.split("│")[-2]) > 0
+
+
+async def test_stopping_mid_pass_finishes_the_message_in_flight_and_keeps_the_ledger_true(
+    engine: Engine, settings: Settings
+) -> None:
+    settings.smtp.pool_size = 1
+    with engine.begin() as connection:
+        for n in range(6):
+            store.add(connection, f"p{n}@example.org", NOW - timedelta(days=2), status="active")
+    service = _service(engine, settings, [NOW])
+    transport = RecordingTransport(delay=0.05)
+    service.sender = InlineSender(engine, settings, transport)
+    await service.collect_once()
+
+    async def stop_after_two() -> None:
+        while len(transport.sent) < 2:
+            await asyncio.sleep(0.01)
+        service.request_stop("test")
+
+    stopper = asyncio.ensure_future(stop_after_two())
+    report = await service.deliver_once()
+    await stopper
+    assert report.stopped
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT status, COUNT(*) FROM deliveries GROUP BY status"))
+        statuses = {status: int(n) for status, n in rows}
+    assert "sending" not in statuses  # nothing left in an unknown state
+    assert statuses.get("sent") == len(transport.sent) < 6
+    assert statuses.get("sent", 0) + statuses.get("pending", 0) == 6
