@@ -110,13 +110,10 @@ class Service:
         except Exception as exc:
             if self.stop.is_set():
                 return
+            retry_at = self._next_run(job)
             if job == scheduler.COLLECT and self._scheduler is not None:
-                retry_at: datetime | None = datetime.now(UTC) + timedelta(
-                    seconds=self.retry_seconds
-                )
-                scheduler.schedule_retry(self._scheduler, job, retry_at)  # type: ignore[arg-type]
-            else:
-                retry_at = self._next_run(job)
+                retry_at = datetime.now(UTC) + timedelta(seconds=self.retry_seconds)
+                scheduler.schedule_retry(self._scheduler, job, retry_at)
             event(
                 log,
                 "job.retry_later",
@@ -163,8 +160,9 @@ class Service:
             event(log, "job.record_failed", logging.WARNING, error=exc.one_line())
 
     def _companion_done(self, task: asyncio.Future[None]) -> None:
-        if not task.cancelled() and task.exception() is not None:
-            event(log, "service.companion_failed", logging.ERROR, error=_one_line(task.exception()))  # type: ignore[arg-type]
+        failure = None if task.cancelled() else task.exception()
+        if failure is not None:
+            event(log, "service.companion_failed", logging.ERROR, error=_one_line(failure))
             self.request_stop("a companion (the web server) failed")
 
     def _next_run(self, job: str) -> datetime | None:
