@@ -7,13 +7,14 @@ import logging
 import signal
 from collections.abc import Awaitable, Iterator
 from datetime import UTC, datetime, time
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 from sqlalchemy import Engine
 
 from digest.cli.app import app, out, runtime
+from digest.cli.worker import queue_lines, queue_sender
 from digest.config import EXAMPLE_SECRET, Settings
 from digest.errors import ConfigError, SourceUnavailable
 from digest.schedule import events, queries, scheduler
@@ -21,6 +22,9 @@ from digest.schedule.inline import InlineSender
 from digest.schedule.preflight import check_relay
 from digest.schedule.service import Service, utc_now
 from subscribers import store
+
+if TYPE_CHECKING:
+    from digest.queue.dispatch import QueueSender
 
 log = logging.getLogger(events.LOGGER)
 
@@ -36,6 +40,14 @@ def run(
     ] = False,
     log_json: Annotated[
         bool, typer.Option("--log-json", help="Log one JSON object per line.")
+    ] = False,
+    scheduler_only: Annotated[
+        bool,
+        typer.Option(
+            "--scheduler-only",
+            help='Queue due subscribers as batch jobs for `digest worker` ([queue] backend = '
+            '"procrastinate") instead of sending here.',
+        ),
     ] = False,
 ) -> None:
     """Collect papers on a schedule and mail each subscriber at their local hour.
@@ -56,18 +68,32 @@ def run(
         )
     engine = rt.engine()  # a database that is unreachable or behind is a StorageError here
     clock = rt.now if rt.clock is not None else utc_now
-    failed = asyncio.run(_serve(settings, engine, once=once, with_web=with_web, clock=clock))
+    failed = asyncio.run(
+        _serve(
+            settings, engine, once=once, with_web=with_web, clock=clock, queued=scheduler_only
+        )
+    )
     if failed:
         raise SourceUnavailable(f"{len(failed)} source(s) could not be collected: {failed[0]}")
 
 
 async def _serve(
-    settings: Settings, engine: Engine, *, once: bool, with_web: bool, clock: Any
+    settings: Settings,
+    engine: Engine,
+    *,
+    once: bool,
+    with_web: bool,
+    clock: Any,
+    queued: bool = False,
 ) -> list[str]:
-    await check_relay(settings.smtp)
-    from digest.sending.transports.smtp import SmtpTransport
+    sender: InlineSender | QueueSender
+    if queued:  # scale-out: `digest worker` processes send (digest/queue)
+        sender = queue_sender(settings, engine)
+    else:
+        await check_relay(settings.smtp)
+        from digest.sending.transports.smtp import SmtpTransport
 
-    sender = InlineSender(engine, settings, SmtpTransport(settings.smtp))
+        sender = InlineSender(engine, settings, SmtpTransport(settings.smtp))
     service = Service(settings, engine, sender, clock=clock)
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -195,6 +221,9 @@ def status(ctx: typer.Context) -> None:
     figures.add_column("count", justify="right")
     figures.add_row(f"papers collected today ({today.date().isoformat()} UTC)", str(collected))
     figures.add_row("suppressed addresses", str(suppressed))
+    if settings.queue.backend == "procrastinate":
+        for what, value in queue_lines(settings, rt.engine()):
+            figures.add_row(what, value)
     out.print(figures)
 
 

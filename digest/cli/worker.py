@@ -6,16 +6,19 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import date
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 
 from digest.cli.app import app, out, runtime
 from digest.config import Settings
 from digest.db.schema import subscribers
 from digest.errors import ConfigError
 from digest.schedule.due import IssueKey
+
+if TYPE_CHECKING:
+    from digest.queue.dispatch import QueueSender
 
 # procrastinate and psycopg are the optional `postgres` extra: imported only when used.
 
@@ -101,3 +104,19 @@ def enqueue(
         now,
     )
     out.print(f"issue {issue_date.isoformat()}/{frequency}: {len(queued)} batches queued")
+
+
+def queue_sender(settings: Settings, engine: Engine) -> QueueSender:
+    """The scheduler's sender for `digest run --scheduler-only`: due subscribers become batch
+    jobs (written in the issue's transaction) for `digest worker` processes."""
+    _require_queue(settings)
+    from digest.queue.dispatch import QueueSender
+
+    return QueueSender(engine, settings.queue.batch_size)
+
+
+def queue_lines(settings: Settings, engine: Engine) -> list[tuple[str, str]]:
+    """`digest status` rows: workers seen and batches queued / running / done / failed."""
+    from digest.queue.status import describe, queue_status
+
+    return describe(queue_status(engine, settings.queue.stalled_after_seconds))

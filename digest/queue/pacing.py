@@ -28,7 +28,8 @@ from typing import Any
 import psycopg
 
 _RESERVE = """
-INSERT INTO pacing_state (name, tat) VALUES (%(name)s, clock_timestamp())
+INSERT INTO pacing_state (name, tat)
+VALUES (%(name)s, clock_timestamp() + make_interval(secs => %(span)s))
 ON CONFLICT (name) DO UPDATE
    SET tat = GREATEST(pacing_state.tat, clock_timestamp()) + make_interval(secs => %(span)s)
 RETURNING EXTRACT(EPOCH FROM (tat - clock_timestamp()))::float8
@@ -73,8 +74,7 @@ class SharedRateLimit:
         cursor = await self._connection.execute(_RESERVE, {"name": self.name, "span": span})
         row = await cursor.fetchone()
         ahead = float(row[0]) if row else 0.0
-        # A first reservation inserts the row at now and gets its window at once.
-        start = max(0.0, ahead - span) if ahead > 0 else 0.0
+        start = max(0.0, ahead - span)  # our window ends ``ahead`` seconds from now
         self._next_at = time.monotonic() + start
         self._left = n
 
@@ -104,7 +104,7 @@ class SharedDomainLimiter:
 
     conninfo: str
     cap: int
-    linger: float = 0.2
+    linger: float = 0.5
     max_hold: float = 2.0
     retry: float = 0.02
     _connection: psycopg.AsyncConnection[Any] | None = field(default=None, init=False)
@@ -152,8 +152,8 @@ class SharedDomainLimiter:
         state.changed.set()
 
     def _expire(self, domain: str, index: int, since: float) -> None:
-        state = self._domains[domain]
-        if state.free.get(index) == since:
+        state = self._domains.get(domain)
+        if state is not None and state.free.get(index) == since:
             del state.free[index]
             asyncio.get_running_loop().create_task(self._unlock(domain, index))
 
@@ -167,11 +167,14 @@ class SharedDomainLimiter:
         return bool(row and row[0])
 
     async def _unlock(self, domain: str, index: int) -> None:
-        connection = await self._open()
+        connection = self._connection
+        if connection is None:  # closed: the session, and every lock it held, is gone
+            return
         async with self._db:
             await connection.execute("SELECT pg_advisory_unlock(%s)", (_slot_key(domain, index),))
-        state = self._domains[domain]
-        state.changed.set()
+        state = self._domains.get(domain)
+        if state is not None:
+            state.changed.set()
 
     async def _open(self) -> psycopg.AsyncConnection[Any]:
         if self._connection is None:

@@ -23,8 +23,8 @@ from digest.queue.worker import work
 from digest.schedule.deliver import IdRange
 from digest.schedule.due import IssueKey
 from digest.sending.transports.recording import RecordingTransport
-from tests.integration.sending.support import SimpleFactory, ledger_rows
 from subscribers import store
+from tests.integration.sending.support import SimpleFactory, ledger_rows
 
 pytestmark = pytest.mark.postgres
 KEY = IssueKey(date(2026, 11, 21), "daily")
@@ -84,7 +84,11 @@ def test_applying_the_schema_twice_is_harmless(postgres_url: str) -> None:
 
 
 def test_batches_are_cut_at_fixed_blocks_of_ids() -> None:
-    assert [(b.after_id, b.up_to_id) for b in cut(7, [(3, 25)], 10)] == [(3, 10), (10, 20), (20, 25)]
+    assert [(b.after_id, b.up_to_id) for b in cut(7, [(3, 25)], 10)] == [
+        (3, 10),
+        (10, 20),
+        (20, 25),
+    ]
     first, second = cut(7, [(3, 10)], 10)[0], cut(7, [(5, 8)], 10)[0]
     assert first.key != second.key and first.lock == second.lock  # never run at the same time
 
