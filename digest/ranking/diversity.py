@@ -28,7 +28,11 @@ def mmr(scores: np.ndarray, similarity: np.ndarray, limit: int, diversity: float
         return list(range(min(limit, n)))
     keep = 1.0 - diversity
     values = scores.tolist()
-    overlap = similarity.tolist()
+    # Only pairs that overlap at all matter; most do not.
+    repeats: dict[int, list[tuple[int, float]]] = {}
+    for i, j in zip(*np.nonzero(similarity), strict=True):
+        repeats.setdefault(int(i), []).append((int(j), float(similarity[i, j])))
+    redundancy_now = [0.0] * n
     remaining = list(range(n))
     chosen: list[int] = []
     while remaining and len(chosen) < limit:
@@ -36,10 +40,12 @@ def mmr(scores: np.ndarray, similarity: np.ndarray, limit: int, diversity: float
         for c in remaining:
             if keep * values[c] <= best_gain:
                 break  # scores are sorted: no later candidate can gain more
-            row = overlap[c]
-            gain = keep * values[c] - diversity * max((row[p] for p in chosen), default=0.0)
+            gain = keep * values[c] - diversity * redundancy_now[c]
             if gain > best_gain:
                 best, best_gain = c, gain
         chosen.append(best)
         remaining.remove(best)
+        for other, value in repeats.get(best, ()):
+            if value > redundancy_now[other]:
+                redundancy_now[other] = value
     return chosen

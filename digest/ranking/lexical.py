@@ -117,24 +117,30 @@ class LexicalIndex:
         return TopicMatch(phrase, relevance.astype(np.float32))
 
     def _feedback(self, score: np.ndarray, original: set[int]) -> np.ndarray:
-        top = np.argsort(-score)[:FEEDBACK_DOCS]
+        """Pseudo-relevance feedback: the words that weigh most in the best-matching papers,
+        as a second query. It finds papers that say the same thing in other words."""
+        top = (
+            np.argpartition(score, -FEEDBACK_DOCS)[-FEEDBACK_DOCS:]
+            if (len(score) > FEEDBACK_DOCS)
+            else np.arange(len(score))
+        )
         top = top[score[top] > 0]
         if len(top) == 0:
             return np.zeros(self.n_docs, dtype=np.float32)
         rows = self._rows[top]
         doc_w = score[top] / score[top].sum()
-        term_w = np.asarray(rows.T @ doc_w).ravel()
-        term_w[list(original)] = 0
-        term_w[self._pair_mask] = 0
+        terms, entry_term = np.unique(rows.indices, return_inverse=True)
+        term_w = np.bincount(entry_term, weights=rows.data * np.repeat(doc_w, np.diff(rows.indptr)))
+        term_w[self._pair_mask[terms] | np.isin(terms, list(original))] = 0
         if len(term_w) > FEEDBACK_TERMS:
-            chosen = np.argpartition(term_w, -FEEDBACK_TERMS)[-FEEDBACK_TERMS:]
+            best = np.argpartition(term_w, -FEEDBACK_TERMS)[-FEEDBACK_TERMS:]
         else:
-            chosen = np.arange(len(term_w))
-        chosen = chosen[term_w[chosen] > 0]
-        if len(chosen) == 0:
+            best = np.arange(len(term_w))
+        best = best[term_w[best] > 0]
+        if len(best) == 0:
             return np.zeros(self.n_docs, dtype=np.float32)
-        w = term_w[chosen] / term_w[chosen].sum()
-        expanded = np.asarray(self.weights[:, chosen] @ w).ravel()
+        w = (term_w[best] / term_w[best].sum()).astype(np.float32)
+        expanded = np.asarray(self.weights[:, terms[best]] @ w).ravel()
         return expanded / max(float(expanded.max()), 1e-9)
 
     def containing(self, phrase: str) -> np.ndarray:
