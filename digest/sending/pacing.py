@@ -32,8 +32,8 @@ class TokenBucket:
                 else:
                     self._tokens = min(self.burst, self._tokens + (now - self._last) * self.rate)
                 self._last = now
-                if self._tokens >= 1:
-                    self._tokens -= 1
+                if self._tokens >= 1 - 1e-9:  # float drift must not make a waiter spin
+                    self._tokens = max(0.0, self._tokens - 1)
                     return
                 await asyncio.sleep((1 - self._tokens) / self.rate)
 
