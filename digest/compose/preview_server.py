@@ -68,7 +68,7 @@ def create_preview_app(
             found = render_preview(connection, settings, subscriber, moment, composer)
         return f"Issue {found.issue.id} for {subscriber.email}", found.message
 
-    async def page(request: Request) -> Response:
+    def page(request: Request) -> Response:  # sync: Starlette runs it in a thread
         heading, message = render(request)
         with engine.connect() as connection:
             people = list(store.iter_subscribers(connection, batch=200))[:200]
@@ -96,7 +96,7 @@ def create_preview_app(
             )
         )
 
-    async def raw(request: Request) -> Response:
+    def raw(request: Request) -> Response:
         return HTMLResponse(render(request)[1].html)
 
     return Starlette(routes=[Route("/", page), Route("/raw", raw)])

@@ -1,0 +1,79 @@
+"""``digest preview`` through the real entry point, and the --serve page in a browser."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from email import policy
+from email.parser import BytesParser
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import DIGEST, SAMPLE_PAGES, Cli
+
+pytestmark = pytest.mark.slow
+LEXICAL = {"DIGEST_RANKING__SEMANTIC": "off"}  # loading the embedding model is not under test
+
+
+def test_preview_writes_the_next_digest_without_touching_the_database(
+    cli: Cli, tmp_path: Path
+) -> None:
+    cli.env |= LEXICAL
+    cli("ingest", *map(str, SAMPLE_PAGES))
+    cli("subscribers", "add", "reader@example.com", "--topic", "graph neural networks", check=False)
+    target = tmp_path / "preview.html"
+    result = cli("preview", "--topic", "graph neural networks", "--output", str(target))
+    assert "issue 1 for preview@example.org" in result.stdout
+    html = target.read_text(encoding="utf-8")
+    assert html.startswith("<!doctype html>") and "/unsubscribe/" in html
+    parsed = BytesParser(policy=policy.default).parsebytes(target.with_suffix(".eml").read_bytes())
+    assert parsed["Subject"] and parsed.get_content_type() == "multipart/alternative"
+    again = cli("preview", "--topic", "graph neural networks", "--output", str(target))
+    assert "issue 1 " in again.stdout  # nothing was written: still the next issue
+
+
+def test_preview_serve_page_shows_html_text_headers_and_mobile(cli: Cli) -> None:
+    cli.env |= LEXICAL
+    cli("ingest", *map(str, SAMPLE_PAGES))
+    process = subprocess.Popen(
+        [DIGEST, "preview", "--serve", "--port", "0"],
+        cwd=cli.workdir,
+        env=cli.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        url = re.search(r"http://127\.0\.0\.1:\d+/", line)
+        assert url, line
+        chromium = Path("/usr/bin/chromium")
+        if not chromium.exists():
+            pytest.skip("needs /usr/bin/chromium")
+        from playwright.sync_api import sync_playwright
+
+        with sync_playwright() as p:
+            browser = p.chromium.launch(
+                executable_path=str(chromium),
+                args=[
+                    "--headless",
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-background-networking",
+                ],
+            )
+            page = browser.new_page(viewport={"width": 1600, "height": 1000})
+            page.goto(url.group(0), timeout=120_000)
+            assert "Subject:" in page.inner_text("#headers")
+            assert "List-Unsubscribe" in page.inner_text("#headers")
+            assert "KB" in page.inner_text("#size")
+            assert page.inner_text("#text").strip()
+            assert page.eval_on_selector("iframe.mobile", "e => e.clientWidth") <= 375
+            page.goto(url.group(0) + "?template=confirm")
+            assert "Confirm" in page.inner_text("#text")
+            browser.close()
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
