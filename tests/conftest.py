@@ -103,6 +103,8 @@ class Cli:
             "DIGEST_APP__DATA_DIR": str(workdir / "data"),
             "DIGEST_WEB__SECRET_KEY": "test-secret-key-0123456789abcdef0123456789",
             "COLUMNS": "200",
+            # the embedding ranker costs ~30 s of CPU per fresh database; tests that want it opt in
+            "DIGEST_RANKING__SEMANTIC": "off",
         }
 
     def __call__(
