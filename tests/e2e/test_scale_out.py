@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, insert, text
+from sqlalchemy.engine import make_url
 
 from digest.db.engine import make_engine
 from digest.db.schema import interests, metadata, subscribers
@@ -60,8 +61,13 @@ def sink() -> Iterator[tuple[CountingSink, int]]:
 
 @pytest.fixture
 def pg(postgres_url: str) -> Iterator[Engine]:
+    """The session's database, emptied. Commits there skip the WAL flush while the test runs
+    (nothing in a throwaway database needs to survive a power cut); the ledger's semantics are
+    unchanged, only the machine's fsync latency is taken out of the wall time."""
+    name = make_url(postgres_url).database
     engine = make_engine(postgres_url)
     with engine.begin() as connection:
+        connection.execute(text(f'ALTER DATABASE "{name}" SET synchronous_commit = off'))
         names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
         connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
         if connection.execute(text("SELECT to_regclass('procrastinate_jobs')")).scalar():
@@ -69,6 +75,8 @@ def pg(postgres_url: str) -> Iterator[Engine]:
                 text("TRUNCATE procrastinate_jobs, procrastinate_workers RESTART IDENTITY CASCADE")
             )
     yield engine
+    with engine.begin() as connection:
+        connection.execute(text(f'ALTER DATABASE "{name}" RESET synchronous_commit'))
     engine.dispose()
 
 
