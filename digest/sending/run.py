@@ -35,8 +35,10 @@ from digest.sending.transports import (
 from subscribers import store
 from subscribers.model import Subscriber
 
-FLUSH_EVERY = 64
-FLUSH_SECONDS = 0.25
+# Outcomes are written at least this often: what a crash can leave as "unknown" is bounded by
+# one page, the queue and the unflushed outcomes.
+FLUSH_EVERY = 32
+FLUSH_SECONDS = 0.1
 
 
 @dataclass
@@ -109,8 +111,8 @@ class RangeRun:
         self._start = time.monotonic()
         sending = settings.sending
         self.pool = settings.smtp.pool_size
-        self.page_size = max(32, 2 * self.pool)
-        self.queue: asyncio.Queue[_Job | None] = asyncio.Queue(maxsize=2 * self.page_size)
+        self.page_size = max(8, 2 * self.pool)
+        self.queue: asyncio.Queue[_Job | None] = asyncio.Queue(maxsize=self.pool)
         self.bucket = TokenBucket(sending.rate_per_second / max(1, sending.processes))
         self.limiter = DomainLimiter(sending.per_domain_connections)
         self.breaker = CircuitBreaker(sending.error_rate_threshold, sending.error_rate_window)
