@@ -30,7 +30,12 @@ _SUBJECTS = {
 
 
 def render_notice(
-    composer: Composer, kind: NoticeKind, *, action_url: str, unsubscribe_url: str | None = None
+    composer: Composer,
+    kind: NoticeKind,
+    *,
+    action_url: str,
+    unsubscribe_url: str | None = None,
+    preview_url: str | None = None,
 ) -> tuple[str, str, str]:
     """(subject, MJML source, plain text) of a notice."""
     if kind not in _SUBJECTS:
@@ -42,6 +47,7 @@ def render_notice(
         action_url=action_url,
         unsubscribe_url=unsubscribe_url,
         preferences_url=action_url if kind == "welcome" else None,
+        preview_url=preview_url,
     )
     source = composer.env.get_template(f"{kind}.mjml.j2").render(context)
     text = composer.env.get_template(f"{kind}.txt.j2").render(context)
@@ -56,16 +62,22 @@ def notice(
     action_url: str,
     now: datetime,
     unsubscribe_url: str | None = None,
+    preview_url: str | None = None,
     templates_dir: Path | None = None,
 ) -> OutgoingMessage:
     """A complete message for one of the subscription notices.
 
     ``action_url`` is the one thing the mail asks the reader to do: the signed confirm link
     (confirm), the preferences link (welcome), the signup page (unsubscribed).
-    ``unsubscribe_url`` (welcome) also becomes the List-Unsubscribe header."""
+    ``unsubscribe_url`` (welcome) also becomes the List-Unsubscribe header; ``preview_url``
+    (welcome) links to a preview of the subscriber's first digest."""
     composer = Composer(settings, templates_dir)
     subject, source, text = render_notice(
-        composer, kind, action_url=action_url, unsubscribe_url=unsubscribe_url
+        composer,
+        kind,
+        action_url=action_url,
+        unsubscribe_url=unsubscribe_url,
+        preview_url=preview_url,
     )
     html = compile_mjml(source)
     text = text.replace("\r\n", "\n")

@@ -35,6 +35,7 @@ class NoticeMailer:
             action_url=item.links[action[item.kind]],
             now=self.clock(),
             unsubscribe_url=item.links.get("unsubscribe"),
+            preview_url=item.links.get("preview"),
         )
 
     async def send(self, item: Notice) -> None:

@@ -145,3 +145,19 @@ def test_notices_are_complete_messages(kind: str) -> None:
     assert "Paper Digest" in out.subject
     assert (parsed["List-Unsubscribe"] is not None) == (kind == "welcome")
     assert "1 Example Street" in out.text
+
+
+def test_welcome_links_to_a_preview_of_the_first_digest() -> None:
+    preview = "https://digest.example.org/view/preview-token"
+    out = notice(
+        "welcome",
+        compose_settings(),
+        to="new@example.com",
+        action_url="https://digest.example.org/preferences/tok",
+        now=datetime(2026, 11, 21, 9, tzinfo=UTC),
+        unsubscribe_url="https://digest.example.org/unsubscribe/tok",
+        preview_url=preview,
+    )
+    assert f'href="{preview}"' in out.html
+    assert f"\n{preview}\n" in out.text
+    assert "preview of your first digest" in out.text
