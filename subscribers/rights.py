@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Connection, delete
+from sqlalchemy import Connection
 
-from digest.db.schema import subscribers
 from subscribers import store
 
 
@@ -17,6 +16,6 @@ def forget(connection: Connection, email: str, now: datetime) -> bool:
     the address is suppressed either way."""
     person = store.find(connection, email)
     if person is not None:
-        connection.execute(delete(subscribers).where(subscribers.c.id == person.id))
+        store.delete_subscriber(connection, person.id)
     store.suppress(connection, email, "forget", now)
     return person is not None

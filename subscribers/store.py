@@ -156,6 +156,11 @@ def update_fields(connection: Connection, subscriber_id: int, now: datetime, **v
     )
 
 
+def delete_subscriber(connection: Connection, subscriber_id: int) -> None:
+    """Delete a subscriber; their interests, events, deliveries and delivery memory go with them."""
+    connection.execute(delete(subscribers).where(subscribers.c.id == subscriber_id))
+
+
 def set_interests(
     connection: Connection,
     subscriber_id: int,
