@@ -149,10 +149,11 @@ class BatchRunner:
         return await run.run()
 
     def _end(self, batch: Batch, issue: Issue, result: RangeResult, now: datetime) -> None:
-        with transaction(self.engine) as connection:
-            if result.paused is not None:
+        if result.paused is not None:
+            with transaction(self.engine) as connection:
                 set_status(connection, issue.id, "paused", now, result.paused)
-                raise BatchPaused(result.paused)
+            raise BatchPaused(result.paused)
+        with transaction(self.engine) as connection:
             upcoming = ledger.next_retry_at(connection, issue.id, batch.after_id, batch.up_to_id)
             if upcoming is not None:
                 defer_batches(connection, [batch], schedule_at=upcoming)

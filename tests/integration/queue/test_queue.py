@@ -211,3 +211,47 @@ def test_batch_keys_name_the_issue_and_range() -> None:
     batch = Batch(3, 500, 1000, 500)
     assert batch.key == "digest:issue:3:ids:500-1000"
     assert batch.lock == "digest:issue:3:block:500-1000"
+
+
+def test_a_deferred_message_queues_the_batch_again_for_its_retry(
+    pg: Engine, postgres_url: str, now: datetime
+) -> None:
+    from digest.sending.transports import Reply
+
+    ids = add_people(pg, now, 3)
+    hand_over(pg, KEY, [(0, ids[-1])], 10, now)
+
+    def greylist(recipient: str, attempt: int) -> Reply:
+        return Reply(451, "4.7.1 try later") if recipient.startswith("p0@") else Reply(250, "ok")
+
+    transport = RecordingTransport(script=greylist)
+    settings = queue_settings(postgres_url)
+    asyncio.run(work(settings, pg, until_empty=True, transport=transport, make_factory=Counting()))  # type: ignore[arg-type]
+    assert len(transport.sent) == 2
+    with pg.connect() as connection:
+        waiting = connection.execute(
+            text(
+                "SELECT count(*) FROM procrastinate_jobs "
+                "WHERE status = 'todo' AND scheduled_at > NOW()"
+            )
+        ).scalar()
+        issue = find_issue(connection, KEY.issue_date, KEY.frequency)
+    assert waiting == 1  # the worker did not sit waiting for the retry
+    assert issue is not None and issue.status == "sending"
+
+
+def test_a_policy_refusal_pauses_the_issue_and_fails_the_batch(
+    pg: Engine, postgres_url: str, now: datetime
+) -> None:
+    from digest.sending.transports import Reply
+
+    ids = add_people(pg, now, 3)
+    hand_over(pg, KEY, [(0, ids[-1])], 10, now)
+    transport = RecordingTransport(script=lambda r, a: Reply(550, "5.7.1 DKIM policy"))
+    settings = queue_settings(postgres_url)
+    asyncio.run(work(settings, pg, until_empty=True, transport=transport, make_factory=Counting()))  # type: ignore[arg-type]
+    with pg.connect() as connection:
+        issue = find_issue(connection, KEY.issue_date, KEY.frequency)
+    assert issue is not None and issue.status == "paused" and "policy" in (issue.pause_reason or "")
+    status = queue_status(pg, 30)
+    assert status is not None and status.batches["failed"] == 1
