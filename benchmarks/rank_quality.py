@@ -1,7 +1,8 @@
 """Ranking quality on the judged profiles in benchmarks/judgments.json.
 
-Prints nDCG@10 and P@10 (share of the top ten graded 1 or 2) per profile and on average for
-plain BM25 of the joined topics, the default (lexical) ranker and the semantic ranker.
+Prints nDCG@10 and P@10 (share of the top ten graded 1 or 2) per profile and on average per split
+(tune, heldout, test) for plain BM25 of the joined topics, the default (lexical) ranker and the
+semantic ranker.
 
     .venv/bin/python benchmarks/rank_quality.py [--judgments PATH] [--no-semantic]
 """
@@ -98,31 +99,38 @@ def main() -> None:
         systems["semantic"] = ranker_rank(papers, True)
     names = list(systems)
     print(f"{len(papers)} papers, {len(profiles)} judged profiles; nDCG@{K} / P@{K}")
+    print("splits: tune = tuned on, heldout (*) = kept aside, test (+) = judged blind, never tuned")
     print(f"{'profile':<18}" + "".join(f"{n:>18}" for n in names))
-    totals: dict[str, list[tuple[float, float]]] = {n: [] for n in names}
-    held: dict[str, list[float]] = {n: [] for n in names}
+    by_split: dict[str, dict[str, list[tuple[float, float]]]] = {}
     for profile in profiles:
         grades = resolve(profile, ids_by_title)
-        row = f"{profile['name'] + ('*' if profile.get('heldout') else ''):<18}"
+        split = split_of(profile)
+        row = f"{profile['name'] + MARKS.get(split, ''):<18}"
         for name in names:
             ranked = systems[name](profile["topics"])
             scores = ndcg_at_k(ranked, grades), precision_at_k(ranked, grades)
-            totals[name].append(scores)
-            if profile.get("heldout"):
-                held[name].append(scores[0])
+            by_split.setdefault(split, {n: [] for n in names})[name].append(scores)
             row += f"{scores[0]:>12.3f} {scores[1]:>5.2f}"
         print(row)
-    average = f"{'average':<18}"
-    for name in names:
-        ndcg = float(np.mean([t[0] for t in totals[name]]))
-        precision = float(np.mean([t[1] for t in totals[name]]))
-        average += f"{ndcg:>12.3f} {precision:>5.2f}"
-    print(average)
-    if any(held.values()):
-        line = f"{'held-out (*)':<18}"
+    every = {n: [s for split in by_split.values() for s in split[n]] for n in names}
+    for label, results in [
+        *((f"{s} ({len(r[names[0]])})", r) for s, r in by_split.items()),
+        (f"all ({len(profiles)})", every),
+    ]:
+        line = f"{label:<18}"
         for name in names:
-            line += f"{float(np.mean(held[name])):>12.3f} {'':>5}"
+            ndcg = float(np.mean([t[0] for t in results[name]]))
+            precision = float(np.mean([t[1] for t in results[name]]))
+            line += f"{ndcg:>12.3f} {precision:>5.2f}"
         print(line)
+
+
+MARKS = {"heldout": "*", "test": "+"}
+
+
+def split_of(profile: dict[str, Any]) -> str:
+    """tune, heldout or test (older files only mark heldout)."""
+    return str(profile.get("split") or ("heldout" if profile.get("heldout") else "tune"))
 
 
 if __name__ == "__main__":

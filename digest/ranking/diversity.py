@@ -7,8 +7,8 @@ import numpy as np
 # TF-IDF cosine of two papers on the same topic is typically 0.1-0.25; versions of the same
 # method score 0.4 and more. Only similarity above SAME_TOPIC counts as redundancy, and
 # DUPLICATE and above counts fully.
-SAME_TOPIC = 0.2
-DUPLICATE = 0.5
+SAME_TOPIC = 0.35
+DUPLICATE = 0.6
 
 
 def redundancy(cosine: np.ndarray) -> np.ndarray:

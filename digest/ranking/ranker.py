@@ -3,9 +3,10 @@
 A subscriber's relevance to a paper is the best of their topics' relevances (each topic scored
 on its own, scaled by its weight, so five topics are not dominated by one); negative weights
 ("less like this") subtract. Relevance below ``relevance_floor`` keeps a paper out however popular
-it is, unless it is by a followed author. Trending (upvotes, comments, recency) is added by its
-configured weights, muted phrases and already-delivered papers are removed, and MMR keeps
-near-duplicates from filling the top.
+it is, unless it is by a followed author. Trending (upvotes, comments, recency) lifts relevance
+by its configured weights as a share of it (0.15 = up to 15 % for the most upvoted paper), so it
+orders papers that match about equally well; with no topics it is the whole score. Muted phrases
+and already-delivered papers are removed, and MMR keeps near-duplicates from filling the top.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from digest.ranking.trending import Trending, trending, trending_reason
 from subscribers.model import Interest
 
 LEXICAL_SHARE = 0.4  # weight of the lexical score when fused with the semantic one
-AUTHOR_BOOST = 0.5  # added to the score of a paper by a followed author
+AUTHOR_BOOST = 0.6  # added for a followed author: above partial matches, below full ones
 POOL = 3  # MMR looks at this many candidates per pick
 DENSE_SIMILARITY_MAX = 4000  # above this many papers, similarities are computed per request
 TOPIC_CACHE_MAX = 200_000
@@ -150,7 +151,9 @@ class Ranker:
             per_topic = self._per_topic(topics)
             relevance = self._combine(per_topic, topics)
             eligible = relevance >= self.settings.relevance_floor
-            score = self.settings.relevance_weight * relevance + trend.score
+            # Popularity and freshness scale with relevance: they order papers that match
+            # about equally well, and cannot lift a weak match over a strong one.
+            score = relevance * (self.settings.relevance_weight + trend.topical)
         else:
             per_topic = None
             relevance = np.zeros(n, dtype=np.float32)

@@ -13,16 +13,21 @@ from digest.papers import Paper, utc
 
 # Upvotes at or above this read as "trending" in an explanation.
 TRENDING_UPVOTES = 20
+# For a subscriber with topics, freshness only breaks ties between papers that match about
+# equally well: it counts this share of its weight (listing dates say nothing about a topic).
+TOPICAL_RECENCY_SHARE = 0.25
 
 
 @dataclass(frozen=True, slots=True)
 class Trending:
-    """Per-paper trending components, each in [0, 1], and the blended score."""
+    """Per-paper trending components, each in [0, 1], the blended score (the trending digest),
+    and ``topical``, the same blend with recency damped (a lift on topical relevance)."""
 
     upvotes: np.ndarray
     comments: np.ndarray
     recency: np.ndarray
     score: np.ndarray
+    topical: np.ndarray
 
 
 def trending(papers: Sequence[Paper], settings: RankingSettings, now: datetime) -> Trending:
@@ -34,12 +39,10 @@ def trending(papers: Sequence[Paper], settings: RankingSettings, now: datetime) 
     recency = np.where(
         np.isnan(ages), 0.0, np.power(0.5, np.nan_to_num(ages) / settings.recency_half_life_days)
     ).astype(np.float32)
-    score = (
-        settings.upvotes_weight * upvotes
-        + settings.comments_weight * comments
-        + settings.recency_weight * recency
-    ).astype(np.float32)
-    return Trending(upvotes, comments, recency, score)
+    popularity = settings.upvotes_weight * upvotes + settings.comments_weight * comments
+    score = (popularity + settings.recency_weight * recency).astype(np.float32)
+    topical = popularity + TOPICAL_RECENCY_SHARE * settings.recency_weight * recency
+    return Trending(upvotes, comments, recency, score, topical.astype(np.float32))
 
 
 def trending_reason(paper: Paper) -> str | None:
