@@ -30,6 +30,7 @@ from digest.db.schema import interests, subscribers
 
 SMTP_SINK = "/usr/sbin/smtp-sink"
 DIGEST = str(Path(sys.executable).parent / "digest")
+SAMPLES = Path(__file__).resolve().parent.parent / "digest" / "sample_data"
 TOPICS = (
     "language models",
     "diffusion models",
@@ -186,7 +187,7 @@ def main() -> None:
             }
             subprocess.run([DIGEST, "init"], cwd=workdir, env=env, check=True, capture_output=True)
             subprocess.run(
-                [DIGEST, "ingest", *map(str, sorted(Path("tests/fixtures").glob("0*.txt")))],
+                [DIGEST, "ingest", *map(str, sorted(SAMPLES.glob("*.txt")))],
                 cwd=workdir,
                 env=env,
                 check=True,
