@@ -66,7 +66,7 @@ def test_same_paper_from_two_sources_is_merged_not_duplicated(engine: Engine) ->
 def test_a_bad_file_among_good_ones_writes_nothing(engine: Engine, tmp_path: Path) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text('[{"paper": {"id": "2401.1"}}]')
-    with pytest.raises(ParseError, match="bad.json: item 1: paper.title is missing"):
+    with pytest.raises(ParseError, match=r"bad\.json: item 1: paper\.title is missing"):
         ingest_locations(engine, [*paths(*SAMPLE_PAGES), str(bad)], "auto", SOURCES, NOW)
     assert count(engine) == 0
 
@@ -101,7 +101,7 @@ class Server:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 server.hits += 1
                 if server.failures > 0:
                     server.failures -= 1
@@ -137,7 +137,9 @@ def http() -> Iterator[Server]:
 
 
 def test_ingest_from_http_urls(engine: Engine, http: Server) -> None:
-    urls = [f"{http.url}/{p.name}" for p in SAMPLE_PAGES] + [f"{http.url}/hf_daily.json?date=2024-02-06"]
+    urls = [f"{http.url}/{p.name}" for p in SAMPLE_PAGES] + [
+        f"{http.url}/hf_daily.json?date=2024-02-06"
+    ]
     reports = ingest_locations(engine, urls, "auto", SOURCES, NOW)
     assert sum(r.counts.new for r in reports) == 289
     assert reports[0].name == urls[0]

@@ -84,7 +84,10 @@ def test_csv_import_records_consent_and_skips_suppressed(engine: Engine, tmp_pat
         ("email,topics,colour\n", "people.csv:1: unknown column(s) colour"),
         ("email,topics\nok@example.org,a\nbroken,b\n", "people.csv:3: invalid email address"),
         ("email,topics,hour\nok@example.org,a,25\n", "people.csv:2: delivery hour 25"),
-        ("email,topics,timezone\nok@example.org,a,Mars/Olympus\n", "people.csv:2: unknown time zone"),
+        (
+            "email,topics,timezone\nok@example.org,a,Mars/Olympus\n",
+            "people.csv:2: unknown time zone",
+        ),
         ("email,topics\nok@example.org,a,extra\n", "people.csv:2: more fields than the header"),
     ],
 )

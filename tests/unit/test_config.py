@@ -36,7 +36,9 @@ def test_file_is_overridden_by_environment(monkeypatch: pytest.MonkeyPatch, tmp_
     assert settings.ranking.picks == 5
 
 
-def test_file_choice_explicit_then_env_then_local(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_file_choice_explicit_then_env_then_local(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     (tmp_path / "config.toml").write_text("[ranking]\npicks = 3\n")
     assert load_settings().ranking.picks == 3
     other = tmp_path / "other.toml"
@@ -78,7 +80,7 @@ def test_environment_problem_names_the_variable(monkeypatch: pytest.MonkeyPatch)
 def test_invalid_toml_and_missing_file(tmp_path: Path) -> None:
     broken = tmp_path / "broken.toml"
     broken.write_text("[smtp\nport=1")
-    with pytest.raises(ConfigError, match="broken.toml: invalid TOML"):
+    with pytest.raises(ConfigError, match=r"broken\.toml: invalid TOML"):
         load_settings(broken)
     with pytest.raises(ConfigError, match="config file not found"):
         load_settings(tmp_path / "missing.toml")

@@ -27,10 +27,25 @@ def test_ids_prefer_arxiv_else_a_stable_title_hash() -> None:
 
 def test_merge_keeps_first_sighting_and_takes_newest_counts_and_arxiv_id() -> None:
     seen = datetime(2026, 1, 1, tzinfo=UTC)
-    old = Paper(id=paper_id_for("T", None), title="T", abstract="short", author_count=3,
-                published=date(2024, 1, 1), sources=("page",), first_seen=seen)
-    new = Paper(id="2401.00001", title="T", abstract="a longer abstract", authors=("A", "B"),
-                upvotes=5, comments=1, code_url="https://github.com/x/y", sources=("hf",))
+    old = Paper(
+        id=paper_id_for("T", None),
+        title="T",
+        abstract="short",
+        author_count=3,
+        published=date(2024, 1, 1),
+        sources=("page",),
+        first_seen=seen,
+    )
+    new = Paper(
+        id="2401.00001",
+        title="T",
+        abstract="a longer abstract",
+        authors=("A", "B"),
+        upvotes=5,
+        comments=1,
+        code_url="https://github.com/x/y",
+        sources=("hf",),
+    )
     merged = merge(old, new)
     assert merged.id == "2401.00001"
     assert merged.first_seen == seen

@@ -17,7 +17,10 @@ def page(text: str, name: str = "page.txt") -> Document:
     return Document(name, text.encode("utf-8"))
 
 
-HEADER = "new\n\nGet trending papers in your email inbox!\n\nSubscribe\n\nbyAK and the research community\n\n"
+HEADER = (
+    "new\n\nGet trending papers in your email inbox!\n\nSubscribe\n\n"
+    "byAK and the research community\n\n"
+)
 ABSTRACT = "We study things. " * 30
 
 
@@ -43,7 +46,14 @@ def test_page_with_metadata_reads_authors_dates_and_page_date() -> None:
 
 
 def test_date_without_a_year_is_this_year_and_page_without_metadata_works() -> None:
-    text = HEADER + "Mar 12\n\nA Title\n\n" + ABSTRACT + "\n\n  • 1 author\n·\nMay 24\n\nB Title\n\n" + ABSTRACT + "\n"
+    text = (
+        HEADER
+        + "Mar 12\n\nA Title\n\n"
+        + ABSTRACT
+        + "\n\n  • 1 author\n·\nMay 24\n\nB Title\n\n"
+        + ABSTRACT
+        + "\n"
+    )
     a, b = listing_page.parse(page(text), NOW)
     assert a.published == date(2026, 5, 24) and a.author_count == 1
     assert b.published is None and b.author_count is None
@@ -64,8 +74,12 @@ def test_truncated_page_names_the_line_of_the_title_without_abstract() -> None:
 
 
 def test_missing_title_line_is_caught_as_a_misaligned_paragraph() -> None:
-    text = HEADER + "Mar 12\n\nA Title\n\n" + ABSTRACT + "\n\n" + ABSTRACT + "\n\nNext\n\n" + ABSTRACT
-    with pytest.raises(ParseError, match=r"page.txt:15: expected a paper title, found a \d+-character"):
+    text = (
+        HEADER + "Mar 12\n\nA Title\n\n" + ABSTRACT + "\n\n" + ABSTRACT + "\n\nNext\n\n" + ABSTRACT
+    )
+    with pytest.raises(
+        ParseError, match=r"page.txt:15: expected a paper title, found a \d+-character"
+    ):
         listing_page.parse(page(text), NOW)
 
 
@@ -138,7 +152,10 @@ def test_hf_invalid_json_names_the_line() -> None:
         ('{"paper": {"title": "T"}}', "item 1: paper.id is missing"),
         ('{"paper": {"id": "2401.00001"}}', "item 1: paper.title is missing"),
         ('{"paper": {"id": "2401.00001", "title": "T", "upvotes": "many"}}', "paper.upvotes"),
-        ('{"paper": {"id": "2401.00001", "title": "T", "publishedAt": "yesterday"}}', "invalid timestamp"),
+        (
+            '{"paper": {"id": "2401.00001", "title": "T", "publishedAt": "yesterday"}}',
+            "invalid timestamp",
+        ),
     ],
 )
 def test_hf_items_with_missing_or_bad_fields_fail(item: str, why: str) -> None:
@@ -171,18 +188,24 @@ def test_arxiv_entries_strip_versions_and_whitespace() -> None:
 
 
 def test_arxiv_entry_missing_id_names_its_line() -> None:
-    text = (FIXTURES / "arxiv.xml").read_text().replace(
-        "<id>http://arxiv.org/abs/2510.07777v1</id>", ""
+    text = (
+        (FIXTURES / "arxiv.xml")
+        .read_text()
+        .replace("<id>http://arxiv.org/abs/2510.07777v1</id>", "")
     )
     with pytest.raises(ParseError) as caught:
         arxiv.parse(Document("feed.xml", text.encode()), NOW)
     assert "entry has no <id>" in str(caught.value)
-    assert caught.value.line == text[: text.index("<entry", text.index("<entry") + 1)].count("\n") + 1
+    assert (
+        caught.value.line == text[: text.index("<entry", text.index("<entry") + 1)].count("\n") + 1
+    )
 
 
 def test_arxiv_entry_missing_title_fails() -> None:
-    text = (FIXTURES / "arxiv.xml").read_text().replace(
-        "<title>Congestion Control for Low-Earth-Orbit Satellite Links</title>", ""
+    text = (
+        (FIXTURES / "arxiv.xml")
+        .read_text()
+        .replace("<title>Congestion Control for Low-Earth-Orbit Satellite Links</title>", "")
     )
     with pytest.raises(ParseError, match="entry has no <title>"):
         arxiv.parse(Document("feed.xml", text.encode()), NOW)
@@ -218,6 +241,14 @@ def test_format_detection() -> None:
 
 def test_same_title_in_two_sources_has_the_same_key() -> None:
     hf_titles = {p.key for p in hf_daily.parse(hf_document(), NOW)}
-    page_titles = {p.key for p in listing_page.parse(Document("p", SAMPLE_PAGES[1].read_bytes()), NOW)}
-    assert title_hash("PRES: Toward Scalable Memory-Based Dynamic Graph Neural Networks") in hf_titles & page_titles
-    assert title_hash("DεpS: Delayed ε-Shrinking for Faster Once-For-All Training") in hf_titles & page_titles
+    page_titles = {
+        p.key for p in listing_page.parse(Document("p", SAMPLE_PAGES[1].read_bytes()), NOW)
+    }
+    assert (
+        title_hash("PRES: Toward Scalable Memory-Based Dynamic Graph Neural Networks")
+        in hf_titles & page_titles
+    )
+    assert (
+        title_hash("DεpS: Delayed ε-Shrinking for Faster Once-For-All Training")
+        in hf_titles & page_titles
+    )
