@@ -94,6 +94,8 @@ def reset(url: str) -> None:
                 "procrastinate_workers RESTART IDENTITY CASCADE"
             )
         )
+        # Sending stamps last_digest_at; each run must find every subscriber due again.
+        connection.execute(text("UPDATE subscribers SET last_digest_at = NULL"))
     engine.dispose()
 
 
