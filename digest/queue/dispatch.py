@@ -132,6 +132,7 @@ class QueueSender:
         ranges: Sequence[IdRange],
         now: datetime,
         should_stop: Callable[[], bool],
+        subscriber_ids: Sequence[int] | None = None,  # batches are keyed by the ranges
     ) -> None:
         """Queue the issue for the subscribers of these ranges (returns once committed)."""
         if should_stop():
