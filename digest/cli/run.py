@@ -45,7 +45,7 @@ def run(
         bool,
         typer.Option(
             "--scheduler-only",
-            help='Queue due subscribers as batch jobs for `digest worker` ([queue] backend = '
+            help="Queue due subscribers as batch jobs for `digest worker` ([queue] backend = "
             '"procrastinate") instead of sending here.',
         ),
     ] = False,
@@ -70,7 +70,12 @@ def run(
     clock = rt.now if rt.clock is not None else utc_now
     failed = asyncio.run(
         _serve(
-            settings, engine, once=once, with_web=with_web, clock=clock, queued=scheduler_only
+            settings,
+            engine,
+            once=once,
+            with_web=with_web,
+            clock=clock,
+            queued=scheduler_only or settings.queue.backend == "procrastinate",
         )
     )
     if failed:
