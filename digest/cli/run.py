@@ -45,7 +45,7 @@ def run(
         bool,
         typer.Option(
             "--scheduler-only",
-            help="Queue due subscribers as batch jobs for `digest worker` ([queue] backend = "
+            help="Queue due subscribers as batch jobs for `digest worker` (queue.backend = "
             '"procrastinate") instead of sending here.',
         ),
     ] = False,
