@@ -1,9 +1,9 @@
 """The deliver job: decide who is due (pure), then hand them, issue by issue, to a sender.
 
-Due subscribers are handed over as id ranges that contain nobody else of the issue's frequency, so
-the send service (which pages through subscribers by id range) sends to exactly them, and issue 8's
-batch jobs can be keyed by the same ranges. The deliveries ledger is the only truth, and a pass is
-safe to repeat: subscribers whose delivery for the issue is finished are not handed over again.
+Due subscribers are handed over as their ids (the inline sender sends to exactly them) and as id
+ranges that contain nobody else of the issue's frequency, by which issue 8's batch jobs are keyed.
+The deliveries ledger is the only truth, and a pass is safe to repeat: subscribers whose delivery
+for the issue is finished are not handed over again.
 """
 
 from __future__ import annotations
@@ -46,9 +46,12 @@ class DigestSender(Protocol):
         ranges: Sequence[IdRange],
         now: datetime,
         should_stop: Callable[[], bool],
+        subscriber_ids: Sequence[int] | None = None,
     ) -> None:
         """Send ``issue`` to every subscriber of its frequency in the ranges (safe to repeat:
-        never resends what the ledger says was sent). Stops early when ``should_stop()``."""
+        never resends what the ledger says was sent). Stops early when ``should_stop()``.
+        ``subscriber_ids``, when given, are exactly the subscribers in the ranges that are due:
+        a sender may use them instead of the ranges."""
         ...
 
     async def skip(
@@ -96,6 +99,7 @@ class DeliverPlan:
     send: dict[IssueKey, list[IdRange]] = field(default_factory=dict)
     skip: dict[IssueKey, list[int]] = field(default_factory=dict)
     sending: int = 0  # subscribers in the send ranges
+    due: dict[IssueKey, list[int]] = field(default_factory=dict)  # exactly who, in id order
 
 
 @dataclass(slots=True)
@@ -110,6 +114,7 @@ def plan_pass(engine: Engine, settings: Settings, now: datetime, page: int = 100
     """Read every subscriber page by page (by id) and decide who gets which issue now."""
     builder = RangeBuilder()
     skips: dict[IssueKey, list[int]] = defaultdict(list)
+    due: dict[IssueKey, list[int]] = defaultdict(list)
     sending = 0
     with engine.connect() as connection:
         newest = queries.newest_first_seen(connection)
@@ -117,10 +122,10 @@ def plan_pass(engine: Engine, settings: Settings, now: datetime, page: int = 100
         for subscriber in iter_subscribers(connection, batch=page):
             batch.append(subscriber)
             if len(batch) >= page:
-                sending += _settle(connection, batch, now, newest, settings, builder, skips)
+                sending += _settle(connection, batch, now, newest, settings, builder, skips, due)
                 batch = []
-        sending += _settle(connection, batch, now, newest, settings, builder, skips)
-    return DeliverPlan(builder.finish(), dict(skips), sending)
+        sending += _settle(connection, batch, now, newest, settings, builder, skips, due)
+    return DeliverPlan(builder.finish(), dict(skips), sending, dict(due))
 
 
 def _settle(
@@ -131,6 +136,7 @@ def _settle(
     settings: Settings,
     builder: RangeBuilder,
     skips: dict[IssueKey, list[int]],
+    due: dict[IssueKey, list[int]],
 ) -> int:
     zone = settings.schedule.default_timezone
     slots = [slot for s in people if (slot := slot_of(s, now, zone)) is not None]
@@ -142,6 +148,8 @@ def _settle(
     for subscriber in people:
         slot = handed.get(subscriber.id)
         builder.add(subscriber.id, subscriber.frequency, slot.issue if slot else None)
+        if slot is not None:
+            due[slot.issue].append(subscriber.id)
     return len(handed)
 
 
@@ -166,7 +174,7 @@ async def deliver(
             break
         report.issues.append(issue_name(issue))
         event(log, "deliver.issue", issue=issue_name(issue), ranges=len(ranges))
-        await sender.send(issue, ranges, now, stopping)
+        await sender.send(issue, ranges, now, stopping, plan.due.get(issue))
     report.stopped = report.stopped or stopping()
     return report
 

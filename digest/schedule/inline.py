@@ -20,7 +20,7 @@ from digest.schedule.events import LOGGER, event
 from digest.sending import ledger
 from digest.sending.messages import MessageFactory
 from digest.sending.run import RunCounts, send_range
-from digest.sending.service import begin, settle
+from digest.sending.service import begin, send_issue_async, settle
 from digest.sending.transports import Transport
 
 log = logging.getLogger(LOGGER)
@@ -53,12 +53,16 @@ class InlineSender:
         ranges: Sequence[IdRange],
         now: datetime,
         should_stop: Callable[[], bool],
+        subscriber_ids: Sequence[int] | None = None,
     ) -> None:
         opened = await asyncio.to_thread(self._open, issue, now)
         # Ranking index and rendered cards: built once per issue and pass.
         factory = await asyncio.to_thread(
             self.build_factory, self.engine, self.settings, opened, now
         )
+        if subscriber_ids is not None:
+            await self._send_to(opened, subscriber_ids, factory, now, should_stop)
+            return
         for span in ranges:
             if should_stop():
                 return
@@ -94,6 +98,42 @@ class InlineSender:
                 interrupted=interrupted,
                 paused=result.paused or "",
             )
+
+    async def _send_to(
+        self,
+        opened: Issue,
+        subscriber_ids: Sequence[int],
+        factory: MessageFactory,
+        now: datetime,
+        should_stop: Callable[[], bool],
+    ) -> None:
+        if should_stop():
+            return
+        report = await send_issue_async(
+            self.engine,
+            self.settings,
+            opened,
+            now,
+            transport=self.transport,
+            factory=factory,
+            subscriber_ids=subscriber_ids,
+            should_stop=should_stop,
+        )
+        self.totals.add(report.counts)
+        c = report.counts
+        event(
+            log,
+            "deliver.subscribers",
+            issue=opened.id,
+            subscribers=len(subscriber_ids),
+            sent=c.sent,
+            deferred=c.deferred,
+            failed=c.failed,
+            skipped=c.skipped,
+            unknown=c.unknown,
+            interrupted=report.interrupted,
+            paused=report.paused or "",
+        )
 
     async def skip(
         self, issue: IssueKey, subscriber_ids: Sequence[int], reason: str, now: datetime

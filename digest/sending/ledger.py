@@ -24,6 +24,7 @@ from sqlalchemy import (
     insert,
     literal,
     select,
+    true,
     update,
 )
 
@@ -89,11 +90,27 @@ class Delivery:
     sent_at: datetime | None
 
 
+# Explicit subscriber lists are matched in chunks: one IN list stays well under SQLite's limit.
+ID_CHUNK = 1000
+
+
 def _in_range(after_id: int, up_to_id: int | None) -> Any:
     condition = deliveries.c.subscriber_id > after_id
     if up_to_id is not None:
         condition = and_(condition, deliveries.c.subscriber_id <= up_to_id)
     return condition
+
+
+def _id_chunks(subscriber_ids: Sequence[int] | None) -> list[Sequence[int] | None]:
+    """``[None]`` (no filter) or the sorted ids cut into IN-list sized chunks."""
+    if subscriber_ids is None:
+        return [None]
+    ordered = sorted(set(subscriber_ids))
+    return [ordered[i : i + ID_CHUNK] for i in range(0, len(ordered), ID_CHUNK)]
+
+
+def _among(chunk: Sequence[int] | None) -> Any:
+    return true() if chunk is None else deliveries.c.subscriber_id.in_(chunk)
 
 
 def seed_pending(
@@ -103,8 +120,25 @@ def seed_pending(
     now: datetime,
     after_id: int = 0,
     up_to_id: int | None = None,
+    subscriber_ids: Sequence[int] | None = None,
 ) -> int:
-    """A pending row for every subscriber of ``frequency`` in the id range that has none yet."""
+    """A pending row for every subscriber of ``frequency`` in the id range (and, when given,
+    among ``subscriber_ids``) that has none yet."""
+    added = 0
+    for chunk in _id_chunks(subscriber_ids):
+        added += _seed_chunk(connection, issue_id, frequency, now, after_id, up_to_id, chunk)
+    return added
+
+
+def _seed_chunk(
+    connection: Connection,
+    issue_id: int,
+    frequency: str,
+    now: datetime,
+    after_id: int,
+    up_to_id: int | None,
+    chunk: Sequence[int] | None,
+) -> int:
     chosen = select(
         literal(issue_id),
         subscribers.c.id,
@@ -122,6 +156,8 @@ def seed_pending(
     )
     if up_to_id is not None:
         chosen = chosen.where(subscribers.c.id <= up_to_id)
+    if chunk is not None:
+        chosen = chosen.where(subscribers.c.id.in_(chunk))
     columns = ["issue_id", "subscriber_id", "status", "attempts", "paper_ids"]
     result = connection.execute(
         insert(deliveries).from_select([*columns, "created_at", "updated_at"], chosen)
@@ -264,29 +300,35 @@ def recover_interrupted(
     resend_unknown: bool,
     after_id: int = 0,
     up_to_id: int | None = None,
+    subscriber_ids: Sequence[int] | None = None,
 ) -> int:
     """Rows left ``sending`` by a run that died become ``unknown``; with resend_unknown, every
     unknown row goes back to pending. Returns how many rows were left in flight."""
-    in_flight = connection.execute(
-        update(deliveries)
-        .where(
-            deliveries.c.issue_id == issue_id,
-            deliveries.c.status == "sending",
-            _in_range(after_id, up_to_id),
-        )
-        .values(status="unknown", last_reply=INTERRUPTED, updated_at=now)
-    ).rowcount
-    if resend_unknown:
-        connection.execute(
+    in_flight = 0
+    for chunk in _id_chunks(subscriber_ids):
+        found = connection.execute(
             update(deliveries)
             .where(
                 deliveries.c.issue_id == issue_id,
-                deliveries.c.status == "unknown",
+                deliveries.c.status == "sending",
                 _in_range(after_id, up_to_id),
+                _among(chunk),
             )
-            .values(status="pending", updated_at=now)
-        )
-    return max(in_flight or 0, 0)
+            .values(status="unknown", last_reply=INTERRUPTED, updated_at=now)
+        ).rowcount
+        in_flight += max(found or 0, 0)
+        if resend_unknown:
+            connection.execute(
+                update(deliveries)
+                .where(
+                    deliveries.c.issue_id == issue_id,
+                    deliveries.c.status == "unknown",
+                    _in_range(after_id, up_to_id),
+                    _among(chunk),
+                )
+                .values(status="pending", updated_at=now)
+            )
+    return in_flight
 
 
 def due_retries(
@@ -296,46 +338,68 @@ def due_retries(
     after_id: int = 0,
     up_to_id: int | None = None,
     limit: int = 500,
+    subscriber_ids: Sequence[int] | None = None,
 ) -> list[int]:
     """Subscribers whose deferred or pending message is due by ``due_by``, in id order."""
-    rows = connection.execute(
-        select(deliveries.c.subscriber_id)
-        .where(
-            deliveries.c.issue_id == issue_id,
-            _in_range(after_id, up_to_id),
-            (deliveries.c.status == "pending")
-            | ((deliveries.c.status == "deferred") & (deliveries.c.next_attempt_at <= due_by)),
+    found: list[int] = []
+    for chunk in _id_chunks(subscriber_ids):
+        rows = connection.execute(
+            select(deliveries.c.subscriber_id)
+            .where(
+                deliveries.c.issue_id == issue_id,
+                _in_range(after_id, up_to_id),
+                _among(chunk),
+                (deliveries.c.status == "pending")
+                | ((deliveries.c.status == "deferred") & (deliveries.c.next_attempt_at <= due_by)),
+            )
+            .order_by(deliveries.c.subscriber_id)
+            .limit(limit - len(found))
         )
-        .order_by(deliveries.c.subscriber_id)
-        .limit(limit)
-    )
-    return [int(r.subscriber_id) for r in rows]
+        found.extend(int(r.subscriber_id) for r in rows)
+        if len(found) >= limit:
+            break
+    return found
 
 
 def next_retry_at(
-    connection: Connection, issue_id: int, after_id: int = 0, up_to_id: int | None = None
+    connection: Connection,
+    issue_id: int,
+    after_id: int = 0,
+    up_to_id: int | None = None,
+    subscriber_ids: Sequence[int] | None = None,
 ) -> datetime | None:
     """When the earliest deferred message in the range becomes due."""
-    found = connection.execute(
-        select(func.min(deliveries.c.next_attempt_at)).where(
-            deliveries.c.issue_id == issue_id,
-            deliveries.c.status == "deferred",
-            _in_range(after_id, up_to_id),
-        )
-    ).scalar_one_or_none()
-    return utc(found) if found else None
+    earliest: datetime | None = None
+    for chunk in _id_chunks(subscriber_ids):
+        found = connection.execute(
+            select(func.min(deliveries.c.next_attempt_at)).where(
+                deliveries.c.issue_id == issue_id,
+                deliveries.c.status == "deferred",
+                _in_range(after_id, up_to_id),
+                _among(chunk),
+            )
+        ).scalar_one_or_none()
+        if found and (earliest is None or utc(found) < earliest):
+            earliest = utc(found)
+    return earliest
 
 
 def counts(
-    connection: Connection, issue_id: int, after_id: int = 0, up_to_id: int | None = None
+    connection: Connection,
+    issue_id: int,
+    after_id: int = 0,
+    up_to_id: int | None = None,
+    subscriber_ids: Sequence[int] | None = None,
 ) -> dict[str, int]:
-    rows = connection.execute(
-        select(deliveries.c.status, func.count())
-        .where(deliveries.c.issue_id == issue_id, _in_range(after_id, up_to_id))
-        .group_by(deliveries.c.status)
-    )
     found: dict[str, int] = dict.fromkeys(STATUSES, 0)
-    found.update({status: int(n) for status, n in rows})
+    for chunk in _id_chunks(subscriber_ids):
+        rows = connection.execute(
+            select(deliveries.c.status, func.count())
+            .where(deliveries.c.issue_id == issue_id, _in_range(after_id, up_to_id), _among(chunk))
+            .group_by(deliveries.c.status)
+        )
+        for status, n in rows:
+            found[status] += int(n)
     return found
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from sqlalchemy import Connection
@@ -21,6 +22,9 @@ class Prepared:
     paper_ids: tuple[str, ...]
     subject: str = ""
     html: str = ""
+    # Papers first seen up to this moment were considered: it becomes last_digest_at once sent
+    # (None: the moment the outcome is recorded).
+    papers_as_of: datetime | None = None
 
 
 class MessageFactory(Protocol):

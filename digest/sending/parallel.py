@@ -6,6 +6,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import queue
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -15,7 +16,7 @@ from digest.config import Settings
 from digest.db.engine import make_engine
 from digest.db.schema import subscribers
 from digest.issues import Issue
-from digest.sending.run import RunCounts
+from digest.sending.run import SHUTDOWN, RunCounts
 
 Slice = tuple[int, int | None]
 
@@ -54,18 +55,28 @@ def send_in_processes(
     after_id: int,
     up_to_id: int | None,
     on_progress: Any,
+    subscriber_ids: Sequence[int] | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> tuple[RunCounts, str | None]:
-    slices = id_slices(engine, issue.frequency, settings.sending.processes, after_id, up_to_id)
+    parts = settings.sending.processes
+    shares: list[tuple[int, int | None, list[int] | None]]
+    if subscriber_ids is None:
+        slices = id_slices(engine, issue.frequency, parts, after_id, up_to_id)
+        shares = [(lo, hi, None) for lo, hi in slices]
+    else:
+        ordered = sorted(set(subscriber_ids))
+        size = max(1, -(-len(ordered) // parts))
+        shares = [(after_id, up_to_id, ordered[i : i + size]) for i in range(0, len(ordered), size)]
     context = multiprocessing.get_context("spawn")
     reports: multiprocessing.Queue[tuple[int, str, Any]] = context.Queue()
     stop = context.Event()
     workers = [
         context.Process(
             target=_child,
-            args=(index, settings, issue, now, lo, hi, reports, stop, os.getpid()),
+            args=(index, settings, issue, now, lo, hi, ids, reports, stop, os.getpid()),
             daemon=True,
         )
-        for index, (lo, hi) in enumerate(slices)
+        for index, (lo, hi, ids) in enumerate(shares)
     ]
     for worker in workers:
         worker.start()
@@ -74,6 +85,9 @@ def send_in_processes(
     paused: str | None = None
     failure: str | None = None
     while len(finished) < len(workers):
+        if should_stop is not None and not stop.is_set() and should_stop():
+            paused = paused or SHUTDOWN
+            stop.set()
         try:
             index, kind, payload = reports.get(timeout=0.5)
         except queue.Empty:
@@ -118,6 +132,7 @@ def _child(
     now: datetime,
     after_id: int,
     up_to_id: int | None,
+    subscriber_ids: list[int] | None,
     reports: multiprocessing.Queue[tuple[int, str, Any]],
     stop: Any,
     parent: int,
@@ -148,6 +163,10 @@ def _child(
                 up_to_id,
                 progress,
                 should_stop,
+                subscriber_ids,
+                # the parent stopped this worker: another one paused, failed or the run is
+                # shutting down, and the parent reports which
+                "stopped by another worker of this run",
             )
         )
     except DigestError as exc:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
+from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -39,6 +40,8 @@ from subscribers.model import Subscriber
 # one page, the queue and the unflushed outcomes.
 FLUSH_EVERY = 32
 FLUSH_SECONDS = 0.1
+# Why a run stopped when ``should_stop`` said so (SIGTERM, the scheduler shutting down).
+SHUTDOWN = "stopped: shutdown requested"
 
 
 @dataclass
@@ -77,7 +80,7 @@ class _Job:
 @dataclass
 class _Effects:
     outcomes: list[Outcome] = field(default_factory=list)
-    delivered: list[tuple[int, tuple[str, ...]]] = field(default_factory=list)
+    delivered: list[tuple[int, tuple[str, ...], datetime | None]] = field(default_factory=list)
     bounced: list[tuple[int, str, str]] = field(default_factory=list)
 
 
@@ -96,6 +99,8 @@ class RangeRun:
         on_progress: Callable[[RunCounts], None] | None = None,
         should_stop: Callable[[], bool] | None = None,
         rng: random.Random | None = None,
+        subscriber_ids: Sequence[int] | None = None,
+        stop_reason: str = SHUTDOWN,
     ) -> None:
         self.engine = engine
         self.settings = settings
@@ -106,6 +111,9 @@ class RangeRun:
         self.up_to_id = up_to_id
         self.on_progress = on_progress
         self.should_stop = should_stop
+        self.stop_reason = stop_reason
+        # An explicit list narrows the id range to exactly these subscribers.
+        self.only = None if subscriber_ids is None else sorted(set(subscriber_ids))
         self.rng = rng or random.Random()
         self._start_wall = now
         self._start = time.monotonic()
@@ -127,7 +135,7 @@ class RangeRun:
     @property
     def stopping(self) -> bool:
         if self.paused is None and self.should_stop is not None and self.should_stop():
-            self.paused = "stopped by another worker of this run"
+            self.paused = self.stop_reason
         return self.paused is not None
 
     def pause(self, reason: str) -> None:
@@ -152,26 +160,50 @@ class RangeRun:
         last = self.after_id
         while not self.stopping:
             with self.engine.connect() as connection:
-                page = list(
-                    islice(
-                        store.iter_subscribers(
-                            connection, batch=self.page_size, after_id=last, up_to_id=self.up_to_id
-                        ),
-                        self.page_size,
-                    )
-                )
-                if not page:
+                found = self._next_page(connection, last)
+                if found is None:
                     return
-                last = page[-1].id
+                last, page = found
                 jobs, skips, missing = self._decide(connection, page, fresh_only=True)
             await self._dispatch(jobs, skips, missing)
+
+    def _next_page(self, connection: Connection, last: int) -> tuple[int, list[Subscriber]] | None:
+        """The next page of subscribers after id ``last`` (and the id to continue after)."""
+        if self.only is None:
+            page = list(
+                islice(
+                    store.iter_subscribers(
+                        connection, batch=self.page_size, after_id=last, up_to_id=self.up_to_id
+                    ),
+                    self.page_size,
+                )
+            )
+            return (page[-1].id, page) if page else None
+        start = bisect_right(self.only, last)
+        chunk = [
+            sid
+            for sid in self.only[start : start + self.page_size]
+            if self.up_to_id is None or sid <= self.up_to_id
+        ]
+        if not chunk:
+            return None
+        wanted = set(chunk)
+        people = store.iter_subscribers(
+            connection, batch=self.page_size, after_id=chunk[0] - 1, up_to_id=chunk[-1]
+        )
+        return chunk[-1], [s for s in people if s.id in wanted]
 
     async def _retries(self) -> None:
         wait_limit = self.settings.sending.retry_wait_seconds
         while not self.stopping:
             with self.engine.connect() as connection:
                 due = ledger.due_retries(
-                    connection, self.issue.id, self.clock(), self.after_id, self.up_to_id
+                    connection,
+                    self.issue.id,
+                    self.clock(),
+                    self.after_id,
+                    self.up_to_id,
+                    subscriber_ids=self.only,
                 )
                 if due:
                     page = [store.get(connection, sid) for sid in due]
@@ -183,11 +215,17 @@ class RangeRun:
             self._flush()
             with self.engine.connect() as connection:
                 if ledger.due_retries(
-                    connection, self.issue.id, self.clock(), self.after_id, self.up_to_id, 1
+                    connection,
+                    self.issue.id,
+                    self.clock(),
+                    self.after_id,
+                    self.up_to_id,
+                    1,
+                    subscriber_ids=self.only,
                 ):
                     continue
                 upcoming = ledger.next_retry_at(
-                    connection, self.issue.id, self.after_id, self.up_to_id
+                    connection, self.issue.id, self.after_id, self.up_to_id, self.only
                 )
             if upcoming is None:
                 return
@@ -202,6 +240,9 @@ class RangeRun:
         """Which subscribers of the page get a message now, which are skipped (and why)."""
         rows = ledger.states(connection, self.issue.id, [s.id for s in page])
         suppressed = ledger.suppressed_addresses(connection, [s.email for s in page])
+        prefetch = getattr(self.factory, "prefetch", None)  # optional: page-sized memory reads
+        if prefetch is not None:
+            prefetch(connection, [s.id for s in page])
         now = self.clock()
         jobs: list[_Job] = []
         skips: list[tuple[int, str]] = []
@@ -302,7 +343,7 @@ class RangeRun:
         effects_ = self._pending
         if verdict is Verdict.SENT:
             effects_.outcomes.append(Outcome(sid, "sent", reply))
-            effects_.delivered.append((sid, job.message.paper_ids))
+            effects_.delivered.append((sid, job.message.paper_ids, job.message.papers_as_of))
             self.counts.sent += 1
             self.counts.bytes_sent += len(job.message.data)
         elif verdict is Verdict.RETRY and attempts < sending.max_attempts:
@@ -385,9 +426,13 @@ async def send_range(
     up_to_id: int | None = None,
     on_progress: Callable[[RunCounts], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
+    subscriber_ids: Sequence[int] | None = None,
+    stop_reason: str = SHUTDOWN,
 ) -> RangeResult:
-    """Send the issue to the subscribers with ids in (after_id, up_to_id] that are due, and
-    record every outcome. Safe to repeat: rows already settled are left alone."""
+    """Send the issue to the subscribers with ids in (after_id, up_to_id] (and, when given,
+    among ``subscriber_ids``) that are due, and record every outcome. Safe to repeat: rows
+    already settled are left alone. When ``should_stop()`` turns true the run stops taking new
+    messages and pauses with ``stop_reason``."""
     run = RangeRun(
         engine,
         settings,
@@ -399,5 +444,7 @@ async def send_range(
         up_to_id=up_to_id,
         on_progress=on_progress,
         should_stop=should_stop,
+        subscriber_ids=subscriber_ids,
+        stop_reason=stop_reason,
     )
     return await run.run()
