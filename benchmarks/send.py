@@ -11,6 +11,7 @@ Targets (issue 5): ≥ 1,000 messages/s end to end, peak RSS < 500 MB, ratio ≥
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import resource
 import shutil
@@ -136,6 +137,7 @@ def main() -> None:
           f"({settings.database_url.split(':')[0]}), {args.processes} processes × "
           f"{args.pool} connections", flush=True)
 
+    load_before = " ".join(f"{x:.2f}" for x in os.getloadavg())
     sink = start_sink(port)
     try:
         with transaction(engine) as connection:
@@ -176,6 +178,9 @@ def main() -> None:
     print(f"smtp-source: {sent:,} messages of {mean_size / 1024:.1f} KB over {connections} "
           f"connections in {theirs:.1f} s = {their_rate:,.0f} msg/s")
     print(f"ratio:       {our_rate / their_rate:.2f}")
+    load_after = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"load:        {load_before} before, {load_after} after (1, 5, 15 min averages; "
+          f"{os.cpu_count()} cores)")
     print(f"peak RSS:    parent {own_rss:.0f} MB, largest worker process {child_rss:.0f} MB")
     print(f"ledger:      {report.ledger}")
     if args.keep:

@@ -1,4 +1,5 @@
-"""SMTP over aiosmtplib: a pool of persistent connections that sends prepared message bytes.
+"""SMTP: a pool of persistent connections that sends prepared message bytes (over aiosmtplib
+for TLS and AUTH, over the lean pipelining client of ``wire.py`` for a plain relay).
 
 Each pooled connection serves one message at a time and reconnects lazily after a drop. The DATA
 phase is driven by hand so that a lost connection can be told apart before and after the final
@@ -9,7 +10,6 @@ after it, with a clean close or a timeout, the outcome is unknown.
 from __future__ import annotations
 
 import asyncio
-import re
 import ssl
 from dataclasses import dataclass, field
 
@@ -29,24 +29,9 @@ from digest.sending.transports import (
     RelayUnavailable,
     Reply,
 )
+from digest.sending.transports.wire import WireConnection, wire_data
 
-_LINE_ENDS = re.compile(rb"\r\n|\r|\n")
-_LEADING_DOT = re.compile(rb"(?m)^\.")
 _CONNECTION_ERRORS = (SMTPServerDisconnected, SMTPTimeoutError, OSError, asyncio.TimeoutError)
-
-
-def wire_data(data: bytes) -> bytes:
-    """The DATA payload: CRLF line ends, dot-stuffed, terminated by ``.\\r\\n``."""
-    crlf = data.count(b"\r\n")
-    if crlf == data.count(b"\n") == data.count(b"\r") and data.endswith(b"\r\n"):
-        # the common case (composed messages are CRLF already): no regex over 50 KB
-        if b"\n." not in data and not data.startswith(b"."):
-            return data + b".\r\n"
-        return _LEADING_DOT.sub(b"..", data) + b".\r\n"
-    normal = _LINE_ENDS.sub(b"\r\n", data)
-    if not normal.endswith(b"\r\n"):
-        normal += b"\r\n"
-    return _LEADING_DOT.sub(b"..", normal) + b".\r\n"
 
 
 def _was_reset(exc: BaseException) -> bool:
@@ -184,13 +169,20 @@ class SmtpTransport:
 
     settings: SmtpSettings
     local_hostname: str | None = None
-    _idle: asyncio.LifoQueue[_Connection] | None = field(default=None, init=False)
+    _idle: asyncio.LifoQueue[_Connection | WireConnection] | None = field(default=None, init=False)
 
-    def _pool(self) -> asyncio.LifoQueue[_Connection]:
+    def _pool(self) -> asyncio.LifoQueue[_Connection | WireConnection]:
         if self._idle is None:
             self._idle = asyncio.LifoQueue()
-            for _ in range(self.settings.pool_size):
-                self._idle.put_nowait(_Connection(self.settings, self.local_hostname))
+            s = self.settings
+            # Plain relays get the lean client; TLS and AUTH go through aiosmtplib.
+            plain = s.security == "none" and not s.username
+            for _ in range(s.pool_size):
+                self._idle.put_nowait(
+                    WireConnection(s, self.local_hostname)
+                    if plain
+                    else _Connection(s, self.local_hostname)
+                )
         return self._idle
 
     async def send(self, sender: str, recipient: str, data: bytes) -> Reply:
