@@ -34,10 +34,10 @@ def wire_data(data: bytes) -> bytes:
     """The DATA payload: CRLF line ends, dot-stuffed, terminated by ``.\\r\\n``."""
     crlf = data.count(b"\r\n")
     if crlf == data.count(b"\n") == data.count(b"\r") and data.endswith(b"\r\n"):
-        # the common case (composed messages are CRLF already): no regex over 50 KB
-        if b"\n." not in data and not data.startswith(b"."):
-            return data + b".\r\n"
-        return _LEADING_DOT.sub(b"..", data) + b".\r\n"
+        # the common case (composed messages are CRLF already): no regex over 50 KB; with CRLF
+        # line ends every line but the first starts right after a "\r\n"
+        stuffed = data.replace(b"\r\n.", b"\r\n..")
+        return (b"." if data.startswith(b".") else b"") + stuffed + b".\r\n"
     normal = _LINE_ENDS.sub(b"\r\n", data)
     if not normal.endswith(b"\r\n"):
         normal += b"\r\n"
