@@ -1,7 +1,8 @@
 """The send loop for one id range of one issue: compose, claim, transmit, record.
 
-One producer pages through subscribers by id, ranks and renders each due one, marks the page's
-messages ``sending`` in one transaction and queues them; ``pool_size`` workers transmit through
+One producer reads subscribers by id (``READ_AHEAD`` at a time), ranks and renders each due one,
+and a page at a time records the outcomes that finished and marks the page's messages
+``sending`` in one transaction, then queues them; ``pool_size`` workers transmit through
 the transport under the pacing limits; outcomes are written back in small batches. After the
 pass, deferred messages are retried as they fall due (within ``sending.retry_wait_seconds``).
 """
@@ -40,6 +41,8 @@ from subscribers.model import Subscriber
 # one page, the queue and the unflushed outcomes.
 FLUSH_EVERY = 32
 FLUSH_SECONDS = 0.1
+# Subscribers read and screened per round of queries; messages are still claimed a page at a time.
+READ_AHEAD = 256
 # Why a run stopped when ``should_stop`` said so (SIGTERM, the scheduler shutting down).
 SHUTDOWN = "stopped: shutdown requested"
 
@@ -75,6 +78,13 @@ class RangeResult:
 class _Job:
     message: Prepared
     attempts: int  # before this one
+
+
+@dataclass
+class _Screened:
+    due: list[tuple[Subscriber, int]] = field(default_factory=list)  # with attempts so far
+    skips: list[tuple[int, str]] = field(default_factory=list)
+    missing: list[int] = field(default_factory=list)  # no ledger row yet
 
 
 @dataclass
@@ -160,36 +170,38 @@ class RangeRun:
         last = self.after_id
         while not self.stopping:
             with self.engine.connect() as connection:
-                found = self._next_page(connection, last)
+                found = self._next_page(connection, last, READ_AHEAD)
                 if found is None:
                     return
-                last, page = found
-                jobs, skips, missing = self._decide(connection, page, fresh_only=True)
-            await self._dispatch(jobs, skips, missing)
+                last, block = found
+                screened = self._screen(connection, block, fresh_only=True)
+            await self._compose_and_dispatch(screened)
 
-    def _next_page(self, connection: Connection, last: int) -> tuple[int, list[Subscriber]] | None:
-        """The next page of subscribers after id ``last`` (and the id to continue after)."""
+    def _next_page(
+        self, connection: Connection, last: int, size: int
+    ) -> tuple[int, list[Subscriber]] | None:
+        """The next ``size`` subscribers after id ``last`` (and the id to continue after)."""
         if self.only is None:
             page = list(
                 islice(
                     store.iter_subscribers(
-                        connection, batch=self.page_size, after_id=last, up_to_id=self.up_to_id
+                        connection, batch=size, after_id=last, up_to_id=self.up_to_id
                     ),
-                    self.page_size,
+                    size,
                 )
             )
             return (page[-1].id, page) if page else None
         start = bisect_right(self.only, last)
         chunk = [
             sid
-            for sid in self.only[start : start + self.page_size]
+            for sid in self.only[start : start + size]
             if self.up_to_id is None or sid <= self.up_to_id
         ]
         if not chunk:
             return None
         wanted = set(chunk)
         people = store.iter_subscribers(
-            connection, batch=self.page_size, after_id=chunk[0] - 1, up_to_id=chunk[-1]
+            connection, batch=size, after_id=chunk[0] - 1, up_to_id=chunk[-1]
         )
         return chunk[-1], [s for s in people if s.id in wanted]
 
@@ -207,9 +219,9 @@ class RangeRun:
                 )
                 if due:
                     page = [store.get(connection, sid) for sid in due]
-                    jobs, skips, missing = self._decide(connection, page, fresh_only=False)
+                    screened = self._screen(connection, page, fresh_only=False)
             if due:
-                await self._dispatch(jobs, skips, missing)
+                await self._compose_and_dispatch(screened)
                 continue
             await self.queue.join()
             self._flush()
@@ -234,25 +246,23 @@ class RangeRun:
                 return
             await asyncio.sleep(max(0.0, wait))
 
-    def _decide(
+    def _screen(
         self, connection: Connection, page: Sequence[Subscriber], *, fresh_only: bool
-    ) -> tuple[list[_Job], list[tuple[int, str]], list[int]]:
-        """Which subscribers of the page get a message now, which are skipped (and why)."""
+    ) -> _Screened:
+        """Which subscribers of the page are due a message now, which are skipped (and why)."""
         rows = ledger.states(connection, self.issue.id, [s.id for s in page])
         suppressed = ledger.suppressed_addresses(connection, [s.email for s in page])
         prefetch = getattr(self.factory, "prefetch", None)  # optional: page-sized memory reads
         if prefetch is not None:
             prefetch(connection, [s.id for s in page])
         now = self.clock()
-        jobs: list[_Job] = []
-        skips: list[tuple[int, str]] = []
-        missing: list[int] = []
+        screened = _Screened()
         for subscriber in page:
             row = rows.get(subscriber.id)
             if row is None:
                 if subscriber.frequency != self.issue.frequency:
                     continue
-                missing.append(subscriber.id)
+                screened.missing.append(subscriber.id)
                 attempts = 0
             elif row.status == "pending" or (
                 row.status == "deferred"
@@ -263,22 +273,40 @@ class RangeRun:
             else:
                 continue
             if subscriber.status != "active":
-                skips.append((subscriber.id, f"subscriber is {subscriber.status}"))
+                screened.skips.append((subscriber.id, f"subscriber is {subscriber.status}"))
             elif subscriber.email in suppressed:
-                skips.append((subscriber.id, "the address is on the suppression list"))
+                screened.skips.append((subscriber.id, "the address is on the suppression list"))
             else:
-                message = self.factory.compose(connection, subscriber)
-                if message is None:
-                    skips.append((subscriber.id, "no new papers match this subscriber"))
-                else:
-                    jobs.append(_Job(message, attempts))
-        return jobs, skips, missing
+                screened.due.append((subscriber, attempts))
+        return screened
+
+    async def _compose_and_dispatch(self, screened: _Screened) -> None:
+        """Compose the screened subscribers' messages and claim and queue them a page at a
+        time (the in-flight window stays one page, however far ahead subscribers are read)."""
+        skips, missing = screened.skips, screened.missing
+        due = screened.due
+        for start in range(0, max(1, len(due)), self.page_size):
+            if start and self.stopping:
+                return  # the rest stay pending for the next run
+            jobs: list[_Job] = []
+            with self.engine.connect() as connection:
+                for subscriber, attempts in due[start : start + self.page_size]:
+                    message = self.factory.compose(connection, subscriber)
+                    if message is None:
+                        skips.append((subscriber.id, "no new papers match this subscriber"))
+                    else:
+                        jobs.append(_Job(message, attempts))
+            await self._dispatch(jobs, skips, missing)
+            skips, missing = [], []
 
     async def _dispatch(
         self, jobs: list[_Job], skips: list[tuple[int, str]], missing: list[int]
     ) -> None:
         now = self.clock()
+        done = self._take_effects()
         with transaction(self.engine) as connection:
+            # outcomes first: one transaction per page records what finished and claims more
+            self._write_effects(connection, done, now)
             ledger.add_pending(connection, self.issue.id, missing, now)
             ledger.skip(connection, self.issue.id, skips, now)
             ledger.claim(
@@ -296,9 +324,10 @@ class RangeRun:
                 now,
             )
         self.counts.skipped += len(skips)
+        if self.on_progress is not None:
+            self.on_progress(self.counts)
         for job in jobs:
             await self.queue.put(job)
-        self._maybe_flush()
 
     # transmitting
 
@@ -402,16 +431,23 @@ class RangeRun:
             self._flush()
 
     def _flush(self) -> None:
-        batch, self._pending = self._pending, _Effects()
-        self._last_flush = time.monotonic()
+        batch = self._take_effects()
         if batch.outcomes:
-            now = self.clock()
             with transaction(self.engine) as connection:
-                ledger.finish(connection, self.issue.id, batch.outcomes, now)
-                effects.remember_delivered(connection, self.issue.id, batch.delivered, now)
-                effects.bounce(connection, batch.bounced, now)
+                self._write_effects(connection, batch, self.clock())
         if self.on_progress is not None:
             self.on_progress(self.counts)
+
+    def _take_effects(self) -> _Effects:
+        batch, self._pending = self._pending, _Effects()
+        self._last_flush = time.monotonic()
+        return batch
+
+    def _write_effects(self, connection: Connection, batch: _Effects, now: datetime) -> None:
+        if batch.outcomes:
+            ledger.finish(connection, self.issue.id, batch.outcomes, now)
+            effects.remember_delivered(connection, self.issue.id, batch.delivered, now)
+            effects.bounce(connection, batch.bounced, now)
 
 
 async def send_range(
