@@ -6,12 +6,16 @@ from alembic import context
 
 from digest.db.schema import metadata
 
-# Tables that create themselves and are not Alembic's to compare or drop.
+# Tables that create themselves and are not Alembic's to compare or drop: APScheduler's job store
+# and procrastinate's schema (applied by `digest init` with the procrastinate queue backend).
 SELF_MANAGED = {"apscheduler_jobs"}
+SELF_MANAGED_PREFIXES = ("procrastinate_",)
 
 
 def include_name(name: str | None, type_: str, parent_names: object) -> bool:
-    return not (type_ == "table" and name in SELF_MANAGED)
+    if type_ != "table" or name is None:
+        return True
+    return name not in SELF_MANAGED and not name.startswith(SELF_MANAGED_PREFIXES)
 
 
 connection = context.config.attributes.get("connection")
