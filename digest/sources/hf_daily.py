@@ -21,14 +21,32 @@ def parse(document: Document, now: datetime) -> list[Paper]:
         raise ParseError(document.name, exc.lineno, f"invalid JSON: {exc.msg}") from exc
     if not isinstance(items, list):
         raise ParseError(document.name, 1, "expected a JSON array of daily-papers items")
-    return [_paper(document.name, number, item) for number, item in enumerate(items, 1)]
+    lines = _item_lines(text)
+    return [
+        _paper(document.name, number, lines[number - 1], item)
+        for number, item in enumerate(items, 1)
+    ]
 
 
-def _paper(name: str, number: int, item: Any) -> Paper:
+def _item_lines(text: str) -> list[int]:
+    """The line on which each element of the (already validated) top-level array starts."""
+    decoder = json.JSONDecoder()
+    lines: list[int] = []
+    index = text.index("[") + 1
+    while True:
+        while index < len(text) and text[index] in " \t\r\n,":
+            index += 1
+        if index >= len(text) or text[index] == "]":
+            return lines
+        lines.append(text.count("\n", 0, index) + 1)
+        _, index = decoder.raw_decode(text, index)
+
+
+def _paper(name: str, number: int, line: int, item: Any) -> Paper:
     where = f"item {number}"
 
     def fail(why: str) -> ParseError:
-        return ParseError(name, None, f"{where}: {why}")
+        return ParseError(name, line, f"{where}: {why}")
 
     if not isinstance(item, dict) or not isinstance(item.get("paper"), dict):
         raise fail("has no 'paper' object")

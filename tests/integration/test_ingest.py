@@ -66,7 +66,7 @@ def test_same_paper_from_two_sources_is_merged_not_duplicated(engine: Engine) ->
 def test_a_bad_file_among_good_ones_writes_nothing(engine: Engine, tmp_path: Path) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text('[{"paper": {"id": "2401.1"}}]')
-    with pytest.raises(ParseError, match=r"bad\.json: item 1: paper\.title is missing"):
+    with pytest.raises(ParseError, match=r"bad\.json:1: item 1: paper\.title is missing"):
         ingest_locations(engine, [*paths(*SAMPLE_PAGES), str(bad)], "auto", SOURCES, NOW)
     assert count(engine) == 0
 

@@ -252,3 +252,13 @@ def test_same_title_in_two_sources_has_the_same_key() -> None:
         title_hash("DεpS: Delayed ε-Shrinking for Faster Once-For-All Training")
         in hf_titles & page_titles
     )
+
+
+def test_hf_item_errors_name_the_line_the_item_starts_on() -> None:
+    text = (
+        '[\n  {"paper": {"id": "2401.00001", "title": "Fine"}},\n\n'
+        '  {"paper":\n   {"id": "x"}}\n]'
+    )
+    with pytest.raises(ParseError) as caught:
+        hf_daily.parse(Document("hf.json", text.encode()), NOW)
+    assert str(caught.value) == "hf.json:4: item 2: paper.title is missing"
