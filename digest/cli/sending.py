@@ -134,16 +134,24 @@ def _send_with_progress(
                 rate=counts.sent / elapsed,
             )
 
-        return send_issue(
-            engine,
-            settings,
-            issue,
-            now,
-            after_id=after_id,
-            up_to_id=up_to_id,
-            on_progress=on_progress,
-            on_total=on_total,
-        )
+        # SIGTERM stops the run cleanly: messages in flight finish, the rest stay pending and
+        # the issue is paused until `digest send --resume`.
+        stopping = threading.Event()
+        previous = signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+        try:
+            return send_issue(
+                engine,
+                settings,
+                issue,
+                now,
+                after_id=after_id,
+                up_to_id=up_to_id,
+                on_progress=on_progress,
+                on_total=on_total,
+                should_stop=stopping.is_set,
+            )
+        finally:
+            signal.signal(signal.SIGTERM, previous)
 
 
 def _show_report(report: SendReport) -> None:
