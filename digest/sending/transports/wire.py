@@ -218,7 +218,17 @@ class WireConnection:
         try:
             if self.pipelining:
                 write(mail + rcpt + b"DATA\r\n")
-                answers = [await wire.reply(timeout) for _ in range(3)]
+                answers: list[tuple[int, str]] = []
+                try:
+                    while len(answers) < 3:
+                        stage = ("mail", "rcpt", "data")[len(answers)]
+                        answers.append(await wire.reply(timeout))
+                except ConnectionDropped:
+                    refused = _first_failure(answers)
+                    if refused is None:
+                        raise
+                    self.drop()  # e.g. a 421 and a close: the refusal is the answer
+                    return Reply(*refused)
                 failed = _first_failure(answers)
                 if failed is None:
                     return await self._data(wire, data, timeout)
@@ -286,12 +296,11 @@ class WireConnection:
 
 
 def _first_failure(answers: list[tuple[int, str]]) -> tuple[int, str, str] | None:
-    """The first refusal among pipelined MAIL, RCPT and DATA replies, with its stage."""
-    (mail_code, mail_text), (rcpt_code, rcpt_text), (data_code, data_text) = answers
-    if mail_code != 250:
-        return mail_code, mail_text, "mail"
-    if rcpt_code not in (250, 251):
-        return rcpt_code, rcpt_text, "rcpt"
-    if data_code != 354:
-        return data_code, data_text, "data"
+    """The first refusal among the pipelined MAIL, RCPT and DATA replies received so far, with
+    its stage."""
+    for (code, text), stage, good in zip(
+        answers, ("mail", "rcpt", "data"), ((250,), (250, 251), (354,)), strict=False
+    ):
+        if code not in good:
+            return code, text, stage
     return None
