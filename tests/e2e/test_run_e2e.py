@@ -133,3 +133,41 @@ def test_start_up_fails_in_one_line_when_the_database_is_unreachable(cli: Cli) -
     assert result.returncode == 5
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "is unreachable" in lines[0]
+
+
+def test_run_with_web_serves_the_signup_page_and_stops_on_sigterm(
+    cli: Cli, sink: tuple[SinkHandler, int]
+) -> None:
+    import socket
+
+    import httpx
+
+    _, port = sink
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        web_port = probe.getsockname()[1]
+    log = cli.workdir / "run-web.log"
+    process = subprocess.Popen(
+        [DIGEST, "run", "--with-web"],
+        cwd=cli.workdir,
+        env=run_env(cli, port) | {"DIGEST_WEB__PORT": str(web_port)},
+        stdout=subprocess.DEVNULL,
+        stderr=log.open("w"),
+    )
+
+    def signup_page() -> bool:
+        try:
+            response = httpx.get(f"http://127.0.0.1:{web_port}/", timeout=2)
+        except httpx.TransportError:
+            return False
+        return response.status_code == 200 and "Subscribe" in response.text
+
+    try:
+        wait_for(signup_page, "the signup page of digest run --with-web")
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 0, log.read_text(encoding="utf-8")
