@@ -11,7 +11,7 @@
   gives it back after ``max_hold`` so other processes get their turn. A dead process's session
   ends, and with it its slots.
 
-Both have the interface of ``digest.sending.pacing`` (``acquire()``, ``slot(recipient)``).
+``SharedPacing`` joins the two as the send loop's ``digest.sending.pacing.Pacing``.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import hashlib
 import math
 import time
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -187,3 +187,22 @@ class SharedDomainLimiter:
             await self._connection.close()
             self._connection = None
         self._domains.clear()
+
+
+@dataclass
+class SharedPacing:
+    """``digest.sending.pacing.Pacing`` over all worker processes: the shared rate and the
+    shared per-domain cap."""
+
+    rate: SharedRateLimit
+    domains: SharedDomainLimiter
+
+    async def acquire(self) -> None:
+        await self.rate.acquire()
+
+    def slot(self, recipient: str) -> AbstractAsyncContextManager[None]:
+        return self.domains.slot(recipient)
+
+    async def close(self) -> None:
+        await self.rate.close()
+        await self.domains.close()

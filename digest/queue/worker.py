@@ -32,10 +32,10 @@ from digest.issues import Issue, get_issue, set_status
 from digest.queue.batches import QUEUE, TASK, Batch
 from digest.queue.dispatch import defer_batches
 from digest.queue.jobs import conninfo, make_app
-from digest.queue.pacing import SharedDomainLimiter, SharedRateLimit
+from digest.queue.pacing import SharedDomainLimiter, SharedPacing, SharedRateLimit
 from digest.sending import ledger
 from digest.sending.messages import MessageFactory
-from digest.sending.run import RangeResult, RangeRun
+from digest.sending.run import RangeResult, send_range
 from digest.sending.transports import Transport
 
 log = logging.getLogger("digest.queue")
@@ -78,8 +78,7 @@ class BatchRunner:
     settings: Settings
     app: App
     transport: Transport
-    rate: SharedRateLimit
-    domains: SharedDomainLimiter
+    pacing: SharedPacing
     make_factory: FactoryMaker = _real_factory
     stopping: bool = False
     _factories: dict[int, MessageFactory] = field(default_factory=dict)
@@ -128,13 +127,11 @@ class BatchRunner:
     async def _send(
         self, batch: Batch, issue: Issue, factory: MessageFactory, now: datetime
     ) -> RangeResult:
-        # Retries that fall due later are queued as a new run of the batch, not waited for here.
-        settings = self.settings.model_copy(
-            update={"sending": self.settings.sending.model_copy(update={"retry_wait_seconds": 0})}
-        )
-        run = RangeRun(
+        # Retries that fall due later are queued as a new run of the batch (``_end``), not
+        # waited for here; the limits are shared with every worker through PostgreSQL.
+        return await send_range(
             self.engine,
-            settings,
+            self.settings,
             issue,
             self.transport,
             factory,
@@ -142,11 +139,9 @@ class BatchRunner:
             after_id=batch.after_id,
             up_to_id=batch.up_to_id,
             should_stop=lambda: self.stopping,
+            pacing=self.pacing,
+            wait_for_retries=False,
         )
-        # The send loop paces per process; workers share the limits through PostgreSQL instead.
-        run.bucket = self.rate  # type: ignore[assignment]
-        run.limiter = self.domains  # type: ignore[assignment]
-        return await run.run()
 
     def _end(self, batch: Batch, issue: Issue, result: RangeResult, now: datetime) -> None:
         if result.paused is not None:
@@ -241,8 +236,10 @@ async def work(
         settings,
         app,
         transport,
-        SharedRateLimit(info, settings.sending.rate_per_second),
-        SharedDomainLimiter(info, settings.sending.per_domain_connections),
+        SharedPacing(
+            SharedRateLimit(info, settings.sending.rate_per_second),
+            SharedDomainLimiter(info, settings.sending.per_domain_connections),
+        ),
         make_factory,
     )
     register(app, runner, settings)
@@ -279,5 +276,4 @@ async def work(
                 loop.remove_signal_handler(signum)
             recovery.cancel()
             await transport.close()
-            await runner.rate.close()
-            await runner.domains.close()
+            await runner.pacing.close()

@@ -1,12 +1,25 @@
-"""Politeness: a global messages-per-second token bucket and a per-recipient-domain cap."""
+"""Politeness: a global messages-per-second token bucket and a per-recipient-domain cap.
+
+``Pacing`` is the port the send loop uses; ``LocalPacing`` (the two limits below, in this
+process) is the default, ``digest.queue.pacing`` shares them between worker processes."""
 
 from __future__ import annotations
 
 import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
+from typing import Protocol
+
+
+class Pacing(Protocol):
+    """The send loop's limits: ``acquire()`` before each message (the global rate), and hold
+    ``slot(recipient)`` while it is transmitted (the per-domain connection cap)."""
+
+    async def acquire(self) -> None: ...
+
+    def slot(self, recipient: str) -> AbstractAsyncContextManager[None]: ...
 
 
 @dataclass
@@ -57,3 +70,21 @@ class DomainLimiter:
     def in_flight(self, domain: str) -> int:
         semaphore = self._slots.get(domain)
         return 0 if semaphore is None else self.cap - semaphore._value
+
+
+@dataclass
+class LocalPacing:
+    """``Pacing`` within one process: a token bucket and a per-domain limiter."""
+
+    bucket: TokenBucket
+    limiter: DomainLimiter
+
+    @classmethod
+    def of(cls, rate: float, cap: int) -> LocalPacing:
+        return cls(TokenBucket(rate), DomainLimiter(cap))
+
+    async def acquire(self) -> None:
+        await self.bucket.acquire()
+
+    def slot(self, recipient: str) -> AbstractAsyncContextManager[None]:
+        return self.limiter.slot(recipient)

@@ -4,7 +4,9 @@ One producer reads subscribers by id (``READ_AHEAD`` at a time), ranks and rende
 and a page at a time records the outcomes that finished and marks the page's messages
 ``sending`` in one transaction, then queues them; ``pool_size`` workers transmit through
 the transport under the pacing limits; outcomes are written back in small batches. After the
-pass, deferred messages are retried as they fall due (within ``sending.retry_wait_seconds``).
+pass, deferred messages are retried as they fall due (within ``sending.retry_wait_seconds``,
+or only those already due when ``wait_for_retries`` is off). Pacing is injected (``Pacing``):
+in-process limits by default, limits shared between processes for queue workers.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from digest.issues import Issue
 from digest.sending import effects, ledger
 from digest.sending.ledger import Claim, Outcome
 from digest.sending.messages import MessageFactory, Prepared
-from digest.sending.pacing import DomainLimiter, TokenBucket
+from digest.sending.pacing import LocalPacing, Pacing
 from digest.sending.policy import CircuitBreaker, Verdict, backoff_seconds, classify
 from digest.sending.transports import (
     AuthenticationFailed,
@@ -111,6 +113,8 @@ class RangeRun:
         rng: random.Random | None = None,
         subscriber_ids: Sequence[int] | None = None,
         stop_reason: str = SHUTDOWN,
+        pacing: Pacing | None = None,
+        wait_for_retries: bool = True,
     ) -> None:
         self.engine = engine
         self.settings = settings
@@ -122,6 +126,7 @@ class RangeRun:
         self.on_progress = on_progress
         self.should_stop = should_stop
         self.stop_reason = stop_reason
+        self.wait_for_retries = wait_for_retries
         # An explicit list narrows the id range to exactly these subscribers.
         self.only = None if subscriber_ids is None else sorted(set(subscriber_ids))
         self.rng = rng or random.Random()
@@ -131,8 +136,9 @@ class RangeRun:
         self.pool = settings.smtp.pool_size
         self.page_size = max(8, 2 * self.pool)
         self.queue: asyncio.Queue[_Job | None] = asyncio.Queue(maxsize=self.pool)
-        self.bucket = TokenBucket(sending.rate_per_second / max(1, sending.processes))
-        self.limiter = DomainLimiter(sending.per_domain_connections)
+        self.pacing: Pacing = pacing or LocalPacing.of(
+            sending.rate_per_second / max(1, sending.processes), sending.per_domain_connections
+        )
         self.breaker = CircuitBreaker(sending.error_rate_threshold, sending.error_rate_window)
         self.counts = RunCounts()
         self.paused: str | None = None
@@ -206,7 +212,8 @@ class RangeRun:
         return chunk[-1], [s for s in people if s.id in wanted]
 
     async def _retries(self) -> None:
-        wait_limit = self.settings.sending.retry_wait_seconds
+        # Without waiting, only retries already due are sent; later ones are left deferred.
+        wait_limit = self.settings.sending.retry_wait_seconds if self.wait_for_retries else 0.0
         while not self.stopping:
             with self.engine.connect() as connection:
                 due = ledger.due_retries(
@@ -309,7 +316,7 @@ class RangeRun:
             self._write_effects(connection, done, now)
             ledger.add_pending(connection, self.issue.id, missing, now)
             ledger.skip(connection, self.issue.id, skips, now)
-            ledger.claim(
+            claimed = ledger.claim(
                 connection,
                 self.issue.id,
                 [
@@ -327,7 +334,8 @@ class RangeRun:
         if self.on_progress is not None:
             self.on_progress(self.counts)
         for job in jobs:
-            await self.queue.put(job)
+            if job.message.subscriber_id in claimed:  # else another runner has it
+                await self.queue.put(job)
 
     # transmitting
 
@@ -346,8 +354,8 @@ class RangeRun:
 
     async def _transmit(self, job: _Job) -> None:
         message = job.message
-        await self.bucket.acquire()
-        async with self.limiter.slot(message.to):
+        await self.pacing.acquire()
+        async with self.pacing.slot(message.to):
             if self.stopping:
                 self._give_back(job)
                 return
@@ -464,11 +472,16 @@ async def send_range(
     should_stop: Callable[[], bool] | None = None,
     subscriber_ids: Sequence[int] | None = None,
     stop_reason: str = SHUTDOWN,
+    pacing: Pacing | None = None,
+    wait_for_retries: bool = True,
 ) -> RangeResult:
     """Send the issue to the subscribers with ids in (after_id, up_to_id] (and, when given,
     among ``subscriber_ids``) that are due, and record every outcome. Safe to repeat: rows
     already settled are left alone. When ``should_stop()`` turns true the run stops taking new
-    messages and pauses with ``stop_reason``."""
+    messages and pauses with ``stop_reason``. ``pacing`` replaces the in-process limits (rate
+    ``sending.rate_per_second / sending.processes``, ``sending.per_domain_connections``);
+    without ``wait_for_retries`` the run returns once nothing is due now instead of waiting up to
+    ``sending.retry_wait_seconds`` for deferred messages. The issue's status is the caller's."""
     run = RangeRun(
         engine,
         settings,
@@ -482,5 +495,7 @@ async def send_range(
         should_stop=should_stop,
         subscriber_ids=subscriber_ids,
         stop_reason=stop_reason,
+        pacing=pacing,
+        wait_for_retries=wait_for_retries,
     )
     return await run.run()
