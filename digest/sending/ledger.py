@@ -218,20 +218,43 @@ _BY_KEY = and_(
 )
 
 
-def claim(connection: Connection, issue_id: int, claims: Sequence[Claim], now: datetime) -> None:
-    """Mark messages as leaving now (status sending), with their id, papers and size."""
+def claim(
+    connection: Connection, issue_id: int, claims: Sequence[Claim], now: datetime
+) -> set[int]:
+    """Mark messages as leaving now (status sending), with their id, papers and size; returns
+    the subscriber ids claimed. Only rows still pending, or deferred and due by ``now``, are
+    claimed, so two runners can never both send one message: a row another runner claimed (or
+    settled) first is left out and must not be sent."""
     if not claims:
-        return
+        return set()
+    due = (deliveries.c.status == "pending") | (
+        (deliveries.c.status == "deferred")
+        & (deliveries.c.next_attempt_at.is_(None) | (deliveries.c.next_attempt_at <= now))
+    )
+    # One conditional UPDATE decides which rows are ours (row locks make it atomic per row);
+    # the per-message details follow for those rows only.
+    claimed = set(
+        connection.execute(
+            update(deliveries)
+            .where(
+                deliveries.c.issue_id == issue_id,
+                deliveries.c.subscriber_id.in_([c.subscriber_id for c in claims]),
+                due,
+            )
+            .values(status="sending", next_attempt_at=None, updated_at=now)
+            .returning(deliveries.c.subscriber_id)
+        ).scalars()
+    )
+    mine = [c for c in claims if c.subscriber_id in claimed]
+    if not mine:
+        return claimed
     connection.execute(
         update(deliveries)
         .where(_BY_KEY)
         .values(
-            status="sending",
             message_id=bindparam("b_message_id"),
             paper_ids=bindparam("b_paper_ids", type_=JSON),
             size_bytes=bindparam("b_size"),
-            next_attempt_at=None,
-            updated_at=now,
         ),
         [
             {
@@ -241,9 +264,10 @@ def claim(connection: Connection, issue_id: int, claims: Sequence[Claim], now: d
                 "b_paper_ids": list(c.paper_ids),
                 "b_size": c.size_bytes,
             }
-            for c in claims
+            for c in mine
         ],
     )
+    return claimed
 
 
 def skip(
