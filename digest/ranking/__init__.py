@@ -1,10 +1,11 @@
 """Ranking: each subscriber gets the papers that matter to them, explained, never repeated.
 
 ``build_ranker(papers, settings)`` indexes an issue's candidate papers once; ``Ranker.rank``
-answers per subscriber. ``delivered_ids`` and ``remember`` are the memory of what was sent.
+answers per subscriber. ``delivered_ids`` and ``remember`` (page-sized: ``delivered_many``,
+``remember_many``) are the memory of what was sent.
 """
 
-from digest.ranking.memory import delivered_ids, remember
+from digest.ranking.memory import delivered_ids, delivered_many, remember, remember_many
 from digest.ranking.ranker import Pick, Ranker, build_ranker
 from digest.ranking.semantic import (
     DatabaseEmbeddings,
@@ -23,6 +24,8 @@ __all__ = [
     "Ranker",
     "build_ranker",
     "delivered_ids",
+    "delivered_many",
     "remember",
+    "remember_many",
     "semantic_available",
 ]

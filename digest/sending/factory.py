@@ -16,9 +16,14 @@ from digest.db.schema import subscribers
 from digest.issues import Issue
 from digest.paper_store import list_papers
 from digest.papers import Paper, utc
-from digest.ranking import DatabaseEmbeddings, Ranker, build_ranker, delivered_ids
+from digest.ranking import (
+    DatabaseEmbeddings,
+    Ranker,
+    build_ranker,
+    delivered_ids,
+    delivered_many,
+)
 from digest.sending.dkim import DkimSigner
-from digest.sending.effects import delivered_many
 from digest.sending.messages import Prepared
 from subscribers.links import SubscriberLinks
 from subscribers.model import Subscriber
