@@ -144,6 +144,7 @@ class RangeRun:
         self.paused: str | None = None
         self._pending = _Effects()
         self._last_flush = time.monotonic()
+        self._writing = False  # a page's transaction is running in a thread
 
     def clock(self) -> datetime:
         return self._start_wall + timedelta(seconds=time.monotonic() - self._start)
@@ -311,31 +312,45 @@ class RangeRun:
     ) -> None:
         now = self.clock()
         done = self._take_effects()
-        with transaction(self.engine) as connection:
-            # outcomes first: one transaction per page records what finished and claims more
-            self._write_effects(connection, done, now)
-            ledger.add_pending(connection, self.issue.id, missing, now)
-            ledger.skip(connection, self.issue.id, skips, now)
-            claimed = ledger.claim(
-                connection,
-                self.issue.id,
-                [
-                    Claim(
-                        j.message.subscriber_id,
-                        j.message.message_id,
-                        j.message.paper_ids,
-                        len(j.message.data),
-                    )
-                    for j in jobs
-                ],
-                now,
+        claims = [
+            Claim(
+                j.message.subscriber_id,
+                j.message.message_id,
+                j.message.paper_ids,
+                len(j.message.data),
             )
+            for j in jobs
+        ]
+        # The page's transaction runs in a thread so the messages in flight keep moving while
+        # the database works; the loop writes nothing meanwhile (``_maybe_flush`` waits).
+        self._writing = True
+        try:
+            claimed = await asyncio.to_thread(
+                self._record_and_claim, done, missing, skips, claims, now
+            )
+        finally:
+            self._writing = False
         self.counts.skipped += len(skips)
         if self.on_progress is not None:
             self.on_progress(self.counts)
         for job in jobs:
             if job.message.subscriber_id in claimed:  # else another runner has it
                 await self.queue.put(job)
+
+    def _record_and_claim(
+        self,
+        done: _Effects,
+        missing: list[int],
+        skips: list[tuple[int, str]],
+        claims: list[Claim],
+        now: datetime,
+    ) -> set[int]:
+        with transaction(self.engine) as connection:
+            # outcomes first: one transaction per page records what finished and claims more
+            self._write_effects(connection, done, now)
+            ledger.add_pending(connection, self.issue.id, missing, now)
+            ledger.skip(connection, self.issue.id, skips, now)
+            return ledger.claim(connection, self.issue.id, claims, now)
 
     # transmitting
 
@@ -432,6 +447,8 @@ class RangeRun:
             )
 
     def _maybe_flush(self) -> None:
+        if self._writing:
+            return  # the page transaction in progress; the next flush or page takes these
         if (
             len(self._pending.outcomes) >= FLUSH_EVERY
             or time.monotonic() - self._last_flush >= FLUSH_SECONDS
