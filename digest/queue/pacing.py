@@ -27,9 +27,13 @@ from typing import Any
 
 import psycopg
 
+# The pacing row is no record of anything (a crash loses at most one reservation's spacing), so
+# its commit does not wait for the WAL flush: synchronous_commit is off for this statement's
+# transaction only (set_config(..., true) is SET LOCAL).
 _RESERVE = """
 INSERT INTO pacing_state (name, tat)
-VALUES (%(name)s, clock_timestamp() + make_interval(secs => %(span)s))
+SELECT %(name)s, clock_timestamp() + make_interval(secs => %(span)s)
+  FROM (SELECT set_config('synchronous_commit', 'off', true)) AS local_setting
 ON CONFLICT (name) DO UPDATE
    SET tat = GREATEST(pacing_state.tat, clock_timestamp()) + make_interval(secs => %(span)s)
 RETURNING EXTRACT(EPOCH FROM (tat - clock_timestamp()))::float8
@@ -84,6 +88,15 @@ class SharedRateLimit:
             self._connection = None
 
 
+# Rows are filtered one at a time and LIMIT stops the scan, so at most one lock is taken (no
+# ORDER BY: a sort would run the filter, and take the locks, for every row first).
+_LOCK_ANY = """
+SELECT slot FROM unnest(%s::bigint[], %s::int[]) AS s(key, slot)
+ WHERE pg_try_advisory_lock(key)
+ LIMIT 1
+"""
+
+
 def _slot_key(domain: str, index: int) -> int:
     """A signed 64-bit advisory-lock key for slot ``index`` of ``domain``."""
     digest = hashlib.blake2b(f"digest-domain-slot:{domain}:{index}".encode(), digest_size=8)
@@ -132,12 +145,9 @@ class SharedDomainLimiter:
                 index, since = state.free.popitem()
                 state.busy[index] = since
                 return index
-            for index in range(self.cap):
-                if index in state.busy or index in state.free:
-                    continue
-                if await self._lock(domain, index):
-                    state.busy[index] = time.monotonic()
-                    return index
+            taken = await self._lock_any(domain, state)
+            if taken is not None:
+                return taken
             state.changed.clear()
             with suppress(TimeoutError):
                 await asyncio.wait_for(state.changed.wait(), self.retry)
@@ -157,14 +167,24 @@ class SharedDomainLimiter:
             del state.free[index]
             asyncio.get_running_loop().create_task(self._unlock(domain, index))
 
-    async def _lock(self, domain: str, index: int) -> bool:
+    async def _lock_any(self, domain: str, state: _Domain) -> int | None:
+        """Take (and mark busy) the first slot of the domain that no process holds, in one round
+        trip; None when all are held. Choosing and marking happen under ``_db``, so two of this
+        process's messages never take one slot (a session's advisory locks are re-entrant)."""
         connection = await self._open()
         async with self._db:
+            candidates = [i for i in range(self.cap) if i not in state.busy and i not in state.free]
+            if not candidates:
+                return None
             cursor = await connection.execute(
-                "SELECT pg_try_advisory_lock(%s)", (_slot_key(domain, index),)
+                _LOCK_ANY, ([_slot_key(domain, i) for i in candidates], candidates)
             )
             row = await cursor.fetchone()
-        return bool(row and row[0])
+            if row is None:
+                return None
+            index = int(row[0])
+            state.busy[index] = time.monotonic()
+            return index
 
     async def _unlock(self, domain: str, index: int) -> None:
         connection = self._connection
