@@ -19,10 +19,10 @@ from digest.paper_store import IngestCounts, list_papers
 from digest.papers import Paper
 
 papers_app = typer.Typer(help="Look at the papers in the store.", no_args_is_help=True)
-app.add_typer(papers_app, name="papers")
+app.add_typer(papers_app, name="papers", rich_help_panel="Papers")
 
 
-@app.command()
+@app.command(rich_help_panel="Papers")
 def init(ctx: typer.Context) -> None:
     """Create or migrate the database to the newest schema.
 
@@ -39,7 +39,7 @@ def init(ctx: typer.Context) -> None:
         out.print(f"job queue {'created' if created else 'up to date'} (procrastinate)")
 
 
-@app.command()
+@app.command(rich_help_panel="Papers")
 def ingest(
     ctx: typer.Context,
     locations: Annotated[

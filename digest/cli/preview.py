@@ -15,7 +15,7 @@ from digest.compose.preview import preview_subscriber, render_preview
 from digest.config import Settings
 
 
-@app.command()
+@app.command(rich_help_panel="Mail")
 def preview(
     ctx: typer.Context,
     subscriber: Annotated[

@@ -18,7 +18,7 @@ from subscribers import store
 from subscribers.model import Interest, clean_phrases, normalise_email
 
 
-@app.command()
+@app.command(rich_help_panel="Papers")
 def rank(
     ctx: typer.Context,
     subscriber: Annotated[

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(events.LOGGER)
 
 
-@app.command()
+@app.command(rich_help_panel="Service")
 def run(
     ctx: typer.Context,
     once: Annotated[
@@ -162,7 +162,7 @@ async def _web(settings: Settings, engine: Engine, service: Service) -> None:
         raise RuntimeError(f"the web server on {settings.web.host}:{settings.web.port} stopped")
 
 
-@app.command()
+@app.command(rich_help_panel="Service")
 def status(ctx: typer.Context) -> None:
     """Show the scheduler's jobs, today's papers, the current issue's deliveries and suppressions.
 

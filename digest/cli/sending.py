@@ -35,7 +35,7 @@ from subscribers import store
 FREQUENCIES = ("daily", "weekly")
 
 
-@app.command()
+@app.command(rich_help_panel="Mail")
 def send(
     ctx: typer.Context,
     dry_run: Annotated[
@@ -223,7 +223,7 @@ def _show_preview(
     out.print(f"{total} messages would be sent, {skipped} subscribers skipped; nothing was sent")
 
 
-@app.command()
+@app.command(rich_help_panel="Mail")
 def deliveries(
     ctx: typer.Context,
     issue: Annotated[int | None, typer.Option(help="Issue number (default: the latest).")] = None,
@@ -282,7 +282,7 @@ def sink_line(message: Received) -> str:
     )
 
 
-@app.command("smtp-sink")
+@app.command("smtp-sink", rich_help_panel="Mail")
 def smtp_sink(
     ctx: typer.Context,
     port: Annotated[int, typer.Option(help="Port to listen on (0: any free port).")] = 8025,

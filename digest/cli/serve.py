@@ -17,7 +17,7 @@ from subscribers.web import create_app
 from subscribers.web.notice_mailer import NoticeMailer
 
 
-@app.command()
+@app.command(rich_help_panel="People")
 def serve(
     ctx: typer.Context,
     host: Annotated[str | None, typer.Option(help="Address to listen on [web.host].")] = None,

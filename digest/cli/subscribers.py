@@ -28,12 +28,12 @@ from subscribers.model import (
 from subscribers.rights import forget
 
 subscribers_app = typer.Typer(help="Manage subscribers.", no_args_is_help=True)
-app.add_typer(subscribers_app, name="subscribers")
+app.add_typer(subscribers_app, name="subscribers", rich_help_panel="People")
 
 TopicOption = Annotated[list[str], typer.Option("--topic", "-t", help="A topic phrase (repeat).")]
 
 
-@app.command()
+@app.command(rich_help_panel="People")
 def subscribe(
     ctx: typer.Context,
     email: Annotated[str, typer.Argument(help="The subscriber's address.")],

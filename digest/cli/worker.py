@@ -36,7 +36,7 @@ def _require_queue(settings: Settings) -> None:
     require_schema(settings.database_url)
 
 
-@app.command()
+@app.command(rich_help_panel="Service")
 def worker(
     ctx: typer.Context,
     concurrency: Annotated[
@@ -67,7 +67,7 @@ def worker(
     asyncio.run(work(settings, engine, name=name, concurrency=concurrency, until_empty=until_empty))
 
 
-@app.command()
+@app.command(rich_help_panel="Service")
 def enqueue(
     ctx: typer.Context,
     on: Annotated[
