@@ -3,12 +3,19 @@ papers and topics, all-MiniLM-L6-v2 on the CPU, offline.
 
 Paper embeddings are computed once per paper and kept in an ``EmbeddingStore`` (the database's
 ``papers.embedding`` column in production); topic embeddings are cached in memory.
+
+The model reads at most 256 word pieces, and most abstracts are longer, so each paper has two
+vectors: its lead (title and first sentences, where a paper says what it is about) and its full
+text (title and abstract, cut by the model). A topic's cosine is the mean of the two. Both are
+stored together (``PARTS`` × ``DIMENSIONS`` floats); a cached vector of another length is from an
+older format and is recomputed.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import os
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Literal, Protocol
 
@@ -21,6 +28,9 @@ from digest.errors import ConfigError
 from digest.papers import Paper
 
 DIMENSIONS = 384
+PARTS = 2  # lead, full text
+LEAD_SENTENCES = 3
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 # Cosine similarities of this model between unrelated texts sit near LOW, strong matches near
 # HIGH; relevance maps that band onto [0, 1].
 LOW, HIGH = 0.2, 0.6
@@ -69,7 +79,7 @@ class DatabaseEmbeddings:
                 )
                 for paper_id, blob in rows:
                     vector = np.frombuffer(blob, dtype=np.float32)
-                    if vector.shape == (DIMENSIONS,):
+                    if vector.shape == (PARTS * DIMENSIONS,):  # else stale: recompute
                         found[paper_id] = vector
         return found
 
@@ -127,8 +137,16 @@ def paper_text(paper: Paper) -> str:
     return f"{paper.title}. {paper.abstract or paper.ai_summary or ''}"
 
 
+def paper_lead(paper: Paper) -> str:
+    """The title and the first sentences of the abstract."""
+    body = (paper.abstract or paper.ai_summary or "").strip()
+    return f"{paper.title}. {' '.join(_SENTENCE_END.split(body)[:LEAD_SENTENCES])}"
+
+
 class SemanticIndex:
-    """Unit embeddings of every paper (rows in paper order) and a cache of topic vectors."""
+    """Embeddings of every paper (rows in paper order: the mean of its lead and full-text unit
+    vectors, so a product with a unit topic vector is the mean cosine) and a cache of topic
+    vectors."""
 
     def __init__(
         self, papers: Sequence[Paper], encoder: Encoder, store: EmbeddingStore | None = None
@@ -138,16 +156,18 @@ class SemanticIndex:
         known = store.load(ids) if store is not None else {}
         missing = [p for p in papers if p.id not in known]
         if missing:
-            fresh = encoder.encode([paper_text(p) for p in missing])
+            texts = [text(p) for p in missing for text in (paper_lead, paper_text)]
+            fresh = encoder.encode(texts).reshape(len(missing), PARTS * DIMENSIONS)
             computed = {p.id: fresh[i] for i, p in enumerate(missing)}
             if store is not None:
                 store.save(computed)
             known = {**known, **computed}
-        self.vectors = (
+        stacked = (
             np.vstack([known[i] for i in ids]).astype(np.float32)
             if ids
-            else np.zeros((0, DIMENSIONS), dtype=np.float32)
+            else np.zeros((0, PARTS * DIMENSIONS), dtype=np.float32)
         )
+        self.vectors = stacked.reshape(len(ids), PARTS, DIMENSIONS).mean(axis=1)
         self._topics: dict[str, np.ndarray] = {}
 
     def match(self, phrase: str) -> np.ndarray:
@@ -165,4 +185,5 @@ class SemanticIndex:
 
     def similarity(self, rows: np.ndarray) -> np.ndarray:
         chosen = self.vectors[rows]
+        chosen = chosen / np.maximum(np.linalg.norm(chosen, axis=1, keepdims=True), 1e-9)
         return np.asarray(chosen @ chosen.T, dtype=np.float32)

@@ -41,10 +41,15 @@ def test_embeddings_are_stored_with_the_papers(engine: Engine, now: datetime) ->
     encoder = FakeEncoder()
     settings = RankingSettings(semantic="on")
     build_ranker(BACKGROUND, settings, embeddings_cache=DatabaseEmbeddings(engine), encoder=encoder)
-    assert len(encoder.encoded) == len(BACKGROUND)
+    assert len(encoder.encoded) == 2 * len(BACKGROUND)  # lead and full text
     stored = DatabaseEmbeddings(engine).load([p.id for p in BACKGROUND])
     assert set(stored) == {p.id for p in BACKGROUND}
-    assert all(v.dtype == np.float32 and v.shape == (384,) for v in stored.values())
+    assert all(v.dtype == np.float32 and v.shape == (2 * 384,) for v in stored.values())
     again = FakeEncoder()
     build_ranker(BACKGROUND, settings, embeddings_cache=DatabaseEmbeddings(engine), encoder=again)
     assert again.encoded == []
+    # A vector cached in an older format (one 384-float vector) is recomputed.
+    DatabaseEmbeddings(engine).save({BACKGROUND[0].id: np.zeros(384, dtype=np.float32)})
+    stale = FakeEncoder()
+    build_ranker(BACKGROUND, settings, embeddings_cache=DatabaseEmbeddings(engine), encoder=stale)
+    assert len(stale.encoded) == 2

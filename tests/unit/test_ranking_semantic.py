@@ -35,7 +35,7 @@ class FakeEncoder:
 def test_paper_embeddings_are_computed_once_and_cached() -> None:
     cache, encoder = MemoryEmbeddings(), FakeEncoder()
     build_ranker(BACKGROUND, RankingSettings(), embeddings_cache=cache, encoder=encoder)
-    assert len(encoder.encoded) == len(BACKGROUND)
+    assert len(encoder.encoded) == 2 * len(BACKGROUND)  # lead and full text
     assert set(cache.vectors) == {p.id for p in BACKGROUND}
     again = FakeEncoder()
     ranker = build_ranker(BACKGROUND, RankingSettings(), embeddings_cache=cache, encoder=again)
