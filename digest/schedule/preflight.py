@@ -3,33 +3,17 @@ the CLI runtime.) Failures are one-line DigestErrors, so the CLI exits with thei
 
 from __future__ import annotations
 
-import ssl
-
 import aiosmtplib
 
 from digest.config import SmtpSettings
 from digest.sending.transports import AuthenticationFailed, RelayUnavailable
+from digest.sending.transports.smtp import make_client
 
 
 async def check_relay(smtp: SmtpSettings) -> None:
     """Connect (TLS and AUTH as configured), say hello and quit; raise RelayUnavailable or
     AuthenticationFailed (both DeliveryError, exit code 7) when that fails."""
-    context = None
-    if smtp.security != "none" and not smtp.validate_certs:
-        context = ssl.create_default_context()
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-    client = aiosmtplib.SMTP(
-        hostname=smtp.host,
-        port=smtp.port,
-        use_tls=smtp.security == "tls",
-        start_tls=smtp.security == "starttls",
-        validate_certs=smtp.validate_certs,
-        tls_context=context,
-        username=smtp.username or None,
-        password=smtp.password.get_secret_value() or None,
-        timeout=min(smtp.timeout, 10.0),
-    )
+    client = make_client(smtp, timeout=min(smtp.timeout, 10.0))
     where = f"{smtp.host}:{smtp.port}"
     try:
         await client.connect()

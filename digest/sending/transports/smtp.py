@@ -44,6 +44,29 @@ def _was_reset(exc: BaseException) -> bool:
     return False
 
 
+def make_client(
+    s: SmtpSettings, *, timeout: float, local_hostname: str | None = None
+) -> aiosmtplib.SMTP:
+    """An unconnected aiosmtplib client with the configured TLS, certificate checks and AUTH."""
+    context = None
+    if s.security != "none" and not s.validate_certs:
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    return aiosmtplib.SMTP(
+        hostname=s.host,
+        port=s.port,
+        use_tls=s.security == "tls",
+        start_tls=s.security == "starttls",
+        validate_certs=s.validate_certs,
+        tls_context=context,
+        username=s.username or None,
+        password=s.password.get_secret_value() or None,
+        timeout=timeout,
+        local_hostname=local_hostname,
+    )
+
+
 @dataclass
 class _Connection:
     settings: SmtpSettings
@@ -54,23 +77,7 @@ class _Connection:
         if self.client is not None and self.client.is_connected:
             return self.client
         s = self.settings
-        context = None
-        if s.security != "none" and not s.validate_certs:
-            context = ssl.create_default_context()
-            context.check_hostname = False
-            context.verify_mode = ssl.CERT_NONE
-        client = aiosmtplib.SMTP(
-            hostname=s.host,
-            port=s.port,
-            use_tls=s.security == "tls",
-            start_tls=s.security == "starttls",
-            validate_certs=s.validate_certs,
-            tls_context=context,
-            username=s.username or None,
-            password=s.password.get_secret_value() or None,
-            timeout=s.timeout,
-            local_hostname=self.local_hostname,
-        )
+        client = make_client(s, timeout=s.timeout, local_hostname=self.local_hostname)
         try:
             await client.connect()
             if client.last_ehlo_response is None and client.last_helo_response is None:
