@@ -34,7 +34,7 @@ def preview(
     serve: Annotated[
         bool, typer.Option("--serve", help="Run a local page that re-renders on every reload.")
     ] = False,
-    port: Annotated[int, typer.Option(help="Port for --serve (0: any free port).")] = 8025,
+    port: Annotated[int, typer.Option(help="Port for --serve (0: any free port).")] = 8001,
 ) -> None:
     """Render the next digest exactly as it would be sent; nothing is written to the database.
 
