@@ -13,10 +13,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 from digest.cli.app import app, out, runtime
+from digest.cli.progress import embedding_progress
 from digest.db.engine import migrate
 from digest.ingest import ingest_locations
 from digest.paper_store import IngestCounts, list_papers
 from digest.papers import Paper
+from digest.ranking import embed_stored_papers, shared_encoder
 
 papers_app = typer.Typer(help="Look at the papers in the store.", no_args_is_help=True)
 app.add_typer(papers_app, name="papers", rich_help_panel="Papers")
@@ -46,6 +48,13 @@ def ingest(
         list[str], typer.Argument(help="Files or http(s) URLs.", metavar="PATH_OR_URL...")
     ],
     fmt: Annotated[str, typer.Option("--format", "-f", help="auto | page | hf | arxiv")] = "auto",
+    embed: Annotated[
+        bool,
+        typer.Option(
+            help="Then compute the semantic ranker's embeddings of new papers "
+            "(when ranking.semantic is on, or auto and installed)."
+        ),
+    ] = True,
 ) -> None:
     """Read papers from listing pages, Hugging Face daily-papers JSON or arXiv Atom feeds.
 
@@ -86,6 +95,12 @@ def ingest(
         table.add_section()
         _row(table, "total", total)
     out.print(table)
+    mode = rt.settings.ranking.semantic
+    if embed and mode != "off":
+        with embedding_progress() as on_progress:
+            embedded = embed_stored_papers(engine, lambda: shared_encoder(mode), on_progress)
+        if embedded:
+            out.print(f"embedded {embedded} papers for the semantic ranker")
 
 
 def _row(table: Table, name: str, counts: IngestCounts) -> None:

@@ -11,6 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from digest.cli.app import app, out, runtime
+from digest.cli.progress import embedding_progress
 from digest.errors import InputError, NotFound
 from digest.paper_store import list_papers
 from digest.ranking import DatabaseEmbeddings, Pick, build_ranker, delivered_ids
@@ -83,7 +84,10 @@ def rank(
                 *(Interest("mute", p) for p in clean_phrases(mutes or [], "muted phrase")),
             ]
         papers = list_papers(connection, since_date)
-    ranker = build_ranker(papers, settings.ranking, embeddings_cache=DatabaseEmbeddings(engine))
+    with embedding_progress() as on_embed:
+        ranker = build_ranker(
+            papers, settings.ranking, embeddings_cache=DatabaseEmbeddings(engine), on_embed=on_embed
+        )
     picks = ranker.rank(
         interests, exclude=exclude, limit=limit or settings.ranking.picks, now=rt.now()
     )

@@ -40,9 +40,7 @@ def conninfo(url: str) -> str:
 
 def make_app(url: str, *, max_connections: int = 8) -> App:
     """An App whose connector opens a pool on the database at ``url`` when the app is opened."""
-    connector = PsycopgConnector(
-        conninfo=conninfo(url), min_size=1, max_size=max_connections
-    )
+    connector = PsycopgConnector(conninfo=conninfo(url), min_size=1, max_size=max_connections)
     return App(connector=connector)
 
 

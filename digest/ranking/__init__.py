@@ -6,12 +6,13 @@ answers per subscriber. ``delivered_ids`` and ``remember`` (page-sized: ``delive
 """
 
 from digest.ranking.memory import delivered_ids, delivered_many, remember, remember_many
-from digest.ranking.ranker import Pick, Ranker, build_ranker
+from digest.ranking.ranker import Pick, Ranker, build_ranker, shared_encoder
 from digest.ranking.semantic import (
     DatabaseEmbeddings,
     EmbeddingStore,
     Encoder,
     MemoryEmbeddings,
+    embed_stored_papers,
     semantic_available,
 )
 
@@ -25,7 +26,9 @@ __all__ = [
     "build_ranker",
     "delivered_ids",
     "delivered_many",
+    "embed_stored_papers",
     "remember",
     "remember_many",
     "semantic_available",
+    "shared_encoder",
 ]

@@ -26,6 +26,7 @@ from digest.ranking.lexical import LexicalIndex
 from digest.ranking.semantic import (
     EmbeddingStore,
     Encoder,
+    Progress,
     SemanticIndex,
     load_encoder,
 )
@@ -57,7 +58,8 @@ DEFAULT: Final = _Default()
 
 
 @lru_cache(maxsize=2)
-def _shared_encoder(mode: str) -> Encoder | None:
+def shared_encoder(mode: str) -> Encoder | None:
+    """The encoder ``ranking.semantic`` asks for, loaded once per process."""
     return load_encoder(mode)  # type: ignore[arg-type]
 
 
@@ -67,12 +69,16 @@ def build_ranker(
     *,
     embeddings_cache: EmbeddingStore | None = None,
     encoder: Encoder | _Default | None = DEFAULT,
+    on_embed: Progress | None = None,
 ) -> Ranker:
     """Index the candidate papers once. With ``ranking.semantic`` on (or auto and installed)
-    paper embeddings are read from ``embeddings_cache`` and only missing ones are computed.
-    Pass ``encoder=None`` for the lexical ranker whatever the setting."""
-    chosen = _shared_encoder(settings.semantic) if isinstance(encoder, _Default) else encoder
-    semantic = SemanticIndex(papers, chosen, embeddings_cache) if chosen is not None else None
+    paper embeddings are read from ``embeddings_cache`` and only missing ones are computed
+    (reported to ``on_embed``). Pass ``encoder=None`` for the lexical ranker whatever the
+    setting."""
+    chosen = shared_encoder(settings.semantic) if isinstance(encoder, _Default) else encoder
+    semantic = (
+        SemanticIndex(papers, chosen, embeddings_cache, on_embed) if chosen is not None else None
+    )
     return Ranker(papers, settings, semantic)
 
 

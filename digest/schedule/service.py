@@ -21,6 +21,7 @@ from sqlalchemy import Engine
 from digest.config import Settings
 from digest.db.engine import transaction
 from digest.errors import DigestError
+from digest.ranking import embed_stored_papers, shared_encoder
 from digest.schedule import queries, scheduler
 from digest.schedule.collect import CollectReport, collect
 from digest.schedule.deliver import DeliverReport, DigestSender, deliver
@@ -71,6 +72,16 @@ class Service:
         report = await asyncio.to_thread(
             collect, self.engine, self.settings.sources, now, self.stop.is_set
         )
+        # Embeddings of the new papers now, so that ranking at delivery never waits for them.
+        mode = self.settings.ranking.semantic
+        if mode != "off" and not self.stop.is_set():
+            report.embedded = await asyncio.to_thread(
+                embed_stored_papers,
+                self.engine,
+                lambda: shared_encoder(mode),
+                None,
+                self.stop.is_set,
+            )
         return report
 
     async def deliver_once(self) -> DeliverReport:
@@ -214,7 +225,11 @@ def _one_line(exc: BaseException) -> str:
 
 
 def _collect_detail(report: CollectReport) -> dict[str, Any]:
-    return {**asdict(report.counts), "failed_sources": len(report.failed)}
+    return {
+        **asdict(report.counts),
+        "failed_sources": len(report.failed),
+        "embedded": report.embedded,
+    }
 
 
 def _deliver_detail(report: DeliverReport) -> dict[str, Any]:

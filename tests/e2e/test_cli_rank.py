@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import json
 
+import pytest
+from sqlalchemy import create_engine
+
+from digest.ranking import DatabaseEmbeddings, semantic_available
 from tests.conftest import SAMPLE_PAGES, Cli
 
 LEXICAL = {"DIGEST_RANKING__SEMANTIC": "off"}
@@ -53,3 +57,25 @@ def test_errors_are_one_line_with_an_exit_code(cli: Cli) -> None:
 
 def test_help_has_an_example(cli: Cli) -> None:
     assert "Example: digest rank" in cli("rank", "--help").stdout
+
+
+@pytest.mark.skipif(not semantic_available(), reason="the [semantic] extra is not installed")
+def test_ingest_embeds_new_papers_and_rank_uses_them(cli: Cli, database_url: str) -> None:
+    semantic = {"DIGEST_RANKING__SEMANTIC": "on"}
+    page = str(SAMPLE_PAGES[2])  # the smallest page: the real model embeds it in seconds
+    ingested = cli("ingest", page, env=semantic)
+    assert "embedded" in ingested.stdout and "papers for the semantic ranker" in ingested.stdout
+    engine = create_engine(database_url)
+    try:
+        assert DatabaseEmbeddings(engine).missing_ids() == []
+    finally:
+        engine.dispose()
+    again = cli("ingest", page, env=semantic)
+    assert "embedded" not in again.stdout  # nothing new
+    result = cli("rank", "--topic", "image super-resolution", "--json", env=semantic)
+    picks = json.loads(result.stdout)  # stdout is only the JSON: bars and logs go elsewhere
+    assert picks and "Loading weights" not in result.stdout + result.stderr
+    table = cli("rank", "--topic", "image super-resolution", "--limit", "3", env=semantic)
+    assert "semantic + lexical ranking" in table.stdout
+    skipped = cli("ingest", str(SAMPLE_PAGES[0]), "--no-embed", env=semantic)
+    assert "embedded" not in skipped.stdout

@@ -7,11 +7,13 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from alembic import command
 from sqlalchemy import Engine, inspect, text
 
 from digest.config import Settings
 from digest.db.engine import _alembic_config
+from digest.ranking import DatabaseEmbeddings, semantic_available
 from digest.schedule import queries, scheduler
 from digest.schedule.inline import InlineSender
 from digest.schedule.service import Service
@@ -61,6 +63,20 @@ async def test_a_failing_source_is_reported_and_the_others_still_collected(
     report = await service.collect_once()
     assert [where for where, _ in report.failed] == [str(tmp_path / "missing.txt")]
     assert report.counts.new > 0
+
+
+@pytest.mark.skipif(not semantic_available(), reason="the [semantic] extra is not installed")
+async def test_collect_embeds_the_new_papers_for_the_semantic_ranker(
+    engine: Engine, settings: Settings
+) -> None:
+    service = _service(engine, settings, [NOW])
+    settings.ranking.semantic = "on"
+    settings.sources.pages = [str(SAMPLE_PAGES[2])]  # the smallest page
+    report = await service.collect_once()
+    assert report.embedded == report.counts.new > 0
+    assert DatabaseEmbeddings(engine).missing_ids() == []
+    again = await service.collect_once()
+    assert again.embedded == 0
 
 
 async def test_the_job_store_persists_jobs_and_alembic_still_checks_clean(

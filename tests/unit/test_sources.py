@@ -256,8 +256,7 @@ def test_same_title_in_two_sources_has_the_same_key() -> None:
 
 def test_hf_item_errors_name_the_line_the_item_starts_on() -> None:
     text = (
-        '[\n  {"paper": {"id": "2401.00001", "title": "Fine"}},\n\n'
-        '  {"paper":\n   {"id": "x"}}\n]'
+        '[\n  {"paper": {"id": "2401.00001", "title": "Fine"}},\n\n  {"paper":\n   {"id": "x"}}\n]'
     )
     with pytest.raises(ParseError) as caught:
         hf_daily.parse(Document("hf.json", text.encode()), NOW)
