@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from digest.config import RankingSettings
-from digest.ranking import MemoryEmbeddings, build_ranker, semantic_available
+from digest.ranking import MemoryEmbeddings, build_ranker, semantic, semantic_available
 from subscribers.model import Interest
 from tests.unit.ranking_support import BACKGROUND, NOW
 
@@ -70,3 +70,43 @@ def test_the_bundled_model_loads_offline_and_ranks() -> None:
     assert ranker.is_semantic
     picks = ranker.rank([Interest("topic", "image generation")], limit=1, now=NOW)
     assert picks[0].paper.title == "Diffusion Models for Image Synthesis"
+
+
+def test_the_centring_mean_blends_the_ranked_papers_with_the_reference() -> None:
+    reference = semantic.reference_mean()
+    assert reference.shape == (semantic.PARTS, semantic.DIMENSIONS)
+    ones = np.ones((3, semantic.PARTS, semantic.DIMENSIONS), dtype=np.float32)
+    few = semantic.centring_mean(ones)  # 3 papers against 50 of the reference
+    assert np.allclose(few, (3 * 1.0 + semantic.REFERENCE_PAPERS * reference) / 53, atol=1e-6)
+    many = semantic.centring_mean(np.ones((5000, 2, 384), dtype=np.float32))
+    assert np.abs(many - 1.0).max() < 0.02  # a big issue centres on its own papers
+
+
+@pytest.mark.skipif(not semantic_available(), reason="the [semantic] extra is not installed")
+def test_centring_lets_the_distinctive_words_of_a_topic_count(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """In a corpus where every paper is about neural networks, "binary neural networks" is about
+    binarisation: without centring, generic neural-network papers come first."""
+    from tests.unit.ranking_support import paper
+
+    uses = ["molecular property prediction", "image classification", "speech recognition"]
+    uses += ["traffic forecasting", "protein folding", "weather prediction"]
+    papers = [
+        paper(f"Deep neural networks for {x}", f"We train deep neural networks for {x}.")
+        for x in uses
+    ]
+    papers.append(
+        paper(
+            "BiBench: Benchmarking network binarization",
+            "We study 1-bit weights and activations: binarization compresses models and makes "
+            "inference cheap on edge hardware.",
+        )
+    )
+    topic = [Interest("topic", "binary neural networks")]
+    encoder = semantic.MiniLMEncoder()
+    ranker = build_ranker(papers, RankingSettings(semantic="on"), encoder=encoder)
+    assert ranker.rank(topic, limit=1, now=NOW)[0].paper.title.startswith("BiBench")
+    monkeypatch.setattr(semantic, "CENTRE", 0.0)
+    uncentred = build_ranker(papers, RankingSettings(semantic="on"), encoder=encoder)
+    assert not uncentred.rank(topic, limit=1, now=NOW)[0].paper.title.startswith("BiBench")
