@@ -144,6 +144,7 @@ class QueueSettings(Section):
     heartbeat_seconds: float = Field(default=10.0, gt=0)
     stalled_after_seconds: float = Field(default=30.0, gt=0)  # then a worker's batches go back
     max_attempts: int = Field(default=5, ge=1)  # runs of one batch before it is marked failed
+    keep_finished_days: float = Field(default=14.0, gt=0)  # then finished batch jobs are deleted
 
 
 class Settings(BaseSettings):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import date
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -112,7 +112,9 @@ def queue_sender(settings: Settings, engine: Engine) -> QueueSender:
     _require_queue(settings)
     from digest.queue.dispatch import QueueSender
 
-    return QueueSender(engine, settings.queue.batch_size)
+    return QueueSender(
+        engine, settings.queue.batch_size, timedelta(days=settings.queue.keep_finished_days)
+    )
 
 
 def queue_lines(settings: Settings, engine: Engine) -> list[tuple[str, str]]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from procrastinate import SyncPsycopgConnector
@@ -93,6 +93,26 @@ def hand_over(
         return defer_batches(connection, cut(opened.id, ranges, batch_size))
 
 
+# Finished batch jobs are kept this long after their last event (for `digest status` and
+# post-mortems; the ledger is the record of what was sent), then deleted with their events.
+_PRUNE = text(
+    "DELETE FROM procrastinate_jobs WHERE id IN ("
+    " SELECT job.id FROM procrastinate_jobs job"
+    " JOIN procrastinate_events event ON event.job_id = job.id"
+    " WHERE job.queue_name = :queue"
+    " AND job.status IN ('succeeded', 'failed', 'cancelled', 'aborted')"
+    " GROUP BY job.id HAVING max(event.at) < :before)"
+)
+PRUNE_EVERY = timedelta(hours=1)
+
+
+def prune_finished_jobs(engine: Engine, keep: timedelta, now: datetime) -> int:
+    """Delete our finished batch jobs whose last event is older than ``keep``; how many."""
+    with transaction(engine) as connection:
+        result = connection.execute(_PRUNE, {"queue": QUEUE, "before": now - keep})
+        return int(result.rowcount or 0)
+
+
 def record_skips(
     engine: Engine, issue: IssueKey, subscriber_ids: Sequence[int], reason: str, now: datetime
 ) -> None:
@@ -119,9 +139,11 @@ def _seed(
 class QueueSender:
     """The deliver job's sender (``digest.schedule.deliver.DigestSender``) for this backend."""
 
-    def __init__(self, engine: Engine, batch_size: int) -> None:
+    def __init__(self, engine: Engine, batch_size: int, keep_finished: timedelta) -> None:
         self.engine = engine
         self.batch_size = batch_size
+        self.keep_finished = keep_finished
+        self._pruned_at: datetime | None = None
 
     async def close(self) -> None:
         """Nothing to release: jobs are written on the scheduler's own connections."""
@@ -139,6 +161,9 @@ class QueueSender:
             return
         spans = [(r.after_id, r.up_to_id) for r in ranges]
         await asyncio.to_thread(hand_over, self.engine, issue, spans, self.batch_size, now)
+        if self._pruned_at is None or now - self._pruned_at >= PRUNE_EVERY:
+            await asyncio.to_thread(prune_finished_jobs, self.engine, self.keep_finished, now)
+            self._pruned_at = now
 
     async def skip(
         self, issue: IssueKey, subscriber_ids: Sequence[int], reason: str, now: datetime

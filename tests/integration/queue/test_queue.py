@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import psycopg
 import pytest
@@ -16,7 +16,7 @@ from digest.config import Settings, load_settings
 from digest.db.engine import make_engine, transaction
 from digest.issues import Issue, find_issue
 from digest.queue.batches import Batch, cut
-from digest.queue.dispatch import QueueSender, defer_batches, hand_over
+from digest.queue.dispatch import QueueSender, defer_batches, hand_over, prune_finished_jobs
 from digest.queue.jobs import apply_schema, conninfo
 from digest.queue.status import queue_status
 from digest.queue.worker import work
@@ -111,11 +111,34 @@ def test_jobs_are_written_in_the_issue_transaction(pg: Engine, now: datetime) ->
 
 def test_a_waiting_batch_is_never_queued_twice(pg: Engine, now: datetime) -> None:
     ids = add_people(pg, now, 25)
-    sender = QueueSender(pg, batch_size=10)
+    sender = QueueSender(pg, batch_size=10, keep_finished=timedelta(days=14))
     for _ in range(3):
         asyncio.run(sender.send(KEY, [IdRange(0, ids[-1])], now, lambda: False))
     assert [status for _, _, status in jobs(pg)] == ["todo"] * 3
     assert len({key for key, _, _ in jobs(pg)}) == 3
+
+
+def test_finished_jobs_are_pruned_after_the_keep_period(pg: Engine, now: datetime) -> None:
+    ids = add_people(pg, now, 30)
+    hand_over(pg, KEY, [(0, ids[-1])], 10, now)
+    with pg.begin() as connection:
+        first, second, _third = connection.execute(
+            text("SELECT id FROM procrastinate_jobs ORDER BY id")
+        ).scalars()
+        for job_id, days_ago in ((first, 20), (second, 2)):
+            for status in ("doing", "succeeded"):
+                connection.execute(
+                    text("UPDATE procrastinate_jobs SET status = :s WHERE id = :id"),
+                    {"s": status, "id": job_id},
+                )
+            connection.execute(
+                text("UPDATE procrastinate_events SET at = :at WHERE job_id = :id"),
+                {"at": now - timedelta(days=days_ago), "id": job_id},
+            )
+    assert prune_finished_jobs(pg, timedelta(days=14), now) == 1  # only the old finished one
+    left = jobs(pg)
+    assert len(left) == 2 and sorted(status for _, _, status in left) == ["succeeded", "todo"]
+    assert prune_finished_jobs(pg, timedelta(days=14), now) == 0
 
 
 @dataclass
