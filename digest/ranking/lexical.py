@@ -28,7 +28,7 @@ PHRASE_WEIGHT = 0.5  # a matched word pair counts this much on top of its words
 # The score of a paper that matches every word of the topic once, in an abstract of average
 # length, maps to this relevance; more matches push relevance towards 1.
 IDEAL_RELEVANCE = 0.7
-FEEDBACK_WEIGHT = 0.3
+FEEDBACK_WEIGHT = 0.5
 FEEDBACK_DOCS = 8
 FEEDBACK_TERMS = 10
 
