@@ -201,3 +201,16 @@ pacing_state = Table(
     Column("name", String(64), primary_key=True),
     Column("tat", DateTime(timezone=True), nullable=False),
 )
+
+# Web signup rate limits (subscribers/web/ratelimit.py), shared by every web process: one row per
+# counted hit, the key (an IP address or an email address) stored only as a keyed hash.
+rate_limit_hits = Table(
+    "rate_limit_hits",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("scope", String(32), nullable=False),
+    Column("key_hash", String(64), nullable=False),
+    Column("at", Float, nullable=False),  # seconds since the epoch
+    Index(None, "scope", "key_hash", "at"),
+    Index(None, "scope", "at"),
+)

@@ -1,42 +1,50 @@
-"""Fixed-budget sliding-window rate limits, kept in memory (one `digest serve` process)."""
+"""Sliding-window rate limits kept in the database, so that every web process on every machine
+shares one budget per key. Keys (IP addresses, email addresses) are stored only as a keyed hash,
+and hits older than the window are deleted as new ones come in."""
 
 from __future__ import annotations
 
-from collections import deque
-from threading import Lock
+import hashlib
+import hmac
 
-MAX_KEYS = 100_000
+from sqlalchemy import Connection, Engine, delete, func, insert, select, text
+
+from digest.db.engine import transaction
+from digest.db.schema import rate_limit_hits as hits
 
 
 class RateLimiter:
-    """At most ``limit`` hits per ``window`` seconds for each key."""
+    """At most ``limit`` hits per ``window`` seconds for each key of one ``scope``."""
 
-    def __init__(self, limit: int, window: float) -> None:
+    def __init__(self, engine: Engine, scope: str, limit: int, window: float, secret: str) -> None:
+        self.engine = engine
+        self.scope = scope
         self.limit = limit
         self.window = window
-        self._hits: dict[str, deque[float]] = {}
-        self._lock = Lock()
+        self._secret = secret.encode()
 
     def allow(self, key: str, at: float) -> bool:
         """Count a hit for ``key`` at time ``at`` (seconds); False once over the budget (the
-        refused hit is not counted)."""
-        with self._lock:
-            hits = self._hits.get(key)
-            if hits is None:
-                if len(self._hits) >= MAX_KEYS:
-                    self._prune(at)
-                hits = self._hits[key] = deque()
-            while hits and hits[0] <= at - self.window:
-                hits.popleft()
-            if len(hits) >= self.limit:
+        refused hit is not counted). Blocking: call it from a worker thread."""
+        key_hash = hmac.new(self._secret, f"{self.scope}\0{key}".encode(), hashlib.sha256)
+        digest = key_hash.hexdigest()
+        with transaction(self.engine) as connection:
+            _lock(connection, digest)
+            connection.execute(
+                delete(hits).where(hits.c.scope == self.scope, hits.c.at <= at - self.window)
+            )
+            used = connection.execute(
+                select(func.count()).where(hits.c.scope == self.scope, hits.c.key_hash == digest)
+            ).scalar_one()
+            if used >= self.limit:
                 return False
-            hits.append(at)
+            connection.execute(insert(hits).values(scope=self.scope, key_hash=digest, at=at))
             return True
 
-    def _prune(self, at: float) -> None:
-        stale = [k for k, h in self._hits.items() if not h or h[-1] <= at - self.window]
-        for key in stale:
-            del self._hits[key]
-        if len(self._hits) >= MAX_KEYS:  # still full of live keys: forget the oldest half
-            for key in list(self._hits)[: MAX_KEYS // 2]:
-                del self._hits[key]
+
+def _lock(connection: Connection, digest: str) -> None:
+    """Serialise hits on one key: an advisory lock for the transaction on PostgreSQL (SQLite
+    serialises writers already: the first DELETE takes the write lock)."""
+    if connection.dialect.name == "postgresql":
+        key = int.from_bytes(bytes.fromhex(digest[:16]), "big", signed=True)
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})

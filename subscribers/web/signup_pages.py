@@ -102,7 +102,7 @@ async def signup_submit(request: Request) -> Response:
     except BadToken:
         errors = {"form": "This form expired. Please check it and send it again."}
         return await _form_page(web, request, 403, form, errors)
-    if not web.per_ip.allow(client_ip(request), now.timestamp()):
+    if not await run_in_threadpool(web.per_ip.allow, client_ip(request), now.timestamp()):
         return web.message("Too many signups", "Please try again in an hour.", 429)
     sent_page = web.page("signup_sent.html", email=str(form.get("email", ""))[:320])
     if form.get(HONEYPOT):
@@ -115,7 +115,7 @@ async def signup_submit(request: Request) -> Response:
         wanted = read_signup(form)
     except FormErrors as exc:
         return await _form_page(web, request, 422, form, exc.fields)
-    if not web.per_address.allow(wanted.email, now.timestamp()):
+    if not await run_in_threadpool(web.per_address.allow, wanted.email, now.timestamp()):
         return web.message("Too many signups", "Please try again tomorrow.", 429)
 
     def record() -> signup.SignupOutcome:

@@ -62,8 +62,13 @@ class Web:
             trim_blocks=True,
             lstrip_blocks=True,
         )
-        self.per_ip = RateLimiter(web.signup_per_ip_per_hour, 3600)
-        self.per_address = RateLimiter(web.signup_per_address_per_day, 86400)
+        secret = web.secret_key.get_secret_value()
+        self.per_ip = RateLimiter(
+            self.engine, "signup-ip", web.signup_per_ip_per_hour, 3600, secret
+        )
+        self.per_address = RateLimiter(
+            self.engine, "signup-address", web.signup_per_address_per_day, 86400, secret
+        )
 
     @property
     def base_url(self) -> str:

@@ -6,7 +6,6 @@ from digest.papers import Paper
 from subscribers.feedback import MIN_WEIGHT, adjust
 from subscribers.keyphrases import mentions, paper_phrases, suggest_topics
 from subscribers.model import Interest
-from subscribers.web.ratelimit import RateLimiter
 
 GNN = Paper("1", "Graph neural networks for molecule generation", "Molecule generation is hard.")
 
@@ -50,9 +49,3 @@ def test_less_on_an_unmatched_paper_mutes_its_key_phrase() -> None:
     assert Interest("mute", "molecule generation") in after and change.muted == (
         "molecule generation",
     )
-
-
-def test_rate_limiter_window() -> None:
-    limiter = RateLimiter(2, 60)
-    assert limiter.allow("a", 0) and limiter.allow("a", 1) and not limiter.allow("a", 2)
-    assert limiter.allow("b", 2) and limiter.allow("a", 61)
