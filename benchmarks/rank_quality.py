@@ -131,7 +131,8 @@ def main() -> None:
     print(f"{len(papers)} papers, {len(profiles)} judged profiles; nDCG@{K} / P@{K}")
     print(
         "splits: tune = tuned on, heldout (*) = kept aside, test (+) = judged blind, never tuned,"
-        " blind (#), blind2 (%), blind3 (^) = judged blind, each scored once with the rankers frozen"
+        " blind (#), blind2 (%), blind3 (^) = judged blind,"
+        " each scored once with the rankers frozen"
     )
     print(f"{'profile':<18}" + "".join(f"{n:>18}" for n in names))
     by_split: dict[str, dict[str, list[tuple[float, float]]]] = {}
