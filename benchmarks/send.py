@@ -35,11 +35,26 @@ from digest.sending.service import send_issue
 SMTP_SINK = "/usr/sbin/smtp-sink"
 SMTP_SOURCE = "/usr/sbin/smtp-source"
 TOPICS = [
-    "language models", "diffusion models", "reinforcement learning", "graph neural networks",
-    "image classification", "video generation", "speech recognition", "robotics",
-    "model compression", "quantization", "knowledge distillation", "reasoning",
-    "retrieval augmented generation", "multimodal learning", "optimization", "transformers",
-    "federated learning", "neural architecture search", "object detection", "segmentation",
+    "language models",
+    "diffusion models",
+    "reinforcement learning",
+    "graph neural networks",
+    "image classification",
+    "video generation",
+    "speech recognition",
+    "robotics",
+    "model compression",
+    "quantization",
+    "knowledge distillation",
+    "reasoning",
+    "retrieval augmented generation",
+    "multimodal learning",
+    "optimization",
+    "transformers",
+    "federated learning",
+    "neural architecture search",
+    "object detection",
+    "segmentation",
 ]
 
 
@@ -133,9 +148,12 @@ def main() -> None:
     ingest_locations(engine, pages, "auto", settings.sources, now)
     started = time.perf_counter()
     add_subscribers(engine, args.subscribers, now)
-    print(f"setup: {args.subscribers:,} subscribers in {time.perf_counter() - started:.1f} s "
-          f"({settings.database_url.split(':')[0]}), {args.processes} processes × "
-          f"{args.pool} connections", flush=True)
+    print(
+        f"setup: {args.subscribers:,} subscribers in {time.perf_counter() - started:.1f} s "
+        f"({settings.database_url.split(':')[0]}), {args.processes} processes × "
+        f"{args.pool} connections",
+        flush=True,
+    )
 
     load_before = " ".join(f"{x:.2f}" for x in os.getloadavg())
     sink = start_sink(port)
@@ -158,8 +176,19 @@ def main() -> None:
         started = time.perf_counter()
         subprocess.run(
             [
-                SMTP_SOURCE, "-d", "-N", "-s", str(connections), "-m", str(sent),
-                "-l", str(mean_size), "-f", "digest@example.org", "-t", "reader@example.org",
+                SMTP_SOURCE,
+                "-d",
+                "-N",
+                "-s",
+                str(connections),
+                "-m",
+                str(sent),
+                "-l",
+                str(mean_size),
+                "-f",
+                "digest@example.org",
+                "-t",
+                "reader@example.org",
                 f"127.0.0.1:{port}",
             ],
             check=True,
@@ -173,14 +202,20 @@ def main() -> None:
         print(f"PAUSED: {report.paused}")
     our_rate = sent / ours
     their_rate = sent / theirs
-    print(f"ours:        {sent:,} messages ({mean_size / 1024:.1f} KB mean) in {ours:.1f} s "
-          f"= {our_rate:,.0f} msg/s (ranked, rendered, ledgered, sent)")
-    print(f"smtp-source: {sent:,} messages of {mean_size / 1024:.1f} KB over {connections} "
-          f"connections in {theirs:.1f} s = {their_rate:,.0f} msg/s")
+    print(
+        f"ours:        {sent:,} messages ({mean_size / 1024:.1f} KB mean) in {ours:.1f} s "
+        f"= {our_rate:,.0f} msg/s (ranked, rendered, ledgered, sent)"
+    )
+    print(
+        f"smtp-source: {sent:,} messages of {mean_size / 1024:.1f} KB over {connections} "
+        f"connections in {theirs:.1f} s = {their_rate:,.0f} msg/s"
+    )
     print(f"ratio:       {our_rate / their_rate:.2f}")
     load_after = " ".join(f"{x:.2f}" for x in os.getloadavg())
-    print(f"load:        {load_before} before, {load_after} after (1, 5, 15 min averages; "
-          f"{os.cpu_count()} cores)")
+    print(
+        f"load:        {load_before} before, {load_after} after (1, 5, 15 min averages; "
+        f"{os.cpu_count()} cores)"
+    )
     print(f"peak RSS:    parent {own_rss:.0f} MB, largest worker process {child_rss:.0f} MB")
     print(f"ledger:      {report.ledger}")
     if args.keep:
