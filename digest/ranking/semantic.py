@@ -157,9 +157,14 @@ def semantic_available() -> bool:
     )
 
 
+def semantic_wanted(mode: Literal["auto", "on", "off"]) -> bool:
+    """Whether ``ranking.semantic`` asks for the semantic ranker (auto: when installed)."""
+    return mode == "on" or (mode == "auto" and semantic_available())
+
+
 def load_encoder(mode: Literal["auto", "on", "off"]) -> Encoder | None:
     """The encoder the setting asks for: none when off, or when auto and not installed."""
-    if mode == "off" or (mode == "auto" and not semantic_available()):
+    if not semantic_wanted(mode):
         return None
     if not semantic_available():
         raise ConfigError(

@@ -123,6 +123,12 @@ def test_digest_status_shows_jobs_papers_deliveries_and_suppressions(
     assert "suppressed addresses" in result.stdout
     line = next(x for x in result.stdout.splitlines() if "papers collected today" in x)
     assert int(line.split("│")[-2]) > 0
+    assert "waiting for embeddings" not in result.stdout  # the semantic ranker is off
+    semantic = cli("status", env={"DIGEST_RANKING__SEMANTIC": "on"})
+    line = next(x for x in semantic.stdout.splitlines() if "waiting for embeddings" in x)
+    assert int(line.split("│")[-2]) == int(
+        next(x for x in result.stdout.splitlines() if "papers collected today" in x).split("│")[-2]
+    )  # ingested by a command with the semantic ranker off: none embedded yet
 
 
 async def test_stopping_mid_pass_finishes_the_message_in_flight_and_keeps_the_ledger_true(
