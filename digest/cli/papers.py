@@ -18,7 +18,7 @@ from digest.db.engine import migrate
 from digest.ingest import ingest_locations
 from digest.paper_store import IngestCounts, list_papers
 from digest.papers import Paper
-from digest.ranking import embed_stored_papers, shared_encoder
+from digest.ranking import embed_stored_papers, semantic_wanted, shared_encoder
 
 papers_app = typer.Typer(help="Look at the papers in the store.", no_args_is_help=True)
 app.add_typer(papers_app, name="papers", rich_help_panel="Papers")
@@ -96,7 +96,7 @@ def ingest(
         _row(table, "total", total)
     out.print(table)
     mode = rt.settings.ranking.semantic
-    if embed and mode != "off":
+    if embed and semantic_wanted(mode):
         with embedding_progress() as on_progress:
             embedded = embed_stored_papers(engine, lambda: shared_encoder(mode), on_progress)
         if embedded:

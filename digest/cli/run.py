@@ -17,7 +17,7 @@ from digest.cli.app import app, out, runtime
 from digest.cli.worker import queue_lines, queue_sender
 from digest.config import EXAMPLE_SECRET, Settings
 from digest.errors import ConfigError, SourceUnavailable
-from digest.ranking.semantic import DatabaseEmbeddings, semantic_wanted
+from digest.ranking import DatabaseEmbeddings, semantic_wanted
 from digest.schedule import events, queries, scheduler
 from digest.schedule.inline import InlineSender
 from digest.schedule.preflight import check_relay
@@ -228,7 +228,7 @@ def status(ctx: typer.Context) -> None:
     figures.add_row(f"papers collected today ({today.date().isoformat()} UTC)", str(collected))
     figures.add_row("suppressed addresses", str(suppressed))
     if semantic_wanted(settings.ranking.semantic):
-        waiting = len(DatabaseEmbeddings(rt.engine()).missing_ids())
+        waiting = DatabaseEmbeddings(rt.engine()).missing_count()
         figures.add_row("papers waiting for embeddings (semantic ranker)", str(waiting))
     if settings.queue.backend == "procrastinate":
         for what, value in queue_lines(settings, rt.engine()):

@@ -14,6 +14,7 @@ from digest.ranking.semantic import (
     MemoryEmbeddings,
     embed_stored_papers,
     semantic_available,
+    semantic_wanted,
 )
 
 __all__ = [
@@ -30,5 +31,6 @@ __all__ = [
     "remember",
     "remember_many",
     "semantic_available",
+    "semantic_wanted",
     "shared_encoder",
 ]

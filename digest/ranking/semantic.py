@@ -80,6 +80,13 @@ class MemoryEmbeddings:
         self.vectors.update(vectors)
 
 
+# A stored paper with no embedding, or one of an older format (another length).
+_MISSING = or_(
+    papers_table.c.embedding.is_(None),
+    func.length(papers_table.c.embedding) != PARTS * DIMENSIONS * 4,
+)
+
+
 class DatabaseEmbeddings:
     """Embeddings cached in ``papers.embedding`` as raw float32 bytes."""
 
@@ -104,19 +111,15 @@ class DatabaseEmbeddings:
 
     def missing_ids(self) -> list[str]:
         """Stored papers with no embedding, or one of an older format."""
-        size = PARTS * DIMENSIONS * 4
         with self.engine.connect() as connection:
             rows = connection.execute(
-                select(papers_table.c.id)
-                .where(
-                    or_(
-                        papers_table.c.embedding.is_(None),
-                        func.length(papers_table.c.embedding) != size,
-                    )
-                )
-                .order_by(papers_table.c.id)
+                select(papers_table.c.id).where(_MISSING).order_by(papers_table.c.id)
             )
             return [paper_id for (paper_id,) in rows]
+
+    def missing_count(self) -> int:
+        with self.engine.connect() as connection:
+            return int(connection.execute(select(func.count()).where(_MISSING)).scalar_one())
 
     def save(self, vectors: Mapping[str, np.ndarray]) -> None:
         with transaction(self.engine) as connection:

@@ -21,7 +21,7 @@ from sqlalchemy import Engine
 from digest.config import Settings
 from digest.db.engine import transaction
 from digest.errors import DigestError
-from digest.ranking import embed_stored_papers, shared_encoder
+from digest.ranking import embed_stored_papers, semantic_wanted, shared_encoder
 from digest.schedule import queries, scheduler
 from digest.schedule.collect import CollectReport, collect
 from digest.schedule.deliver import DeliverReport, DigestSender, deliver
@@ -74,7 +74,7 @@ class Service:
         )
         # Embeddings of the new papers now, so that ranking at delivery never waits for them.
         mode = self.settings.ranking.semantic
-        if mode != "off" and not self.stop.is_set():
+        if semantic_wanted(mode) and not self.stop.is_set():
             report.embedded = await asyncio.to_thread(
                 embed_stored_papers,
                 self.engine,
