@@ -24,11 +24,11 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.sample_papers import load_sample_papers
-from digest.config import RankingSettings
-from digest.papers import Paper, paper_id_for, title_key
 from digest.ranking import MemoryEmbeddings, build_ranker, semantic_available
 from digest.ranking.semantic import Encoder, MiniLMEncoder, paper_text
 from digest.ranking.text import tokens
+from papercore.config import RankingSettings
+from papercore.papers import Paper, paper_id_for, title_key
 from subscribers.model import Interest
 
 HERE = Path(__file__).resolve().parent

@@ -29,10 +29,10 @@ os.environ.setdefault("MKL_NUM_THREADS", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.sample_papers import NOW, load_sample_papers
-from digest.config import RankingSettings
-from digest.papers import Paper
 from digest.ranking import build_ranker
 from digest.ranking.text import tokens
+from papercore.config import RankingSettings
+from papercore.papers import Paper
 from subscribers.model import Interest
 
 AUTHORS = [f"Author {chr(65 + i % 26)}{i}" for i in range(400)]

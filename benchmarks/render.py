@@ -16,9 +16,9 @@ import time
 from datetime import UTC, date, datetime
 
 from digest.compose import Composer, IssueInfo
-from digest.config import Settings
-from digest.papers import Paper
 from digest.ranking import Pick
+from papercore.config import Settings
+from papercore.papers import Paper
 from subscribers.links import SubscriberLinks
 from subscribers.model import Subscriber
 from subscribers.tokens import Signer

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from digest.papers import Paper, merge
 from digest.sources import parse
 from digest.sources.fetch import read
+from papercore.papers import Paper, merge
 
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures"
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)

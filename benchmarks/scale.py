@@ -25,8 +25,8 @@ from pathlib import Path
 from sqlalchemy import create_engine, insert, text
 from sqlalchemy.engine import make_url
 
-from digest.db.engine import make_engine
-from digest.db.schema import interests, subscribers
+from papercore.db.engine import make_engine
+from papercore.db.schema import interests, subscribers
 
 SMTP_SINK = "/usr/sbin/smtp-sink"
 DIGEST = str(Path(sys.executable).parent / "digest")

@@ -25,12 +25,12 @@ from pathlib import Path
 
 from sqlalchemy import func, insert, select
 
-from digest.config import load_settings
-from digest.db.engine import make_engine, migrate, transaction
-from digest.db.schema import deliveries, interests, subscribers
 from digest.ingest import ingest_locations, sample_pages
 from digest.issues import open_issue
 from digest.sending.service import send_issue
+from papercore.config import load_settings
+from papercore.db.engine import make_engine, migrate, transaction
+from papercore.db.schema import deliveries, interests, subscribers
 
 SMTP_SINK = "/usr/sbin/smtp-sink"
 SMTP_SOURCE = "/usr/sbin/smtp-source"

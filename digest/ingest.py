@@ -10,12 +10,12 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from digest.config import SourcesSettings
-from digest.db.engine import transaction
 from digest.paper_store import IngestCounts, upsert
-from digest.papers import Paper
 from digest.sources import Format, parse
 from digest.sources.fetch import read
+from papercore.config import SourcesSettings
+from papercore.db.engine import transaction
+from papercore.papers import Paper
 
 
 @dataclass(frozen=True, slots=True)

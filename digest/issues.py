@@ -9,9 +9,9 @@ from typing import Any, Literal
 from sqlalchemy import Connection, Row, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from digest.db.schema import issues
-from digest.errors import NotFound
-from digest.papers import utc
+from papercore.db.schema import issues
+from papercore.errors import NotFound
+from papercore.papers import utc
 
 IssueStatus = Literal["open", "sending", "paused", "done"]
 

@@ -9,9 +9,9 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, Row, insert, or_, select, update
 
-from digest.db.engine import transaction
-from digest.db.schema import delivered_papers, papers
-from digest.papers import Paper, merge, utc
+from papercore.db.engine import transaction
+from papercore.db.schema import delivered_papers, papers
+from papercore.papers import Paper, merge, utc
 
 CHUNK = 500
 T = TypeVar("T")

@@ -10,7 +10,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection
 
-from digest.errors import DigestError, ParseError
+from papercore.errors import DigestError, ParseError
 from subscribers import store
 from subscribers.model import (
     check_frequency,

@@ -18,7 +18,7 @@ from typing import Literal
 
 from sqlalchemy import Connection
 
-from digest.papers import Paper
+from papercore.papers import Paper
 from subscribers import store
 from subscribers.keyphrases import mentions, paper_phrases
 from subscribers.model import MAX_INTERESTS, Interest, InterestKind, Subscriber

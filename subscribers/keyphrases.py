@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Iterable
 from itertools import pairwise
 
-from digest.papers import Paper
+from papercore.papers import Paper
 
 WORD = re.compile(r"[A-Za-z][A-Za-z0-9\-]*")
 _STOP_WORDS = """

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from email_validator import EmailNotValidError, validate_email
 
-from digest.errors import InputError
+from papercore.errors import InputError
 
 Status = Literal["pending", "active", "paused", "unsubscribed", "bounced"]
 Frequency = Literal["daily", "weekly"]

@@ -13,7 +13,7 @@ from subscribers.model import Frequency, InterestKind, Subscriber
 
 @dataclass(frozen=True, slots=True)
 class PreferenceChange:
-    """The preferences form, validated (see subscribers.web.forms)."""
+    """The preferences form, validated (see digest.web.forms)."""
 
     topics: tuple[str, ...]
     authors: tuple[str, ...]

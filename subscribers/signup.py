@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from digest.errors import NotFound
+from papercore.errors import NotFound
 from subscribers import store
 from subscribers.model import Frequency, Subscriber
 
@@ -23,7 +23,7 @@ CONSENT_WORDING = (
 
 @dataclass(frozen=True, slots=True)
 class SignupRequest:
-    """What the signup form asked for, already validated (see subscribers.web.forms)."""
+    """What the signup form asked for, already validated (see digest.web.forms)."""
 
     email: str
     topics: tuple[str, ...]

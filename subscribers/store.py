@@ -8,9 +8,9 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, delete, func, insert, select, update
 
-from digest.db.schema import interests, subscriber_events, subscribers, suppressions
-from digest.errors import InputError, NotFound
-from digest.papers import utc
+from papercore.db.schema import interests, subscriber_events, subscribers, suppressions
+from papercore.errors import InputError, NotFound
+from papercore.papers import utc
 from subscribers.model import (
     Frequency,
     Interest,

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from digest.errors import DigestError
+from papercore.errors import DigestError
 
 PURPOSES = ("confirm", "unsubscribe", "preferences", "feedback", "view", "csrf")
 

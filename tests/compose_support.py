@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from digest.compose import Composer, IssueInfo
-from digest.config import Settings, load_settings
-from digest.papers import Paper
 from digest.ranking import Pick
+from papercore.config import Settings, load_settings
+from papercore.papers import Paper
 from subscribers.links import SubscriberLinks
 from subscribers.model import Subscriber
 from subscribers.tokens import Signer

@@ -19,9 +19,9 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
-from digest.config import Settings, load_settings
-from digest.db.engine import make_engine, migrate
-from digest.db.schema import metadata
+from papercore.config import Settings, load_settings
+from papercore.db.engine import make_engine, migrate
+from papercore.db.schema import metadata
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SAMPLE_PAGES = sorted(FIXTURES.glob("0*.txt"))

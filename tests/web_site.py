@@ -10,8 +10,8 @@ from html import unescape
 from sqlalchemy import Engine
 from starlette.testclient import TestClient
 
-from digest.config import Settings
-from subscribers.web import RecordingMailer, create_app
+from digest.web import RecordingMailer, create_app
+from papercore.config import Settings
 
 
 @dataclass

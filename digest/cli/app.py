@@ -13,9 +13,9 @@ from rich.console import Console
 from rich.markup import escape
 from sqlalchemy import Engine
 
-from digest.config import Settings, load_settings
-from digest.db.engine import check_current, make_engine
-from digest.errors import DigestError
+from papercore.config import Settings, load_settings
+from papercore.db.engine import check_current, make_engine
+from papercore.errors import DigestError
 
 app = typer.Typer(
     name="digest",

@@ -12,7 +12,6 @@ from rich.table import Table
 from sqlalchemy import Connection, Engine
 
 from digest.cli.app import app, out, runtime
-from digest.db.engine import migrate, transaction
 from digest.ingest import ingest_locations, sample_pages
 from digest.issues import open_issue
 from digest.sending import ledger
@@ -20,6 +19,7 @@ from digest.sending.factory import DigestFactory, build_factory
 from digest.sending.messages import Prepared
 from digest.sending.service import send_issue
 from digest.sending.sink import SinkHandler, SmtpServer
+from papercore.db.engine import migrate, transaction
 from subscribers import store
 from subscribers.model import Subscriber
 

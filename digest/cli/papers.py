@@ -14,11 +14,11 @@ from rich.table import Table
 
 from digest.cli.app import app, out, runtime
 from digest.cli.progress import embedding_progress
-from digest.db.engine import migrate
 from digest.ingest import ingest_locations
 from digest.paper_store import IngestCounts, list_papers
-from digest.papers import Paper
 from digest.ranking import embed_stored_papers, semantic_wanted, shared_encoder
+from papercore.db.engine import migrate
+from papercore.papers import Paper
 
 papers_app = typer.Typer(help="Look at the papers in the store.", no_args_is_help=True)
 app.add_typer(papers_app, name="papers", rich_help_panel="Papers")

@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 
 from digest.cli.app import app, out, runtime
 from digest.compose.preview import preview_subscriber, render_preview
-from digest.config import Settings
+from papercore.config import Settings
 
 
 @app.command(rich_help_panel="Mail")

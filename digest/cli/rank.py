@@ -12,9 +12,9 @@ from rich.table import Table
 
 from digest.cli.app import app, out, runtime
 from digest.cli.progress import embedding_progress
-from digest.errors import InputError, NotFound
 from digest.paper_store import list_papers
 from digest.ranking import DatabaseEmbeddings, Pick, build_ranker, delivered_ids
+from papercore.errors import InputError, NotFound
 from subscribers import store
 from subscribers.model import Interest, clean_phrases, normalise_email
 

@@ -15,13 +15,13 @@ from sqlalchemy import Engine
 
 from digest.cli.app import app, out, runtime
 from digest.cli.worker import queue_lines, queue_sender
-from digest.config import EXAMPLE_SECRET, Settings
-from digest.errors import ConfigError, SourceUnavailable
 from digest.ranking import DatabaseEmbeddings, semantic_wanted
 from digest.schedule import events, queries, scheduler
 from digest.schedule.inline import InlineSender
 from digest.schedule.preflight import check_relay
 from digest.schedule.service import Service, utc_now
+from papercore.config import EXAMPLE_SECRET, Settings
+from papercore.errors import ConfigError, SourceUnavailable
 from subscribers import store
 
 if TYPE_CHECKING:
@@ -126,8 +126,8 @@ async def _web(settings: Settings, engine: Engine, service: Service) -> None:
     import uvicorn
 
     from digest.sending.transports.smtp import SmtpTransport
-    from subscribers.web import create_app
-    from subscribers.web.notice_mailer import NoticeMailer
+    from digest.web import create_app
+    from digest.web.notice_mailer import NoticeMailer
 
     class _Server(uvicorn.Server):
         @contextlib.contextmanager

@@ -22,14 +22,14 @@ from rich.table import Table
 from sqlalchemy import Engine
 
 from digest.cli.app import app, out, runtime
-from digest.config import Settings
-from digest.db.engine import transaction
-from digest.errors import InputError, RunPaused
 from digest.issues import Issue, find_issue, get_issue, latest_issue, open_issue
 from digest.sending import ledger
 from digest.sending.run import RunCounts
 from digest.sending.service import SendReport, preview, send_issue
 from digest.sending.sink import Received, SinkHandler, SmtpServer
+from papercore.config import Settings
+from papercore.db.engine import transaction
+from papercore.errors import InputError, RunPaused
 from subscribers import store
 
 FREQUENCIES = ("daily", "weekly")

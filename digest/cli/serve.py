@@ -10,11 +10,11 @@ import typer
 import uvicorn
 
 from digest.cli.app import app, err, out, runtime
-from digest.config import EXAMPLE_SECRET
-from digest.errors import ConfigError
 from digest.sending.transports.smtp import SmtpTransport
-from subscribers.web import create_app
-from subscribers.web.notice_mailer import NoticeMailer
+from digest.web import create_app
+from digest.web.notice_mailer import NoticeMailer
+from papercore.config import EXAMPLE_SECRET
+from papercore.errors import ConfigError
 
 
 @app.command(rich_help_panel="People")

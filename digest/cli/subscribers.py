@@ -12,9 +12,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from digest.cli.app import app, out, runtime
-from digest.db.engine import transaction
-from digest.errors import InputError
 from digest.sources.fetch import read
+from papercore.db.engine import transaction
+from papercore.errors import InputError
 from subscribers import store
 from subscribers.csv_import import import_rows, parse_csv
 from subscribers.model import (

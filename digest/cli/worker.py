@@ -12,10 +12,10 @@ import typer
 from sqlalchemy import Engine, func, select
 
 from digest.cli.app import app, out, runtime
-from digest.config import Settings
-from digest.db.schema import subscribers
-from digest.errors import ConfigError
 from digest.schedule.due import IssueKey
+from papercore.config import Settings
+from papercore.db.schema import subscribers
+from papercore.errors import ConfigError
 
 if TYPE_CHECKING:
     from digest.queue.dispatch import QueueSender

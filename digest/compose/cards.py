@@ -9,7 +9,7 @@ from typing import Protocol
 from urllib.parse import quote_plus, urlsplit
 
 from digest.compose.text import clean, shorten
-from digest.papers import Paper
+from papercore.papers import Paper
 
 TITLE_LIMIT = 240
 SUMMARY_LIMIT = 420

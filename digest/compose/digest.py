@@ -27,7 +27,7 @@ from digest.compose.headers import (
 )
 from digest.compose.mime import OutgoingMessage, boundary_for, multipart_alternative
 from digest.compose.text import clean, shorten, wrap
-from digest.config import Settings
+from papercore.config import Settings
 from subscribers.links import SubscriberLinks, issue_link
 from subscribers.model import Subscriber
 

@@ -10,8 +10,8 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined,
 
 import digest
 from digest.compose.text import wrap
-from digest.config import Settings
-from digest.errors import ConfigError
+from papercore.config import Settings
+from papercore.errors import ConfigError
 
 _PACKAGED = Path(digest.__file__).resolve().parent / "templates"  # wheel: hatch force-include
 _SOURCE = Path(digest.__file__).resolve().parent.parent / "templates"  # editable install

@@ -9,7 +9,7 @@ import re
 from datetime import datetime
 from email.utils import format_datetime
 
-from digest.errors import InputError
+from papercore.errors import InputError
 
 LIMIT = 78
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u0085\u2028\u2029]+")

@@ -17,7 +17,7 @@ from digest.compose.headers import (
     unstructured,
 )
 from digest.compose.mime import OutgoingMessage, boundary_for, multipart_alternative
-from digest.config import Settings
+from papercore.config import Settings
 
 NoticeKind = Literal["confirm", "welcome", "unsubscribed"]
 NOTICES: tuple[NoticeKind, ...] = ("confirm", "welcome", "unsubscribed")

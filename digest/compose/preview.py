@@ -11,10 +11,10 @@ from sqlalchemy import Connection, func, select
 
 from digest.compose.digest import Composer, IssueInfo
 from digest.compose.mime import OutgoingMessage
-from digest.config import Settings
-from digest.db.schema import issues
 from digest.paper_store import list_papers
 from digest.ranking import build_ranker, delivered_ids
+from papercore.config import Settings
+from papercore.db.schema import issues
 from subscribers import store
 from subscribers.links import SubscriberLinks
 from subscribers.model import Interest, Subscriber, clean_phrases

@@ -17,7 +17,7 @@ from digest.compose.digest import Composer
 from digest.compose.mime import OutgoingMessage
 from digest.compose.notices import NOTICES, notice
 from digest.compose.preview import preview_subscriber, render_preview
-from digest.config import Settings
+from papercore.config import Settings
 from subscribers import store
 
 _PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">

@@ -19,12 +19,12 @@ from procrastinate.jobs import Job
 from procrastinate.manager import JobManager
 from sqlalchemy import Connection, Engine, text
 
-from digest.db.engine import transaction
 from digest.issues import open_issue
 from digest.queue.batches import QUEUE, TASK, Batch, cut
 from digest.schedule.deliver import IdRange
 from digest.schedule.due import IssueKey
 from digest.sending import ledger
+from papercore.db.engine import transaction
 
 # Defers only ever run on the caller's connection, so this connector never opens a pool of its own.
 _JOBS = JobManager(SyncPsycopgConnector())

@@ -10,7 +10,7 @@ from procrastinate.schema import SchemaManager
 from psycopg.conninfo import make_conninfo
 from sqlalchemy.engine import make_url
 
-from digest.errors import ConfigError, StorageError
+from papercore.errors import ConfigError, StorageError
 
 # Serialises concurrent `digest init` runs that would both create procrastinate's schema.
 _SCHEMA_LOCK = 0x64696765  # "dige"

@@ -25,9 +25,6 @@ from procrastinate.jobs import Job, Status
 from procrastinate.retry import RetryDecision
 from sqlalchemy import Engine
 
-from digest.config import Settings
-from digest.db.engine import transaction
-from digest.errors import DigestError
 from digest.issues import Issue, get_issue, set_status
 from digest.queue.batches import QUEUE, TASK, Batch
 from digest.queue.dispatch import defer_batches
@@ -37,6 +34,9 @@ from digest.sending import ledger
 from digest.sending.messages import MessageFactory
 from digest.sending.run import RangeResult, send_range
 from digest.sending.transports import Transport
+from papercore.config import Settings
+from papercore.db.engine import transaction
+from papercore.errors import DigestError
 
 log = logging.getLogger("digest.queue")
 

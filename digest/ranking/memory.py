@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import Connection, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from digest.db.schema import delivered_papers
+from papercore.db.schema import delivered_papers
 
 
 def delivered_ids(connection: Connection, subscriber_id: int) -> set[str]:

@@ -19,8 +19,6 @@ from typing import Final
 
 import numpy as np
 
-from digest.config import RankingSettings
-from digest.papers import Paper
 from digest.ranking.diversity import mmr, redundancy
 from digest.ranking.lexical import LexicalIndex
 from digest.ranking.semantic import (
@@ -32,6 +30,8 @@ from digest.ranking.semantic import (
 )
 from digest.ranking.text import normalised, paper_fields
 from digest.ranking.trending import Trending, trending, trending_reason
+from papercore.config import RankingSettings
+from papercore.papers import Paper
 from subscribers.model import Interest
 
 LEXICAL_SHARE = 0.4  # weight of the lexical score when fused with the semantic one

@@ -32,11 +32,11 @@ from typing import Literal, Protocol
 import numpy as np
 from sqlalchemy import Engine, func, or_, select, update
 
-from digest.db.engine import transaction
-from digest.db.schema import papers as papers_table
-from digest.errors import ConfigError
 from digest.paper_store import get_papers
-from digest.papers import Paper
+from papercore.db.engine import transaction
+from papercore.db.schema import papers as papers_table
+from papercore.errors import ConfigError
+from papercore.papers import Paper
 
 DIMENSIONS = 384
 PARTS = 2  # lead, full text

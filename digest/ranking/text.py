@@ -11,7 +11,7 @@ from functools import lru_cache
 import Stemmer
 from bm25s.stopwords import STOPWORDS_EN
 
-from digest.papers import Paper, title_key
+from papercore.papers import Paper, title_key
 
 _STEMMER = Stemmer.Stemmer("english")
 _STOPWORDS = frozenset(STOPWORDS_EN)

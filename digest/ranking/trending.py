@@ -8,8 +8,8 @@ from datetime import datetime
 
 import numpy as np
 
-from digest.config import RankingSettings
-from digest.papers import Paper, utc
+from papercore.config import RankingSettings
+from papercore.papers import Paper, utc
 
 # Upvotes at or above this read as "trending" in an explanation.
 TRENDING_UPVOTES = 20

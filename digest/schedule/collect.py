@@ -10,12 +10,12 @@ from urllib.parse import urlencode
 
 from sqlalchemy import Engine
 
-from digest.config import SourcesSettings
-from digest.errors import DigestError
 from digest.ingest import ingest_locations
 from digest.paper_store import IngestCounts
 from digest.schedule.events import LOGGER, event
 from digest.sources import Format
+from papercore.config import SourcesSettings
+from papercore.errors import DigestError
 
 log = logging.getLogger(LOGGER)
 

@@ -18,10 +18,10 @@ from typing import Protocol
 
 from sqlalchemy import Connection, Engine
 
-from digest.config import Settings
 from digest.schedule import queries
 from digest.schedule.due import IssueKey, Slot, slot_of, split_empty, unrecorded
 from digest.schedule.events import LOGGER, event
+from papercore.config import Settings
 from subscribers.model import Frequency, Subscriber
 from subscribers.store import iter_subscribers
 

@@ -11,8 +11,6 @@ from datetime import datetime
 
 from sqlalchemy import Engine
 
-from digest.config import Settings
-from digest.db.engine import transaction
 from digest.issues import Issue, open_issue
 from digest.schedule.deliver import IdRange
 from digest.schedule.due import IssueKey
@@ -22,6 +20,8 @@ from digest.sending.messages import MessageFactory
 from digest.sending.run import RunCounts, send_range
 from digest.sending.service import begin, send_issue_async, settle
 from digest.sending.transports import Transport
+from papercore.config import Settings
+from papercore.db.engine import transaction
 
 log = logging.getLogger(LOGGER)
 FactoryBuilder = Callable[[Engine, Settings, Issue, datetime], MessageFactory]

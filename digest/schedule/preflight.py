@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import aiosmtplib
 
-from digest.config import SmtpSettings
 from digest.sending.transports import AuthenticationFailed, RelayUnavailable
 from digest.sending.transports.smtp import make_client
+from papercore.config import SmtpSettings
 
 
 async def check_relay(smtp: SmtpSettings) -> None:

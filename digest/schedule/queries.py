@@ -21,10 +21,10 @@ from sqlalchemy import (
     update,
 )
 
-from digest.db.schema import deliveries, issues, job_runs, papers
-from digest.papers import utc
 from digest.schedule.due import IssueKey, Slot
 from digest.sending import ledger
+from papercore.db.schema import deliveries, issues, job_runs, papers
+from papercore.papers import utc
 
 # Finished for this issue: the subscriber is not handed over again (pending/deferred/sending are).
 FINISHED = ("sent", "failed", "skipped", "unknown")

@@ -17,9 +17,9 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine
 
-from digest.config import ScheduleSettings
-from digest.errors import ConfigError
 from digest.schedule.queries import JOBSTORE_TABLE
+from papercore.config import ScheduleSettings
+from papercore.errors import ConfigError
 
 if TYPE_CHECKING:
     from digest.schedule.service import Service

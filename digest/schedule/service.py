@@ -18,14 +18,14 @@ from typing import Any, TypeVar
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import Engine
 
-from digest.config import Settings
-from digest.db.engine import transaction
-from digest.errors import DigestError
 from digest.ranking import embed_stored_papers, semantic_wanted, shared_encoder
 from digest.schedule import queries, scheduler
 from digest.schedule.collect import CollectReport, collect
 from digest.schedule.deliver import DeliverReport, DigestSender, deliver
 from digest.schedule.events import LOGGER, event
+from papercore.config import Settings
+from papercore.db.engine import transaction
+from papercore.errors import DigestError
 
 log = logging.getLogger(LOGGER)
 T = TypeVar("T")

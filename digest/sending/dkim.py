@@ -7,8 +7,8 @@ from pathlib import Path
 
 import dkim
 
-from digest.config import DkimSettings
-from digest.errors import ConfigError
+from papercore.config import DkimSettings
+from papercore.errors import ConfigError
 
 # Everything a receiver shows or acts on; List-Unsubscribe(-Post) must be covered (RFC 8058).
 SIGNED_HEADERS = (

@@ -9,8 +9,8 @@ from datetime import datetime
 
 from sqlalchemy import Connection, bindparam, update
 
-from digest.db.schema import subscribers
 from digest.ranking import remember_many
+from papercore.db.schema import subscribers
 from subscribers import store
 
 

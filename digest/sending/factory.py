@@ -11,11 +11,8 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import Connection, Engine, func, select
 
 from digest.compose import Composer, IssueInfo, PreparedIssue
-from digest.config import Settings
-from digest.db.schema import subscribers
 from digest.issues import Issue
 from digest.paper_store import list_papers
-from digest.papers import Paper, utc
 from digest.ranking import (
     DatabaseEmbeddings,
     Ranker,
@@ -25,6 +22,9 @@ from digest.ranking import (
 )
 from digest.sending.dkim import DkimSigner
 from digest.sending.messages import Prepared
+from papercore.config import Settings
+from papercore.db.schema import subscribers
+from papercore.papers import Paper, utc
 from subscribers.links import SubscriberLinks
 from subscribers.model import Subscriber
 from subscribers.tokens import Signer

@@ -28,8 +28,8 @@ from sqlalchemy import (
     update,
 )
 
-from digest.db.schema import deliveries, subscribers, suppressions
-from digest.papers import utc
+from papercore.db.schema import deliveries, subscribers, suppressions
+from papercore.papers import utc
 from subscribers.model import email_hash
 
 DeliveryStatus = Literal["pending", "sending", "sent", "deferred", "failed", "skipped", "unknown"]

@@ -12,11 +12,11 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select
 
-from digest.config import Settings
-from digest.db.engine import make_engine
-from digest.db.schema import subscribers
 from digest.issues import Issue
 from digest.sending.run import SHUTDOWN, RunCounts
+from papercore.config import Settings
+from papercore.db.engine import make_engine
+from papercore.db.schema import subscribers
 
 Slice = tuple[int, int | None]
 
@@ -139,8 +139,8 @@ def _child(
 ) -> None:
     import asyncio
 
-    from digest.errors import DigestError
     from digest.sending.service import _send_here
+    from papercore.errors import DigestError
 
     engine = make_engine(settings.database_url)
 

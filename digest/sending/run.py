@@ -22,8 +22,6 @@ from itertools import islice
 
 from sqlalchemy import Connection, Engine
 
-from digest.config import Settings
-from digest.db.engine import transaction
 from digest.issues import Issue
 from digest.sending import effects, ledger
 from digest.sending.ledger import Claim, Outcome
@@ -36,6 +34,8 @@ from digest.sending.transports import (
     RelayUnavailable,
     Transport,
 )
+from papercore.config import Settings
+from papercore.db.engine import transaction
 from subscribers import store
 from subscribers.model import Subscriber
 

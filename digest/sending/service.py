@@ -11,13 +11,13 @@ from datetime import datetime
 
 from sqlalchemy import Engine
 
-from digest.config import Settings
-from digest.db.engine import transaction
 from digest.issues import Issue, get_issue, set_status
 from digest.sending import ledger
 from digest.sending.messages import MessageFactory, Prepared
 from digest.sending.run import SHUTDOWN, RunCounts, send_range
 from digest.sending.transports import Transport
+from papercore.config import Settings
+from papercore.db.engine import transaction
 from subscribers import store
 from subscribers.model import Subscriber
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from digest.papers import Paper
 from digest.sources import arxiv, hf_daily, listing_page
 from digest.sources.fetch import Document
+from papercore.papers import Paper
 
 Format = Literal["auto", "page", "hf", "arxiv"]
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
 
-from digest.errors import ParseError
-from digest.papers import Paper, arxiv_id, paper_id_for
 from digest.sources.fetch import Document
+from papercore.errors import ParseError
+from papercore.papers import Paper, arxiv_id, paper_id_for
 
 SOURCE = "arxiv"
 ATOM = "{http://www.w3.org/2005/Atom}"

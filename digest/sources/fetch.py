@@ -8,7 +8,7 @@ from pathlib import Path
 
 import httpx
 
-from digest.errors import InputError, ParseError, SourceUnavailable
+from papercore.errors import InputError, ParseError, SourceUnavailable
 
 USER_AGENT = "paper-digest/0.1 (+https://github.com/paper-digest)"
 

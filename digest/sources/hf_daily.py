@@ -6,9 +6,9 @@ import json
 from datetime import UTC, date, datetime
 from typing import Any
 
-from digest.errors import ParseError
-from digest.papers import Paper, arxiv_id, paper_id_for
 from digest.sources.fetch import Document
+from papercore.errors import ParseError
+from papercore.papers import Paper, arxiv_id, paper_id_for
 
 SOURCE = "hf"
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime
 
-from digest.errors import ParseError
-from digest.papers import Paper, paper_id_for
 from digest.sources.fetch import Document
+from papercore.errors import ParseError
+from papercore.papers import Paper, paper_id_for
 
 SOURCE = "page"
 HEADER_LINES = {

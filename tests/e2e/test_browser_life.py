@@ -23,17 +23,17 @@ import pytest
 import uvicorn
 from sqlalchemy import Engine
 
-from digest.config import Settings, load_settings
-from digest.db.engine import make_engine, migrate, transaction
 from digest.ingest import ingest_locations
 from digest.issues import open_issue
 from digest.sending import ledger
 from digest.sending.service import send_issue
 from digest.sending.sink import SinkHandler, SmtpServer
 from digest.sending.transports.smtp import SmtpTransport
+from digest.web import create_app
+from digest.web.notice_mailer import NoticeMailer
+from papercore.config import Settings, load_settings
+from papercore.db.engine import make_engine, migrate, transaction
 from subscribers import store
-from subscribers.web import create_app
-from subscribers.web.notice_mailer import NoticeMailer
 from tests.conftest import SAMPLE_PAGES
 
 CHROMIUM = Path("/usr/bin/chromium")

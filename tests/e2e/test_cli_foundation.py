@@ -144,7 +144,7 @@ def test_every_command_has_help_with_an_example(cli: Cli) -> None:
 def test_database_behind_its_migrations_is_a_clear_message(cli: Cli, database_url: str) -> None:
     from sqlalchemy import text
 
-    from digest.db.engine import make_engine
+    from papercore.db.engine import make_engine
 
     engine = make_engine(database_url)
     with engine.begin() as connection:

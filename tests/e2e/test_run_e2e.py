@@ -13,8 +13,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import Engine, select
 
-from digest.db.schema import deliveries, subscribers
 from digest.sending.sink import SinkHandler, SmtpServer
+from papercore.db.schema import deliveries, subscribers
 from tests.conftest import DIGEST, SAMPLE_PAGES, Cli
 
 pytestmark = pytest.mark.slow

@@ -19,9 +19,9 @@ import pytest
 from sqlalchemy import Engine, insert, text
 from sqlalchemy.engine import make_url
 
-from digest.db.engine import make_engine
-from digest.db.schema import interests, metadata, subscribers
 from digest.sending.sink import Received, SinkHandler, SmtpServer
+from papercore.db.engine import make_engine
+from papercore.db.schema import interests, metadata, subscribers
 from tests.conftest import DIGEST, SAMPLE_PAGES, Cli
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]

@@ -21,10 +21,10 @@ import pytest
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from sqlalchemy import Engine
 
-from digest.db.engine import transaction
 from digest.issues import latest_issue
 from digest.sending import ledger
 from digest.sending.sink import SinkHandler, SmtpServer
+from papercore.db.engine import transaction
 from subscribers import store
 from tests.conftest import DIGEST, SAMPLE_PAGES, Cli
 

@@ -13,11 +13,11 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import Engine
 
-from digest.db.engine import transaction
 from digest.issues import latest_issue
 from digest.sending import ledger
 from digest.sending.run import SHUTDOWN
 from digest.sending.sink import SmtpServer
+from papercore.db.engine import transaction
 from subscribers import store
 from tests.conftest import DIGEST, SAMPLE_PAGES, Cli
 from tests.e2e.test_send_crash import TOPICS, SlowSink

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, func, select
 
-from digest.config import SourcesSettings
-from digest.db.schema import papers
-from digest.errors import InputError, ParseError, SourceUnavailable
 from digest.ingest import ingest_locations, sample_pages
 from digest.paper_store import get_papers, list_papers
+from papercore.config import SourcesSettings
+from papercore.db.schema import papers
+from papercore.errors import InputError, ParseError, SourceUnavailable
 from tests.conftest import FIXTURES, NOW, SAMPLE_PAGES
 
 SOURCES = SourcesSettings(retries=2, timeout=2.0)

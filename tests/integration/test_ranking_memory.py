@@ -7,10 +7,10 @@ from datetime import datetime, timedelta
 import numpy as np
 from sqlalchemy import Engine
 
-from digest.config import RankingSettings
-from digest.db.engine import transaction
 from digest.paper_store import ingest
 from digest.ranking import DatabaseEmbeddings, build_ranker, delivered_ids, remember
+from papercore.config import RankingSettings
+from papercore.db.engine import transaction
 from subscribers import store
 from subscribers.model import Interest
 from tests.unit.ranking_support import BACKGROUND

@@ -6,8 +6,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy import Engine, select
 
-from digest.db.schema import rate_limit_hits
-from subscribers.web.ratelimit import RateLimiter
+from digest.web.ratelimit import RateLimiter
+from papercore.db.schema import rate_limit_hits
 
 SECRET = "test-secret-key-0123456789abcdef0123456789"
 

@@ -12,15 +12,15 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, select
 
-from digest.config import Settings
-from digest.db.engine import transaction
-from digest.db.schema import deliveries, issues, subscribers
 from digest.ingest import ingest_locations
-from digest.papers import paper_id_for
 from digest.schedule.deliver import EMPTY, RangeBuilder, deliver
 from digest.schedule.due import IssueKey
 from digest.schedule.inline import InlineSender
 from digest.sending.transports.recording import RecordingTransport
+from papercore.config import Settings
+from papercore.db.engine import transaction
+from papercore.db.schema import deliveries, issues, subscribers
+from papercore.papers import paper_id_for
 from subscribers import store
 from tests.conftest import SAMPLE_PAGES
 

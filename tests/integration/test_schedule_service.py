@@ -11,13 +11,13 @@ import pytest
 from alembic import command
 from sqlalchemy import Engine, inspect, text
 
-from digest.config import Settings
-from digest.db.engine import _alembic_config
 from digest.ranking import DatabaseEmbeddings, semantic_available
 from digest.schedule import queries, scheduler
 from digest.schedule.inline import InlineSender
 from digest.schedule.service import Service
 from digest.sending.transports.recording import RecordingTransport
+from papercore.config import Settings
+from papercore.db.engine import _alembic_config
 from subscribers import store
 from tests.conftest import SAMPLE_PAGES, Cli
 

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from digest.errors import InputError, ParseError
+from papercore.errors import InputError, ParseError
 from subscribers import store
 from subscribers.csv_import import import_rows, parse_csv
 from subscribers.model import clean_phrase, normalise_email

@@ -8,10 +8,10 @@ from datetime import datetime
 import pytest
 from sqlalchemy import Engine
 
-from digest.config import Settings
-from digest.db.engine import transaction
 from digest.paper_store import ingest
-from digest.papers import Paper
+from papercore.config import Settings
+from papercore.db.engine import transaction
+from papercore.papers import Paper
 from subscribers import store
 from subscribers.links import SubscriberLinks
 from subscribers.model import Subscriber

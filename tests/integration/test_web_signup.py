@@ -7,8 +7,8 @@ from datetime import datetime
 import pytest
 from sqlalchemy import Engine
 
-from digest.config import Settings
-from digest.db.engine import transaction
+from papercore.config import Settings
+from papercore.db.engine import transaction
 from subscribers import store
 from tests.web_site import Clock, Site
 
@@ -220,7 +220,7 @@ def test_security_headers_on_every_page(site: Site) -> None:
 
 def test_topic_suggestions_come_from_the_papers_in_the_store(site: Site, now: datetime) -> None:
     from digest.paper_store import ingest
-    from digest.papers import Paper
+    from papercore.papers import Paper
 
     ingest(
         site.engine,

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from digest.config import RankingSettings
-from digest.papers import Paper, merge, paper_id_for
 from digest.ranking import Ranker, build_ranker
 from digest.sources import parse
 from digest.sources.fetch import read
+from papercore.config import RankingSettings
+from papercore.papers import Paper, merge, paper_id_for
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"

@@ -11,8 +11,8 @@ import pytest
 
 from digest.compose import notice
 from digest.compose.headers import unstructured
-from digest.errors import InputError
-from digest.papers import Paper
+from papercore.errors import InputError
+from papercore.papers import Paper
 from subscribers.model import Subscriber
 from tests.compose_support import (
     HOSTILE_TITLE,

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from digest.config import load_settings
-from digest.errors import ConfigError
+from papercore.config import load_settings
+from papercore.errors import ConfigError
 
 
 @pytest.fixture(autouse=True)

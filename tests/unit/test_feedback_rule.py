@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from digest.papers import Paper
+from papercore.papers import Paper
 from subscribers.feedback import MIN_WEIGHT, adjust
 from subscribers.keyphrases import mentions, paper_phrases, suggest_topics
 from subscribers.model import Interest

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from digest.papers import Paper, arxiv_id, merge, paper_id_for, title_key
+from papercore.papers import Paper, arxiv_id, merge, paper_id_for, title_key
 
 
 def test_title_key_folds_case_whitespace_punctuation_and_unicode() -> None:

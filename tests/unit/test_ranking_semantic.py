@@ -7,8 +7,8 @@ from collections.abc import Sequence
 import numpy as np
 import pytest
 
-from digest.config import RankingSettings
 from digest.ranking import MemoryEmbeddings, build_ranker, semantic, semantic_available
+from papercore.config import RankingSettings
 from subscribers.model import Interest
 from tests.unit.ranking_support import BACKGROUND, NOW
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from digest.config import RankingSettings
 from digest.ranking.trending import trending, trending_reason
+from papercore.config import RankingSettings
 from tests.unit.ranking_support import NOW, paper
 
 

@@ -6,10 +6,10 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from digest.errors import ParseError
-from digest.papers import title_hash
 from digest.sources import arxiv, detect, hf_daily, listing_page, parse
 from digest.sources.fetch import Document
+from papercore.errors import ParseError
+from papercore.papers import title_hash
 from tests.conftest import FIXTURES, NOW, SAMPLE_PAGES
 
 

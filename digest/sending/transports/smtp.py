@@ -22,7 +22,6 @@ from aiosmtplib.errors import (
     SMTPTimeoutError,
 )
 
-from digest.config import SmtpSettings
 from digest.sending.transports import (
     AuthenticationFailed,
     OutcomeUnknown,
@@ -30,6 +29,7 @@ from digest.sending.transports import (
     Reply,
 )
 from digest.sending.transports.wire import WireConnection, wire_data
+from papercore.config import SmtpSettings
 
 _CONNECTION_ERRORS = (SMTPServerDisconnected, SMTPTimeoutError, OSError, asyncio.TimeoutError)
 

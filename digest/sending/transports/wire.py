@@ -13,8 +13,8 @@ import socket
 from collections import deque
 from functools import lru_cache
 
-from digest.config import SmtpSettings
 from digest.sending.transports import OutcomeUnknown, RelayUnavailable, Reply
+from papercore.config import SmtpSettings
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _LINE_ENDS = re.compile(rb"\r\n|\r|\n")

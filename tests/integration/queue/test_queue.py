@@ -12,8 +12,6 @@ import psycopg
 import pytest
 from sqlalchemy import Engine, text
 
-from digest.config import Settings, load_settings
-from digest.db.engine import make_engine, transaction
 from digest.issues import Issue, find_issue
 from digest.queue.batches import Batch, cut
 from digest.queue.dispatch import QueueSender, defer_batches, hand_over, prune_finished_jobs
@@ -23,6 +21,8 @@ from digest.queue.worker import work
 from digest.schedule.deliver import IdRange
 from digest.schedule.due import IssueKey
 from digest.sending.transports.recording import RecordingTransport
+from papercore.config import Settings, load_settings
+from papercore.db.engine import make_engine, transaction
 from subscribers import store
 from tests.integration.sending.support import SimpleFactory, ledger_rows
 

@@ -8,9 +8,9 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import text
 
-from digest.db.engine import make_engine
 from digest.queue.jobs import conninfo
 from digest.queue.pacing import SharedDomainLimiter, SharedRateLimit
+from papercore.db.engine import make_engine
 
 pytestmark = pytest.mark.postgres
 

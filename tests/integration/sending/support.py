@@ -9,10 +9,10 @@ from email.utils import format_datetime
 
 from sqlalchemy import Connection, Engine, select
 
-from digest.db.engine import transaction
-from digest.db.schema import deliveries
 from digest.issues import Issue, open_issue
 from digest.sending.messages import Prepared
+from papercore.db.engine import transaction
+from papercore.db.schema import deliveries
 from subscribers import store
 from subscribers.model import Subscriber
 

@@ -12,13 +12,13 @@ from datetime import datetime
 
 from sqlalchemy import Engine
 
-from digest.config import Settings
-from digest.db.engine import transaction
 from digest.sending import ledger
 from digest.sending.run import send_range
 from digest.sending.service import begin
 from digest.sending.transports import Reply
 from digest.sending.transports.recording import RecordingTransport
+from papercore.config import Settings
+from papercore.db.engine import transaction
 from tests.integration.sending.support import (
     SimpleFactory,
     add_subscribers,

@@ -7,12 +7,12 @@ from datetime import datetime
 import pytest
 from sqlalchemy import Engine, select
 
-from digest.config import Settings
-from digest.db.engine import transaction
-from digest.db.schema import delivered_papers
 from digest.sending.service import send_issue
 from digest.sending.transports import OutcomeUnknown, RelayUnavailable, Reply
 from digest.sending.transports.recording import RecordingTransport
+from papercore.config import Settings
+from papercore.db.engine import transaction
+from papercore.db.schema import delivered_papers
 from subscribers import store
 from tests.integration.sending.support import (
     SimpleFactory,

@@ -7,15 +7,15 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, select, update
 
-from digest.config import Settings
-from digest.db.engine import transaction
-from digest.db.schema import deliveries, papers
 from digest.ingest import ingest_locations
 from digest.issues import get_issue
 from digest.sending.factory import build_factory
 from digest.sending.run import SHUTDOWN
 from digest.sending.service import send_issue, send_issue_async
 from digest.sending.transports.recording import RecordingTransport
+from papercore.config import Settings
+from papercore.db.engine import transaction
+from papercore.db.schema import deliveries, papers
 from subscribers import store
 from tests.conftest import SAMPLE_PAGES
 from tests.integration.sending.support import (

@@ -11,9 +11,9 @@ from typing import Any, ClassVar
 from aiosmtpd.smtp import SMTP
 from sqlalchemy import Engine
 
-from digest.config import Settings
 from digest.sending.service import SendReport, send_issue
 from digest.sending.sink import SinkHandler, SmtpServer
+from papercore.config import Settings
 from tests.integration.sending.faults import DropMidData, FaultyHandler, free_port
 from tests.integration.sending.support import (
     SimpleFactory,

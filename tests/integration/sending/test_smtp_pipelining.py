@@ -10,8 +10,8 @@ from typing import Any
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from sqlalchemy import Engine
 
-from digest.config import Settings
 from digest.sending.sink import SmtpServer
+from papercore.config import Settings
 from tests.integration.sending.faults import FaultyHandler
 from tests.integration.sending.test_smtp_faults import EMAILS, configured, send, statuses
 

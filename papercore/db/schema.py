@@ -202,7 +202,7 @@ pacing_state = Table(
     Column("tat", DateTime(timezone=True), nullable=False),
 )
 
-# Web signup rate limits (subscribers/web/ratelimit.py), shared by every web process: one row per
+# Web signup rate limits (digest/web/ratelimit.py), shared by every web process: one row per
 # counted hit, the key (an IP address or an email address) stored only as a keyed hash.
 rate_limit_hits = Table(
     "rate_limit_hits",

@@ -12,18 +12,18 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from digest.db.engine import transaction
 from digest.paper_store import get_papers
+from digest.web.forms import FormErrors, read_preferences
+from digest.web.mailer import Notice
+from digest.web.signup_pages import confirm_url, links_for
+from digest.web.state import Web, client_ip, user_agent, web_of
+from papercore.db.engine import transaction
 from subscribers import signup
 from subscribers.feedback import Adjustment, record_feedback
 from subscribers.model import Subscriber
 from subscribers.preferences import address_change_allowed, apply_preferences
 from subscribers.tokens import BadToken, Claims
 from subscribers.unsubscribe import unsubscribe
-from subscribers.web.forms import FormErrors, read_preferences
-from subscribers.web.mailer import Notice
-from subscribers.web.signup_pages import confirm_url, links_for
-from subscribers.web.state import Web, client_ip, user_agent, web_of
 
 T = TypeVar("T")
 ONE_CLICK = "List-Unsubscribe=One-Click"

@@ -1,10 +1,10 @@
-"""Alembic environment: runs against the connection handed over by digest.db.engine."""
+"""Alembic environment: runs against the connection handed over by papercore.db.engine."""
 
 from __future__ import annotations
 
 from alembic import context
 
-from digest.db.schema import metadata
+from papercore.db.schema import metadata
 
 # Tables that create themselves and are not Alembic's to compare or drop: APScheduler's job store
 # and procrastinate's schema (applied by `digest init` with the procrastinate queue backend).

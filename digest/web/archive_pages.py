@@ -14,17 +14,17 @@ from starlette.routing import Route
 
 from digest.compose import Composer, IssueInfo
 from digest.compose.preview import render_preview
-from digest.db.schema import deliveries, issues
-from digest.errors import NotFound
 from digest.issues import Issue, get_issue
 from digest.paper_store import get_papers
-from digest.papers import Paper
 from digest.ranking import Pick
+from digest.web.account_pages import holder
+from digest.web.headers import MAIL_CSP
+from digest.web.signup_pages import links_for
+from digest.web.state import Web, web_of
+from papercore.db.schema import deliveries, issues
+from papercore.errors import NotFound
+from papercore.papers import Paper
 from subscribers.model import Subscriber
-from subscribers.web.account_pages import holder
-from subscribers.web.headers import MAIL_CSP
-from subscribers.web.signup_pages import links_for
-from subscribers.web.state import Web, web_of
 
 PUBLISHED = ("sending", "done")
 

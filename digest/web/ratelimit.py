@@ -9,8 +9,8 @@ import hmac
 
 from sqlalchemy import Connection, Engine, delete, func, insert, select, text
 
-from digest.db.engine import transaction
-from digest.db.schema import rate_limit_hits as hits
+from papercore.db.engine import transaction
+from papercore.db.schema import rate_limit_hits as hits
 
 
 class RateLimiter:

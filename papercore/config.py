@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from digest.errors import ConfigError
+from papercore.errors import ConfigError
 
 EXAMPLE_SECRET = "change-me-to-a-long-random-string"
 ENV_PREFIX = "DIGEST_"

@@ -14,14 +14,14 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from digest.compose.preview import preview_subscriber, render_preview
-from digest.db.schema import issues
-from digest.errors import DigestError
 from digest.issues import Issue, get_issue
 from digest.sending import ledger
+from digest.web.archive_pages import mail_page
+from digest.web.state import Web, web_of
+from papercore.db.schema import issues
+from papercore.errors import DigestError
 from subscribers import store
 from subscribers.model import STATUSES
-from subscribers.web.archive_pages import mail_page
-from subscribers.web.state import Web, web_of
 
 USER = "operator"
 RUNS = 10

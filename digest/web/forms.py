@@ -8,7 +8,7 @@ from typing import TypeVar
 
 from starlette.datastructures import FormData
 
-from digest.errors import DigestError, InputError
+from papercore.errors import DigestError, InputError
 from subscribers.model import (
     check_frequency,
     check_hour,

@@ -8,12 +8,12 @@ from collections.abc import Callable
 from datetime import datetime
 
 from digest.compose import OutgoingMessage, notice
-from digest.config import Settings
-from digest.errors import DeliveryError
 from digest.sending.dkim import DkimSigner
 from digest.sending.transports import Transport
-from subscribers.web.mailer import Notice
-from subscribers.web.state import utc_now
+from digest.web.mailer import Notice
+from digest.web.state import utc_now
+from papercore.config import Settings
+from papercore.errors import DeliveryError
 
 
 class NoticeMailer:

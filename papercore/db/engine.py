@@ -13,7 +13,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.exc import SQLAlchemyError
 
-from digest.errors import StorageError
+from papercore.errors import StorageError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 

@@ -16,11 +16,11 @@ from starlette.responses import Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from digest.config import Settings
-from subscribers.web import account_pages, archive_pages, operator_pages, signup_pages
-from subscribers.web.headers import BodyLimit, SecurityHeaders
-from subscribers.web.mailer import Mailer
-from subscribers.web.state import Web, utc_now, web_of
+from digest.web import account_pages, archive_pages, operator_pages, signup_pages
+from digest.web.headers import BodyLimit, SecurityHeaders
+from digest.web.mailer import Mailer
+from digest.web.state import Web, utc_now, web_of
+from papercore.config import Settings
 
 
 def create_app(

@@ -12,16 +12,16 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from digest.db.engine import transaction
 from digest.paper_store import list_papers
+from digest.web.forms import FormErrors, read_signup
+from digest.web.mailer import Notice
+from digest.web.state import Web, client_ip, user_agent, web_of
+from papercore.db.engine import transaction
 from subscribers import signup
 from subscribers.keyphrases import suggest_topics
 from subscribers.links import SubscriberLinks
 from subscribers.model import Subscriber
 from subscribers.tokens import BadToken
-from subscribers.web.forms import FormErrors, read_signup
-from subscribers.web.mailer import Notice
-from subscribers.web.state import Web, client_ip, user_agent, web_of
 
 log = logging.getLogger("digest.web")
 HONEYPOT = "website"

@@ -16,11 +16,11 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from digest.compose.environment import builtin_templates_dir
-from digest.config import Settings
+from digest.web.csrf import Csrf
+from digest.web.mailer import Mailer, Notice
+from digest.web.ratelimit import RateLimiter
+from papercore.config import Settings
 from subscribers.tokens import BadToken, Claims, Signer
-from subscribers.web.csrf import Csrf
-from subscribers.web.mailer import Mailer, Notice
-from subscribers.web.ratelimit import RateLimiter
 
 log = logging.getLogger("digest.web")
 
