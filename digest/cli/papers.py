@@ -13,6 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 from digest.cli.app import app, out, runtime
+from digest.cli.options import date_option
 from digest.cli.progress import embedding_progress
 from digest.ingest import ingest_locations
 from digest.paper_store import IngestCounts, list_papers
@@ -111,8 +112,8 @@ def _row(table: Table, name: str, counts: IngestCounts) -> None:
 def papers_list(
     ctx: typer.Context,
     since: Annotated[
-        str | None,
-        typer.Option(help="Only papers first seen, posted or published on/after YYYY-MM-DD."),
+        date | None,
+        date_option(help="Only papers first seen, posted or published on/after this date."),
     ] = None,
     limit: Annotated[int | None, typer.Option(help="At most this many.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False,
@@ -121,9 +122,8 @@ def papers_list(
 
     Example: digest papers list --since 2024-06-01 --json
     """
-    since_date = _parse_date(since, "--since") if since else None
     with runtime(ctx).engine().connect() as connection:
-        found = list_papers(connection, since_date, limit)
+        found = list_papers(connection, since, limit)
     if as_json:
         out.print_json(json.dumps([paper_json(p) for p in found]))
         return
@@ -155,9 +155,3 @@ def paper_json(paper: Paper) -> dict[str, Any]:
     data["link"] = paper.link
     return data
 
-
-def _parse_date(text: str, option: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError as exc:
-        raise typer.BadParameter(f"{text!r} is not a date (YYYY-MM-DD)", param_hint=option) from exc

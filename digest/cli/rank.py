@@ -11,6 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from digest.cli.app import app, out, runtime
+from digest.cli.options import date_option
 from digest.cli.progress import embedding_progress
 from digest.paper_store import list_papers
 from digest.ranking import DatabaseEmbeddings, Pick, build_ranker, delivered_ids
@@ -47,10 +48,8 @@ def rank(
         int | None, typer.Option(help="How many picks (default: ranking.picks).", min=1, max=1000)
     ] = None,
     since: Annotated[
-        str | None,
-        typer.Option(
-            help="Only papers first seen, posted or published on/after YYYY-MM-DD.", metavar="DATE"
-        ),
+        date | None,
+        date_option(help="Only papers first seen, posted or published on/after this date."),
     ] = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print a JSON array, best first.")
@@ -65,7 +64,7 @@ def rank(
     """
     if subscriber and (topics or authors or mutes):
         raise InputError("use either --subscriber or --topic/--author/--mute, not both")
-    since_date = _parse_date(since) if since else None
+    since_date = since
     rt = runtime(ctx)
     settings = rt.settings
     engine = rt.engine()
@@ -128,11 +127,3 @@ def pick_json(pick: Pick) -> dict[str, Any]:
         "posted_at": paper.posted_at.isoformat() if paper.posted_at else None,
     }
 
-
-def _parse_date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError as exc:
-        raise typer.BadParameter(
-            f"{text!r} is not a date (YYYY-MM-DD)", param_hint="--since"
-        ) from exc

@@ -22,6 +22,7 @@ from rich.table import Table
 from sqlalchemy import Engine
 
 from digest.cli.app import app, out, runtime
+from digest.cli.options import date_option
 from digest.issues import Issue, find_issue, get_issue, latest_issue, open_issue
 from digest.sending import ledger
 from digest.sending.run import RunCounts
@@ -45,8 +46,8 @@ def send(
         str | None, typer.Option(help="Send only to this subscriber's address.")
     ] = None,
     on: Annotated[
-        str | None,
-        typer.Option("--date", help="The issue's date, YYYY-MM-DD (default today, UTC)."),
+        date | None,
+        date_option("--date", help="The issue's date (default today, UTC)."),
     ] = None,
     frequency: Annotated[str, typer.Option(help="daily | weekly")] = "daily",
     resume: Annotated[
@@ -61,7 +62,7 @@ def send(
         raise typer.BadParameter(f"{frequency!r} is not daily or weekly", param_hint="--frequency")
     rt = runtime(ctx)
     engine, settings, now = rt.engine(), rt.settings, rt.now()
-    issue_date = _parse_date(on) if on else now.date()
+    issue_date = on or now.date()
     after_id, up_to_id = 0, None
     if only is not None:
         with engine.connect() as connection:
@@ -319,11 +320,3 @@ def smtp_sink(
         server.stop()
     out.print("smtp-sink stopped")
 
-
-def _parse_date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError as exc:
-        raise typer.BadParameter(
-            f"{text!r} is not a date (YYYY-MM-DD)", param_hint="--date"
-        ) from exc

@@ -12,6 +12,7 @@ import typer
 from sqlalchemy import Engine, func, select
 
 from digest.cli.app import app, out, runtime
+from digest.cli.options import date_option
 from digest.schedule.due import IssueKey
 from papercore.config import Settings
 from papercore.db.schema import subscribers
@@ -71,7 +72,7 @@ def worker(
 def enqueue(
     ctx: typer.Context,
     on: Annotated[
-        str | None, typer.Option("--date", help="Issue date YYYY-MM-DD (default: today, UTC).")
+        date | None, date_option("--date", help="The issue's date (default today, UTC).")
     ] = None,
     frequency: Annotated[str, typer.Option("--frequency", help="daily | weekly")] = "daily",
 ) -> None:
@@ -88,10 +89,7 @@ def enqueue(
     _require_queue(settings)
     engine = rt.engine()
     now = rt.now()
-    try:
-        issue_date = date.fromisoformat(on) if on else now.date()
-    except ValueError as exc:
-        raise typer.BadParameter(f"{on!r} is not a date YYYY-MM-DD", param_hint="--date") from exc
+    issue_date = on or now.date()
     from digest.queue.dispatch import hand_over
 
     with engine.connect() as connection:
