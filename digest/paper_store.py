@@ -1,4 +1,6 @@
-"""Papers in the database: idempotent, merging upserts and listing."""
+"""The papers table: idempotent, merging upserts, listing, and the cached embeddings
+(``papers.embedding``). All SQL on ``papers`` is here; an upsert that re-keys a paper (an arXiv id
+replacing a title hash) also carries its ``delivered_papers`` rows over."""
 
 from __future__ import annotations
 
@@ -7,7 +9,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, Row, insert, or_, select, update
+from sqlalchemy import Connection, Engine, Row, func, insert, or_, select, update
 
 from papercore.db.engine import transaction
 from papercore.db.schema import delivered_papers, papers
@@ -160,3 +162,42 @@ def get_papers(connection: Connection, ids: Iterable[str]) -> dict[str, Paper]:
 def _chunks(items: Sequence[T]) -> Iterable[Sequence[T]]:
     for start in range(0, len(items), CHUNK):
         yield items[start : start + CHUNK]
+
+
+def _embedding_missing(length: int) -> Any:
+    return or_(papers.c.embedding.is_(None), func.length(papers.c.embedding) != length)
+
+
+def embeddings_of(
+    connection: Connection, ids: Sequence[str], length: int
+) -> list[tuple[str, bytes]]:
+    """(id, bytes) of the papers among ``ids`` whose cached embedding is ``length`` bytes long."""
+    found: list[tuple[str, bytes]] = []
+    for chunk in _chunks(list(ids)):
+        rows = connection.execute(
+            select(papers.c.id, papers.c.embedding).where(
+                papers.c.id.in_(chunk), papers.c.embedding.is_not(None)
+            )
+        )
+        found.extend((pid, bytes(blob)) for pid, blob in rows if len(blob) == length)
+    return found
+
+
+def missing_embeddings(connection: Connection, length: int) -> list[str]:
+    """Ids of the papers with no cached embedding of ``length`` bytes, in id order."""
+    rows = connection.execute(
+        select(papers.c.id).where(_embedding_missing(length)).order_by(papers.c.id)
+    )
+    return [paper_id for (paper_id,) in rows]
+
+
+def count_missing_embeddings(connection: Connection, length: int) -> int:
+    """How many papers ``missing_embeddings`` would list."""
+    query = select(func.count()).select_from(papers).where(_embedding_missing(length))
+    return int(connection.execute(query).scalar_one())
+
+
+def save_embeddings(connection: Connection, blobs: dict[str, bytes]) -> None:
+    """Cache each paper's embedding bytes."""
+    for paper_id, blob in blobs.items():
+        connection.execute(update(papers).where(papers.c.id == paper_id).values(embedding=blob))

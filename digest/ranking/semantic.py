@@ -30,16 +30,16 @@ from pathlib import Path
 from typing import Literal, Protocol
 
 import numpy as np
-from sqlalchemy import Engine, func, or_, select, update
+from sqlalchemy import Engine
 
-from digest.paper_store import get_papers
+from digest import paper_store
 from papercore.db.engine import transaction
-from papercore.db.schema import papers as papers_table
 from papercore.errors import ConfigError
 from papercore.papers import Paper
 
 DIMENSIONS = 384
 PARTS = 2  # lead, full text
+EMBEDDING_BYTES = PARTS * DIMENSIONS * 4  # float32; a cache of another length is stale
 LEAD_SENTENCES = 3
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 EMBED_BATCH = 64  # papers encoded (and saved) per step: progress is reported and kept per step
@@ -80,15 +80,8 @@ class MemoryEmbeddings:
         self.vectors.update(vectors)
 
 
-# A stored paper with no embedding, or one of an older format (another length).
-_MISSING = or_(
-    papers_table.c.embedding.is_(None),
-    func.length(papers_table.c.embedding) != PARTS * DIMENSIONS * 4,
-)
-
-
 class DatabaseEmbeddings:
-    """Embeddings cached in ``papers.embedding`` as raw float32 bytes."""
+    """Embeddings cached in ``papers.embedding`` as raw float32 bytes (SQL in ``paper_store``)."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -96,39 +89,25 @@ class DatabaseEmbeddings:
     def load(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
         found: dict[str, np.ndarray] = {}
         with self.engine.connect() as connection:
-            for start in range(0, len(ids), 500):
-                chunk = list(ids[start : start + 500])
-                rows = connection.execute(
-                    select(papers_table.c.id, papers_table.c.embedding).where(
-                        papers_table.c.id.in_(chunk), papers_table.c.embedding.is_not(None)
-                    )
-                )
-                for paper_id, blob in rows:
-                    vector = np.frombuffer(blob, dtype=np.float32)
-                    if vector.shape == (PARTS * DIMENSIONS,):  # else stale: recompute
-                        found[paper_id] = vector
+            for paper_id, blob in paper_store.embeddings_of(connection, ids, EMBEDDING_BYTES):
+                found[paper_id] = np.frombuffer(blob, dtype=np.float32)
         return found
 
     def missing_ids(self) -> list[str]:
         """Stored papers with no embedding, or one of an older format."""
         with self.engine.connect() as connection:
-            rows = connection.execute(
-                select(papers_table.c.id).where(_MISSING).order_by(papers_table.c.id)
-            )
-            return [paper_id for (paper_id,) in rows]
+            return paper_store.missing_embeddings(connection, EMBEDDING_BYTES)
 
     def missing_count(self) -> int:
         with self.engine.connect() as connection:
-            return int(connection.execute(select(func.count()).where(_MISSING)).scalar_one())
+            return paper_store.count_missing_embeddings(connection, EMBEDDING_BYTES)
 
     def save(self, vectors: Mapping[str, np.ndarray]) -> None:
         with transaction(self.engine) as connection:
-            for paper_id, vector in vectors.items():
-                connection.execute(
-                    update(papers_table)
-                    .where(papers_table.c.id == paper_id)
-                    .values(embedding=np.asarray(vector, dtype=np.float32).tobytes())
-                )
+            paper_store.save_embeddings(
+                connection,
+                {pid: np.asarray(v, dtype=np.float32).tobytes() for pid, v in vectors.items()},
+            )
 
 
 class MiniLMEncoder:
@@ -231,7 +210,7 @@ def embed_stored_papers(
     if encoder is None:
         return 0
     with engine.connect() as connection:
-        found = get_papers(connection, ids)
+        found = paper_store.get_papers(connection, ids)
     papers = [found[i] for i in ids if i in found]
     done = embed_missing(papers, encoder, store, on_progress, should_stop)
     return sum(1 for p in papers if p.id in done)
