@@ -1,4 +1,5 @@
-"""Issues: one per (date, frequency), numbered by id; their status follows the send run."""
+"""Issues: one per (date, frequency), numbered by id (the issues table's SQL). Their status
+follows the send run under the rules of ``digest.sending.lifecycle``."""
 
 from __future__ import annotations
 
@@ -40,6 +41,7 @@ def _issue(row: Row[Any]) -> Issue:
 
 
 def find_issue(connection: Connection, issue_date: date, frequency: str) -> Issue | None:
+    """The issue for (date, frequency), or None when it was never opened."""
     row = connection.execute(
         select(issues).where(issues.c.issue_date == issue_date, issues.c.frequency == frequency)
     ).first()
@@ -47,7 +49,8 @@ def find_issue(connection: Connection, issue_date: date, frequency: str) -> Issu
 
 
 def open_issue(connection: Connection, issue_date: date, frequency: str, now: datetime) -> Issue:
-    """The issue for (date, frequency), created if it does not exist yet (safe to repeat)."""
+    """The issue for (date, frequency), created if it does not exist yet (safe to repeat). Outside
+    tests only ``digest.sending.lifecycle`` calls this."""
     found = find_issue(connection, issue_date, frequency)
     if found is not None:
         return found
@@ -66,6 +69,7 @@ def open_issue(connection: Connection, issue_date: date, frequency: str, now: da
 
 
 def get_issue(connection: Connection, issue_id: int) -> Issue:
+    """Issue number ``issue_id``; NotFound when there is none."""
     row = connection.execute(select(issues).where(issues.c.id == issue_id)).first()
     if row is None:
         raise NotFound(f"no issue number {issue_id}")
@@ -73,6 +77,7 @@ def get_issue(connection: Connection, issue_id: int) -> Issue:
 
 
 def latest_issue(connection: Connection) -> Issue | None:
+    """The newest issue, or None before the first."""
     row = connection.execute(select(issues).order_by(issues.c.id.desc()).limit(1)).first()
     return None if row is None else _issue(row)
 
@@ -84,8 +89,15 @@ def set_status(
     now: datetime,
     reason: str | None = None,
 ) -> None:
-    """Move an issue to ``status``; ``reason`` explains a pause, ``done`` stamps finished_at."""
+    """Move an issue to ``status``; ``reason`` explains a pause, ``done`` stamps finished_at.
+    Only ``digest.sending.lifecycle`` calls this: it owns the rules of an issue's status."""
     values: dict[str, Any] = {"status": status, "pause_reason": reason}
     if status == "done":
         values["finished_at"] = now
     connection.execute(update(issues).where(issues.c.id == issue_id).values(**values))
+
+
+def recent_issues(connection: Connection, limit: int) -> list[Issue]:
+    """The newest ``limit`` issues, newest first."""
+    rows = connection.execute(select(issues).order_by(issues.c.id.desc()).limit(limit))
+    return [_issue(row) for row in rows]

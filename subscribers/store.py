@@ -242,3 +242,51 @@ def suppress(
 
 def suppression_count(connection: Connection) -> int:
     return int(connection.execute(select(func.count()).select_from(suppressions)).scalar_one())
+
+
+def suppressed_among(connection: Connection, emails: Sequence[str]) -> set[str]:
+    """Which of these addresses are on the suppression list (one query for a whole page)."""
+    if not emails:
+        return set()
+    by_hash = {email_hash(e): e for e in emails}
+    rows = connection.execute(
+        select(suppressions.c.email_hash).where(suppressions.c.email_hash.in_(list(by_hash)))
+    )
+    return {by_hash[r.email_hash] for r in rows}
+
+
+def mark_digest_received(connection: Connection, received: Sequence[tuple[int, datetime]]) -> None:
+    """Move each subscriber's last_digest_at to the given moment, in one statement for the batch
+    (this runs for every message sent)."""
+    from sqlalchemy import bindparam  # added with this function; the imports above are shared
+
+    if received:
+        connection.execute(
+            update(subscribers)
+            .where(subscribers.c.id == bindparam("b_id"))
+            .values(last_digest_at=bindparam("b_at", type_=subscribers.c.last_digest_at.type)),
+            [{"b_id": sid, "b_at": at} for sid, at in received],
+        )
+
+
+def id_bounds(connection: Connection, parts: int, after_id: int, up_to_id: int | None) -> list[int]:
+    """Up to ``parts - 1`` ascending subscriber ids that cut the ids in (after_id, up_to_id] into
+    ``parts`` contiguous ranges holding about as many subscribers each."""
+    condition = subscribers.c.id > after_id
+    if up_to_id is not None:
+        condition = condition & (subscribers.c.id <= up_to_id)
+    total = connection.execute(
+        select(func.count()).select_from(subscribers).where(condition)
+    ).scalar_one()
+    bounds: list[int] = []
+    for k in range(1, parts):
+        found = connection.execute(
+            select(subscribers.c.id)
+            .where(condition)
+            .order_by(subscribers.c.id)
+            .offset(total * k // parts - 1)
+            .limit(1)
+        ).scalar_one_or_none()
+        if found is not None and (not bounds or found > bounds[-1]):
+            bounds.append(int(found))
+    return bounds

@@ -13,8 +13,7 @@ from sqlalchemy import Connection, Engine
 
 from digest.cli.app import app, out, runtime
 from digest.ingest import ingest_locations, sample_pages
-from digest.issues import open_issue
-from digest.sending import ledger
+from digest.sending import ledger, lifecycle
 from digest.sending.factory import DigestFactory, build_factory
 from digest.sending.messages import Prepared
 from digest.sending.service import send_issue
@@ -93,8 +92,7 @@ def demo(ctx: typer.Context) -> None:
                 "sending": settings.sending.model_copy(update={"processes": 1}),
             }
         )
-        with transaction(engine) as connection:
-            issue = open_issue(connection, now.date(), "daily", now)
+        issue = lifecycle.open_for(engine, now.date(), "daily", now)
         factory = _KeepFirst(build_factory(engine, local, issue, now))
         report = send_issue(engine, local, issue, now, factory=factory)
     with engine.connect() as connection:

@@ -20,6 +20,7 @@ from digest.schedule import events, queries, scheduler
 from digest.schedule.inline import InlineSender
 from digest.schedule.preflight import check_relay
 from digest.schedule.service import Service, utc_now
+from digest.sending import ledger
 from papercore.config import EXAMPLE_SECRET, Settings
 from papercore.errors import ConfigError, SourceUnavailable
 from subscribers import store
@@ -177,7 +178,7 @@ def status(ctx: typer.Context) -> None:
         planned = queries.scheduled_next_runs(connection)
         today = datetime.combine(now.astimezone(UTC).date(), time(), UTC)
         collected = queries.papers_first_seen_since(connection, today)
-        issues = queries.recent_issues(connection, limit=3)
+        issues = ledger.recent_issue_figures(connection, limit=3)
         suppressed = store.suppression_count(connection)
 
     jobs = Table(title="Jobs", title_justify="left")

@@ -23,13 +23,13 @@ from sqlalchemy import Engine
 
 from digest.cli.app import app, out, runtime
 from digest.cli.options import date_option
-from digest.issues import Issue, find_issue, get_issue, latest_issue, open_issue
+from digest.issues import Issue, find_issue, get_issue, latest_issue
 from digest.sending import ledger
-from digest.sending.run import RunCounts
-from digest.sending.service import SendReport, preview, send_issue
+from digest.sending.results import RunCounts
+from digest.sending.scope import SendScope
+from digest.sending.service import SendReport, preview, send_requested
 from digest.sending.sink import Received, SinkHandler, SmtpServer
 from papercore.config import Settings
-from papercore.db.engine import transaction
 from papercore.errors import InputError, RunPaused
 from subscribers import store
 
@@ -63,35 +63,24 @@ def send(
     rt = runtime(ctx)
     engine, settings, now = rt.engine(), rt.settings, rt.now()
     issue_date = on or now.date()
-    after_id, up_to_id = 0, None
+    only_id: int | None = None
     if only is not None:
         with engine.connect() as connection:
-            subscriber = store.get_by_email(connection, only)
-        after_id, up_to_id = subscriber.id - 1, subscriber.id
+            only_id = store.get_by_email(connection, only).id
     if dry_run:
         with engine.connect() as connection:
             found = find_issue(connection, issue_date, frequency)
         issue = found or Issue(0, issue_date, frequency, "open", None, now, None)
-        _show_preview(engine, settings, issue, now, after_id, up_to_id)
+        _show_preview(engine, settings, issue, now, SendScope.of(issue.id, only_id))
         return
-    with transaction(engine) as connection:
-        issue = open_issue(connection, issue_date, frequency, now)
-    if issue.status in ("sending", "paused") and not resume and only is None:
-        why = f": {issue.pause_reason}" if issue.pause_reason else ""
-        state = "was interrupted" if issue.status == "sending" else f"is paused{why}"
-        raise InputError(
-            f"issue {issue.id} ({issue.date}, {frequency}) {state}. "
-            "Continue it with `digest send --resume`"
-        )
-    if issue.status == "done" and not resume and only is None:
-        with engine.connect() as connection:
-            counts = ledger.counts(connection, issue.id)
+    report = _send_with_progress(engine, settings, issue_date, frequency, now, resume, only_id)
+    issue = report.issue
+    if report.already_done:
         out.print(
             f"issue {issue.id} ({issue.date}, {frequency}) was already sent "
-            f"({counts['sent']} sent); `--resume` sends to subscribers added since"
+            f"({report.ledger['sent']} sent); `--resume` sends to subscribers added since"
         )
         return
-    report = _send_with_progress(engine, settings, issue, now, after_id, up_to_id)
     _show_report(report)
     if report.paused:
         raise RunPaused(f"issue {issue.id} paused: {report.paused}")
@@ -100,13 +89,14 @@ def send(
 def _send_with_progress(
     engine: Engine,
     settings: Settings,
-    issue: Issue,
+    issue_date: date,
+    frequency: str,
     now: datetime,
-    after_id: int,
-    up_to_id: int | None,
+    resume: bool,
+    only_id: int | None,
 ) -> SendReport:
     with Progress(
-        TextColumn(f"issue {issue.id}"),
+        TextColumn("{task.fields[title]}"),
         BarColumn(),
         MofNCompleteColumn(),
         TextColumn(
@@ -118,7 +108,9 @@ def _send_with_progress(
         console=out,
         transient=True,
     ) as progress:
-        task: TaskID = progress.add_task("", total=None, sent=0, deferred=0, failed=0, rate=0.0)
+        task: TaskID = progress.add_task(
+            "", total=None, title=f"issue of {issue_date}", sent=0, deferred=0, failed=0, rate=0.0
+        )
         started = datetime.now().timestamp()
 
         def on_total(total: int) -> None:
@@ -140,13 +132,14 @@ def _send_with_progress(
         stopping = threading.Event()
         previous = signal.signal(signal.SIGTERM, lambda *_: stopping.set())
         try:
-            return send_issue(
+            return send_requested(
                 engine,
                 settings,
-                issue,
+                issue_date,
+                frequency,
                 now,
-                after_id=after_id,
-                up_to_id=up_to_id,
+                resume=resume,
+                only=only_id,
                 on_progress=on_progress,
                 on_total=on_total,
                 should_stop=stopping.is_set,
@@ -193,21 +186,13 @@ def _show_preview(
     settings: Settings,
     issue: Issue,
     now: datetime,
-    after_id: int,
-    up_to_id: int | None,
+    scope: SendScope,
 ) -> None:
     table = Table(title=f"Dry run: issue of {issue.date} ({issue.frequency})", title_justify="left")
     for column in ("subscriber", "papers", "size", "subject / reason"):
         table.add_column(column, justify="right" if column in ("papers", "size") else "left")
     shown = total = skipped = 0
-    for subscriber, message, reason in preview(
-        engine,
-        settings,
-        issue,
-        now,
-        after_id,
-        up_to_id,
-    ):
+    for subscriber, message, reason in preview(engine, settings, issue, now, scope):
         if message is None:
             skipped += 1
         else:
@@ -319,4 +304,3 @@ def smtp_sink(
     finally:
         server.stop()
     out.print("smtp-sink stopped")
-

@@ -12,6 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from digest.sending.scope import SendScope
+
 TASK = "digest.send_batch"
 QUEUE = "digest"
 
@@ -27,6 +29,11 @@ class Batch:
     size: int
 
     @property
+    def scope(self) -> SendScope:
+        """The subscribers this batch sends to."""
+        return SendScope(self.issue_id, self.after_id, self.up_to_id)
+
+    @property
     def key(self) -> str:
         """The queueing lock: this exact batch."""
         return f"digest:issue:{self.issue_id}:ids:{self.after_id}-{self.up_to_id}"
@@ -38,6 +45,7 @@ class Batch:
         return f"digest:issue:{self.issue_id}:block:{start}-{end}"
 
     def task_kwargs(self) -> dict[str, Any]:
+        """The job's arguments (as stored in procrastinate's job rows)."""
         return {
             "issue_id": self.issue_id,
             "after_id": self.after_id,

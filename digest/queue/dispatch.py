@@ -19,11 +19,11 @@ from procrastinate.jobs import Job
 from procrastinate.manager import JobManager
 from sqlalchemy import Connection, Engine, text
 
-from digest.issues import open_issue
 from digest.queue.batches import QUEUE, TASK, Batch, cut
-from digest.schedule.deliver import IdRange
+from digest.schedule.deliver import IdSpan
 from digest.schedule.due import IssueKey
-from digest.sending import ledger
+from digest.sending import ledger, lifecycle
+from digest.sending.scope import SendScope
 from papercore.db.engine import transaction
 
 # Defers only ever run on the caller's connection, so this connector never opens a pool of its own.
@@ -79,7 +79,7 @@ def _driver(connection: Connection) -> Any:
 def hand_over(
     engine: Engine,
     issue: IssueKey,
-    ranges: Sequence[tuple[int, int]],
+    ranges: Sequence[IdSpan],
     batch_size: int,
     now: datetime,
 ) -> list[Batch]:
@@ -87,9 +87,10 @@ def hand_over(
     up_to_id] a pending row, and queue the batches that send them, all in one transaction. Rows
     that exist already are left as they are (never re-sent). Returns the batches newly queued."""
     with transaction(engine) as connection:
-        opened = open_issue(connection, issue.issue_date, issue.frequency, now)
+        opened = lifecycle.open_in(connection, issue.issue_date, issue.frequency, now)
         for after_id, up_to_id in ranges:
-            ledger.seed_pending(connection, opened.id, opened.frequency, now, after_id, up_to_id)
+            scope = SendScope(opened.id, after_id, up_to_id)
+            ledger.seed_pending(connection, scope, opened.frequency, now)
         return defer_batches(connection, cut(opened.id, ranges, batch_size))
 
 
@@ -118,7 +119,7 @@ def record_skips(
 ) -> None:
     """Skipped rows (with why) for subscribers who get nothing from this issue."""
     with transaction(engine) as connection:
-        opened = open_issue(connection, issue.issue_date, issue.frequency, now)
+        opened = lifecycle.open_in(connection, issue.issue_date, issue.frequency, now)
         _seed(connection, opened.id, subscriber_ids, now)
         found = ledger.states(connection, opened.id, subscriber_ids)
         ledger.skip(
@@ -151,7 +152,7 @@ class QueueSender:
     async def send(
         self,
         issue: IssueKey,
-        ranges: Sequence[IdRange],
+        ranges: Sequence[IdSpan],
         now: datetime,
         should_stop: Callable[[], bool],
         subscriber_ids: Sequence[int] | None = None,  # batches are keyed by the ranges
@@ -159,8 +160,7 @@ class QueueSender:
         """Queue the issue for the subscribers of these ranges (returns once committed)."""
         if should_stop():
             return
-        spans = [(r.after_id, r.up_to_id) for r in ranges]
-        await asyncio.to_thread(hand_over, self.engine, issue, spans, self.batch_size, now)
+        await asyncio.to_thread(hand_over, self.engine, issue, ranges, self.batch_size, now)
         if self._pruned_at is None or now - self._pruned_at >= PRUNE_EVERY:
             await asyncio.to_thread(prune_finished_jobs, self.engine, self.keep_finished, now)
             self._pruned_at = now

@@ -23,19 +23,19 @@ from procrastinate import App, RetryStrategy
 from procrastinate.exceptions import ConnectorException
 from procrastinate.jobs import Job, Status
 from procrastinate.retry import RetryDecision
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
-from digest.issues import Issue, get_issue, set_status
+from digest.issues import Issue
 from digest.queue.batches import QUEUE, TASK, Batch
 from digest.queue.dispatch import defer_batches
 from digest.queue.jobs import conninfo, make_app
 from digest.queue.pacing import SharedDomainLimiter, SharedPacing, SharedRateLimit
-from digest.sending import ledger
 from digest.sending.messages import MessageFactory
-from digest.sending.run import RangeResult, send_range
+from digest.sending.results import RangeResult, RunControls
+from digest.sending.runner import run_batch, send_here
+from digest.sending.scope import SendScope
 from digest.sending.transports import Transport
 from papercore.config import Settings
-from papercore.db.engine import transaction
 from papercore.errors import DigestError
 
 log = logging.getLogger("digest.queue")
@@ -84,77 +84,51 @@ class BatchRunner:
     _factories: dict[int, MessageFactory] = field(default_factory=dict)
 
     async def run(self, batch: Batch) -> dict[str, int]:
-        """Send the batch's pending rows; returns this run's counts."""
+        """Send the batch's pending rows through the runner; returns this run's counts. Raises
+        BatchInterrupted when the worker is stopping and BatchPaused when the run paused."""
         now = datetime.now(UTC)
-        issue, interrupted = await asyncio.to_thread(self._begin, batch, now)
-        if interrupted:
-            log.warning(
-                "batch %s: %d messages left in flight by a dead run", batch.key, interrupted
+        # Retries that fall due later are queued as a new run of the batch (``requeue``), not
+        # waited for here; the limits are shared with every worker through PostgreSQL.
+        controls = RunControls(
+            should_stop=lambda: self.stopping, pacing=self.pacing, wait_for_retries=False
+        )
+
+        async def send(issue: Issue, scope: SendScope) -> RangeResult:
+            factory = await self._factory(issue, now)
+            return await send_here(
+                self.engine, self.settings, issue, scope, now, controls, self.transport, factory
             )
+
+        def requeue(connection: Connection, when: datetime) -> None:
+            defer_batches(connection, [batch], schedule_at=when)
+
+        report = await run_batch(
+            self.engine, self.settings, batch.scope, now, send, requeue, lambda: self.stopping
+        )
+        if report.interrupted:
+            log.warning(
+                "batch %s: %d messages left in flight by a dead run", batch.key, report.interrupted
+            )
+        if report.stopped:
+            raise BatchInterrupted(f"batch {batch.key} stopped with the worker; it will run again")
+        if report.paused is not None:
+            raise BatchPaused(report.paused)
+        return {
+            "sent": report.counts.sent,
+            "deferred": report.counts.deferred,
+            "failed": report.counts.failed,
+            "skipped": report.counts.skipped,
+            "unknown": report.counts.unknown + report.interrupted,
+        }
+
+    async def _factory(self, issue: Issue, now: datetime) -> MessageFactory:
         factory = self._factories.get(issue.id)
         if factory is None:
             factory = await asyncio.to_thread(
                 self.make_factory, self.engine, self.settings, issue, now
             )
             self._factories = {issue.id: factory}  # one issue at a time is the usual case
-        result = await self._send(batch, issue, factory, now)
-        if self.stopping:
-            raise BatchInterrupted(f"batch {batch.key} stopped with the worker; it will run again")
-        await asyncio.to_thread(self._end, batch, issue, result, now)
-        return {
-            "sent": result.counts.sent,
-            "deferred": result.counts.deferred,
-            "failed": result.counts.failed,
-            "skipped": result.counts.skipped,
-            "unknown": result.counts.unknown + interrupted,
-        }
-
-    def _begin(self, batch: Batch, now: datetime) -> tuple[Issue, int]:
-        with transaction(self.engine) as connection:
-            issue = get_issue(connection, batch.issue_id)
-            interrupted = ledger.recover_interrupted(
-                connection,
-                issue.id,
-                now,
-                resend_unknown=self.settings.sending.resend_unknown,
-                after_id=batch.after_id,
-                up_to_id=batch.up_to_id,
-            )
-            if issue.status == "open":
-                set_status(connection, issue.id, "sending", now)
-        return issue, interrupted
-
-    async def _send(
-        self, batch: Batch, issue: Issue, factory: MessageFactory, now: datetime
-    ) -> RangeResult:
-        # Retries that fall due later are queued as a new run of the batch (``_end``), not
-        # waited for here; the limits are shared with every worker through PostgreSQL.
-        return await send_range(
-            self.engine,
-            self.settings,
-            issue,
-            self.transport,
-            factory,
-            now,
-            after_id=batch.after_id,
-            up_to_id=batch.up_to_id,
-            should_stop=lambda: self.stopping,
-            pacing=self.pacing,
-            wait_for_retries=False,
-        )
-
-    def _end(self, batch: Batch, issue: Issue, result: RangeResult, now: datetime) -> None:
-        if result.paused is not None:
-            with transaction(self.engine) as connection:
-                set_status(connection, issue.id, "paused", now, result.paused)
-            raise BatchPaused(result.paused)
-        with transaction(self.engine) as connection:
-            upcoming = ledger.next_retry_at(connection, issue.id, batch.after_id, batch.up_to_id)
-            if upcoming is not None:
-                defer_batches(connection, [batch], schedule_at=upcoming)
-            found = ledger.counts(connection, issue.id)
-            if found["pending"] + found["deferred"] + found["sending"] == 0:
-                set_status(connection, issue.id, "done", now)
+        return factory
 
 
 async def retry_stalled(app: App, stalled_after: float) -> int:

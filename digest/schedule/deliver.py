@@ -14,13 +14,14 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, cast
 
 from sqlalchemy import Connection, Engine
 
 from digest.schedule import queries
 from digest.schedule.due import IssueKey, Slot, slot_of, split_empty, unrecorded
 from digest.schedule.events import LOGGER, event
+from digest.sending import ledger
 from papercore.config import Settings
 from subscribers.model import Frequency, Subscriber
 from subscribers.store import iter_subscribers
@@ -29,12 +30,9 @@ log = logging.getLogger(LOGGER)
 EMPTY = "nothing new since the last digest"
 
 
-@dataclass(frozen=True, slots=True)
-class IdRange:
-    """Subscribers with ids in (after_id, up_to_id]."""
-
-    after_id: int
-    up_to_id: int
+# Subscribers with ids in (after_id, up_to_id]: the sender turns it into a ``SendScope`` once
+# the issue is open (the plan is made before issues have ids).
+IdSpan = tuple[int, int]
 
 
 class DigestSender(Protocol):
@@ -43,7 +41,7 @@ class DigestSender(Protocol):
     async def send(
         self,
         issue: IssueKey,
-        ranges: Sequence[IdRange],
+        ranges: Sequence[IdSpan],
         now: datetime,
         should_stop: Callable[[], bool],
         subscriber_ids: Sequence[int] | None = None,
@@ -70,7 +68,7 @@ class RangeBuilder:
 
     def __init__(self) -> None:
         self._open: dict[str, tuple[IssueKey, int, int]] = {}
-        self.ranges: dict[IssueKey, list[IdRange]] = defaultdict(list)
+        self.ranges: dict[IssueKey, list[IdSpan]] = defaultdict(list)
 
     def add(self, subscriber_id: int, frequency: Frequency, issue: IssueKey | None) -> None:
         current = self._open.get(frequency)
@@ -84,9 +82,9 @@ class RangeBuilder:
 
     def _close(self, frequency: str) -> None:
         issue, after_id, up_to_id = self._open.pop(frequency)
-        self.ranges[issue].append(IdRange(after_id, up_to_id))
+        self.ranges[issue].append((after_id, up_to_id))
 
-    def finish(self) -> dict[IssueKey, list[IdRange]]:
+    def finish(self) -> dict[IssueKey, list[IdSpan]]:
         for frequency in list(self._open):
             self._close(frequency)
         return dict(sorted(self.ranges.items(), key=lambda i: (i[0].issue_date, i[0].frequency)))
@@ -96,7 +94,7 @@ class RangeBuilder:
 class DeliverPlan:
     """What one pass does: per issue, the ranges to send and the subscribers to skip."""
 
-    send: dict[IssueKey, list[IdRange]] = field(default_factory=dict)
+    send: dict[IssueKey, list[IdSpan]] = field(default_factory=dict)
     skip: dict[IssueKey, list[int]] = field(default_factory=dict)
     sending: int = 0  # subscribers in the send ranges
     due: dict[IssueKey, list[int]] = field(default_factory=dict)  # exactly who, in id order
@@ -140,7 +138,7 @@ def _settle(
 ) -> int:
     zone = settings.schedule.default_timezone
     slots = [slot for s in people if (slot := slot_of(s, now, zone)) is not None]
-    open_slots = unrecorded(slots, queries.finished_slots(connection, slots))
+    open_slots = unrecorded(slots, _finished(connection, slots))
     send, skip = split_empty(open_slots, newest, settings.schedule.skip_empty)
     handed: dict[int, Slot] = {slot.subscriber_id: slot for slot in send}
     for slot in skip:
@@ -151,6 +149,14 @@ def _settle(
         if slot is not None:
             due[slot.issue].append(subscriber.id)
     return len(handed)
+
+
+def _finished(connection: Connection, slots: Sequence[Slot]) -> set[tuple[IssueKey, int]]:
+    """The (issue, subscriber) pairs among ``slots`` whose delivery is finished in the ledger."""
+    found = ledger.finished_pairs(
+        connection, {s.issue.issue_date for s in slots}, [s.subscriber_id for s in slots]
+    )
+    return {(IssueKey(day, cast(Frequency, freq)), sid) for day, freq, sid in found}
 
 
 async def deliver(

@@ -1,5 +1,7 @@
-"""The inline sender: hands due subscribers to the send service in this process (the embedded
-default, `[queue] backend = "inline"`). One transport is kept open for the service's lifetime."""
+"""The inline sender: hands due subscribers to the send runner in this process (the embedded
+default, `[queue] backend = "inline"`). One transport is kept open for the service's lifetime.
+A pass begins and sends each of the issue's id ranges (or its exact list of due subscribers),
+then settles the issue once (``digest.sending.runner.run_issue``)."""
 
 from __future__ import annotations
 
@@ -8,17 +10,20 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Engine
 
-from digest.issues import Issue, open_issue
-from digest.schedule.deliver import IdRange
+from digest.issues import Issue
+from digest.schedule.deliver import IdSpan
 from digest.schedule.due import IssueKey
 from digest.schedule.events import LOGGER, event
-from digest.sending import ledger
+from digest.sending import ledger, lifecycle
+from digest.sending.lifecycle import Began
 from digest.sending.messages import MessageFactory
-from digest.sending.run import RunCounts, send_range
-from digest.sending.service import begin, send_issue_async, settle
+from digest.sending.results import RangeResult, RunControls, RunCounts
+from digest.sending.runner import run_issue, send_here
+from digest.sending.scope import SendScope
 from digest.sending.transports import Transport
 from papercore.config import Settings
 from papercore.db.engine import transaction
@@ -37,114 +42,92 @@ def _real_factory(
 
 @dataclass
 class InlineSender:
+    """The deliver job's sender (``digest.schedule.deliver.DigestSender``) in this process."""
+
     engine: Engine
     settings: Settings
     transport: Transport
     build_factory: FactoryBuilder = _real_factory
     totals: RunCounts = field(default_factory=RunCounts)
 
-    def _open(self, issue: IssueKey, now: datetime) -> Issue:
-        with transaction(self.engine) as connection:
-            return open_issue(connection, issue.issue_date, issue.frequency, now)
-
     async def send(
         self,
         issue: IssueKey,
-        ranges: Sequence[IdRange],
+        ranges: Sequence[IdSpan],
         now: datetime,
         should_stop: Callable[[], bool],
         subscriber_ids: Sequence[int] | None = None,
     ) -> None:
-        opened = await asyncio.to_thread(self._open, issue, now)
+        """Send the issue to exactly ``subscriber_ids`` when given, else to the id ranges, and
+        settle it once as a whole run (the ledger decides between done and paused)."""
+        opened = await asyncio.to_thread(
+            lifecycle.open_for, self.engine, issue.issue_date, issue.frequency, now
+        )
         # Ranking index and rendered cards: built once per issue and pass.
         factory = await asyncio.to_thread(
             self.build_factory, self.engine, self.settings, opened, now
         )
         if subscriber_ids is not None:
-            await self._send_to(opened, subscriber_ids, factory, now, should_stop)
+            scopes = [SendScope(opened.id).narrowed(subscriber_ids)]
+        else:
+            scopes = [SendScope(opened.id, after, up_to) for after, up_to in ranges]
+        if not scopes or should_stop():
             return
-        for span in ranges:
-            if should_stop():
-                return
-            interrupted, waiting = await asyncio.to_thread(
-                begin, self.engine, self.settings, opened, now, span.after_id, span.up_to_id
+        controls = RunControls(should_stop=should_stop)
+
+        async def send(began: Issue, scope: SendScope) -> RangeResult:
+            return await send_here(
+                self.engine, self.settings, began, scope, now, controls, self.transport, factory
             )
-            result = await send_range(
-                self.engine,
-                self.settings,
-                opened,
-                self.transport,
-                factory,
-                now,
-                after_id=span.after_id,
-                up_to_id=span.up_to_id,
-                should_stop=should_stop,
-            )
-            await asyncio.to_thread(settle, self.engine, opened, now, result.paused)
+
+        def done(scope: SendScope, began: Began, result: RangeResult) -> None:
             self.totals.add(result.counts)
             c = result.counts
+            where: dict[str, Any] = (
+                {"subscribers": len(scope.subscriber_ids)}
+                if scope.subscriber_ids is not None
+                else {
+                    "after_id": scope.after_id,
+                    "up_to_id": scope.up_to_id,
+                    "waiting": began.waiting,
+                }
+            )
             event(
                 log,
-                "deliver.range",
+                "deliver.subscribers" if scope.subscriber_ids is not None else "deliver.range",
                 issue=opened.id,
-                after_id=span.after_id,
-                up_to_id=span.up_to_id,
-                waiting=waiting,
+                **where,
                 sent=c.sent,
                 deferred=c.deferred,
                 failed=c.failed,
                 skipped=c.skipped,
                 unknown=c.unknown,
-                interrupted=interrupted,
+                interrupted=began.interrupted,
                 paused=result.paused or "",
             )
 
-    async def _send_to(
-        self,
-        opened: Issue,
-        subscriber_ids: Sequence[int],
-        factory: MessageFactory,
-        now: datetime,
-        should_stop: Callable[[], bool],
-    ) -> None:
-        if should_stop():
-            return
-        report = await send_issue_async(
+        await run_issue(
             self.engine,
             self.settings,
-            opened,
+            scopes,
             now,
-            transport=self.transport,
-            factory=factory,
-            subscriber_ids=subscriber_ids,
+            send,
+            whole=True,
             should_stop=should_stop,
-        )
-        self.totals.add(report.counts)
-        c = report.counts
-        event(
-            log,
-            "deliver.subscribers",
-            issue=opened.id,
-            subscribers=len(subscriber_ids),
-            sent=c.sent,
-            deferred=c.deferred,
-            failed=c.failed,
-            skipped=c.skipped,
-            unknown=c.unknown,
-            interrupted=report.interrupted,
-            paused=report.paused or "",
+            on_scope=done,
         )
 
     async def skip(
         self, issue: IssueKey, subscriber_ids: Sequence[int], reason: str, now: datetime
     ) -> None:
+        """Record skipped rows (with why) for subscribers who get nothing from this issue."""
         await asyncio.to_thread(self._skip, issue, subscriber_ids, reason, now)
 
     def _skip(
         self, issue: IssueKey, subscriber_ids: Sequence[int], reason: str, now: datetime
     ) -> None:
         with transaction(self.engine) as connection:
-            opened = open_issue(connection, issue.issue_date, issue.frequency, now)
+            opened = lifecycle.open_in(connection, issue.issue_date, issue.frequency, now)
             rows = ledger.states(connection, opened.id, subscriber_ids)
             missing = [sid for sid in subscriber_ids if sid not in rows]
             ledger.add_pending(connection, opened.id, missing, now)
@@ -152,4 +135,5 @@ class InlineSender:
             ledger.skip(connection, opened.id, [(sid, reason) for sid in waiting], now)
 
     async def close(self) -> None:
+        """Close the transport."""
         await self.transport.close()

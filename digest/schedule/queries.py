@@ -1,10 +1,10 @@
-"""The scheduler's SQL: what the ledger says about due slots, job runs, status figures."""
+"""The scheduler's SQL: job runs, the APScheduler job store, papers seen (the deliveries' is
+the ledger's, ``digest.sending.ledger``)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -21,13 +21,9 @@ from sqlalchemy import (
     update,
 )
 
-from digest.schedule.due import IssueKey, Slot
-from digest.sending import ledger
-from papercore.db.schema import deliveries, issues, job_runs, papers
+from papercore.db.schema import job_runs, papers
 from papercore.papers import utc
 
-# Finished for this issue: the subscriber is not handed over again (pending/deferred/sending are).
-FINISHED = ("sent", "failed", "skipped", "unknown")
 JOBSTORE_TABLE = "apscheduler_jobs"
 _jobstore = Table(
     JOBSTORE_TABLE,
@@ -35,24 +31,6 @@ _jobstore = Table(
     Column("id", String(191), primary_key=True),
     Column("next_run_time", Float(25)),
 )
-
-
-def finished_slots(connection: Connection, slots: Sequence[Slot]) -> set[tuple[IssueKey, int]]:
-    """The (issue, subscriber) pairs among ``slots`` whose delivery is finished in the ledger."""
-    if not slots:
-        return set()
-    dates = {s.issue.issue_date for s in slots}
-    ids = [s.subscriber_id for s in slots]
-    rows = connection.execute(
-        select(issues.c.issue_date, issues.c.frequency, deliveries.c.subscriber_id)
-        .join(deliveries, deliveries.c.issue_id == issues.c.id)
-        .where(
-            issues.c.issue_date.in_(dates),
-            deliveries.c.subscriber_id.in_(ids),
-            deliveries.c.status.in_(FINISHED),
-        )
-    )
-    return {(IssueKey(r.issue_date, r.frequency), int(r.subscriber_id)) for r in rows}
 
 
 def newest_first_seen(connection: Connection) -> datetime | None:
@@ -122,22 +100,3 @@ def papers_first_seen_since(connection: Connection, since: datetime) -> int:
             select(func.count()).select_from(papers).where(papers.c.first_seen >= since)
         ).scalar_one()
     )
-
-
-@dataclass(frozen=True, slots=True)
-class IssueFigures:
-    id: int
-    issue_date: date
-    frequency: str
-    status: str
-    deliveries: dict[str, int]
-
-
-def recent_issues(connection: Connection, limit: int = 3) -> list[IssueFigures]:
-    """The newest issues with their deliveries counted by status."""
-    found = connection.execute(select(issues).order_by(issues.c.id.desc()).limit(limit)).all()
-    result = []
-    for row in found:
-        figures = ledger.counts(connection, int(row.id))
-        result.append(IssueFigures(int(row.id), row.issue_date, row.frequency, row.status, figures))
-    return result

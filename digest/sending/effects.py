@@ -1,16 +1,15 @@
 """What an outcome changes beyond the ledger: the papers a subscriber has now received, and
-the suppression of an address whose mailbox does not exist. The memory's SQL is
-``digest.ranking.memory``'s (page-sized ``remember_many``: one statement per batch)."""
+the suppression of an address whose mailbox does not exist. Writes no SQL itself: the memory's is
+``digest.ranking.memory``'s (``remember_many``), the subscribers' ``subscribers.store``'s."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Connection, bindparam, update
+from sqlalchemy import Connection
 
 from digest.ranking import remember_many
-from papercore.db.schema import subscribers
 from subscribers import store
 
 
@@ -23,13 +22,7 @@ def remember_delivered(
     """Each subscriber's delivered papers join their memory; last_digest_at moves to the moment
     their message's papers were chosen as of (else ``now``). The only place it moves."""
     remember_many(connection, issue_id, [(sid, papers) for sid, papers, _ in delivered], now)
-    if delivered:  # one statement for the batch: this runs for every message sent
-        connection.execute(
-            update(subscribers)
-            .where(subscribers.c.id == bindparam("b_id"))
-            .values(last_digest_at=bindparam("b_at", type_=subscribers.c.last_digest_at.type)),
-            [{"b_id": sid, "b_at": as_of or now} for sid, _, as_of in delivered],
-        )
+    store.mark_digest_received(connection, [(sid, as_of or now) for sid, _, as_of in delivered])
 
 
 def bounce(connection: Connection, bounced: Sequence[tuple[int, str, str]], now: datetime) -> None:

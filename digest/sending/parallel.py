@@ -1,82 +1,62 @@
-"""One send run over several worker processes: the id range is cut into contiguous slices, one
-per process, each with its own database engine, ranker, composer and SMTP pool."""
+"""One send over several worker processes: the scope is cut into contiguous parts, one per
+process, each with its own database engine, ranker, composer and SMTP pool. Each child sends
+its part through ``runner.send_here``; the parent begins and settles the issue (``runner``)."""
 
 from __future__ import annotations
 
 import multiprocessing
 import os
 import queue
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine
 
 from digest.issues import Issue
-from digest.sending.run import SHUTDOWN, RunCounts
+from digest.sending.results import SHUTDOWN, RangeResult, RunControls, RunCounts
+from digest.sending.scope import SendScope
 from papercore.config import Settings
 from papercore.db.engine import make_engine
-from papercore.db.schema import subscribers
+from subscribers import store
 
-Slice = tuple[int, int | None]
+# Why a child stopped when the parent told it to: another one paused, failed or the run is
+# shutting down, and the parent reports which.
+STOPPED_BY_SIBLING = "stopped by another worker of this run"
 
 
-def id_slices(
-    engine: Engine, frequency: str, parts: int, after_id: int, up_to_id: int | None
-) -> list[Slice]:
-    """Up to ``parts`` contiguous (after_id, up_to_id] slices holding about as many subscribers."""
-    condition = subscribers.c.id > after_id
-    if up_to_id is not None:
-        condition = condition & (subscribers.c.id <= up_to_id)
+def parts_of(engine: Engine, scope: SendScope, parts: int) -> list[SendScope]:
+    """The scope cut into up to ``parts`` contiguous parts holding about as many subscribers:
+    its id range at subscriber ids, or its explicit list into equal lists."""
+    if scope.subscriber_ids is not None:
+        return scope.split_ids(parts)
     with engine.connect() as connection:
-        total = connection.execute(
-            select(func.count()).select_from(subscribers).where(condition)
-        ).scalar_one()
-        bounds: list[int] = []
-        for k in range(1, parts):
-            found = connection.execute(
-                select(subscribers.c.id)
-                .where(condition)
-                .order_by(subscribers.c.id)
-                .offset(total * k // parts - 1)
-                .limit(1)
-            ).scalar_one_or_none()
-            if found is not None and (not bounds or found > bounds[-1]):
-                bounds.append(int(found))
-    edges: list[int | None] = [after_id, *bounds, up_to_id]
-    return [(int(edges[i] or 0), edges[i + 1]) for i in range(len(edges) - 1)]
+        bounds = store.id_bounds(connection, parts, scope.after_id, scope.up_to_id)
+    return scope.split_at(bounds)
 
 
 def send_in_processes(
     engine: Engine,
     settings: Settings,
     issue: Issue,
+    scope: SendScope,
     now: datetime,
-    after_id: int,
-    up_to_id: int | None,
-    on_progress: Any,
-    subscriber_ids: Sequence[int] | None = None,
+    on_progress: Callable[[RunCounts], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
-) -> tuple[RunCounts, str | None]:
-    parts = settings.sending.processes
-    shares: list[tuple[int, int | None, list[int] | None]]
-    if subscriber_ids is None:
-        slices = id_slices(engine, issue.frequency, parts, after_id, up_to_id)
-        shares = [(lo, hi, None) for lo, hi in slices]
-    else:
-        ordered = sorted(set(subscriber_ids))
-        size = max(1, -(-len(ordered) // parts))
-        shares = [(after_id, up_to_id, ordered[i : i + size]) for i in range(0, len(ordered), size)]
+) -> RangeResult:
+    """Send a begun scope in ``sending.processes`` spawned processes and wait for them all; the
+    result adds up their counts and carries the first pause (or failure) of any of them."""
+    shares = parts_of(engine, scope, settings.sending.processes)
     context = multiprocessing.get_context("spawn")
     reports: multiprocessing.Queue[tuple[int, str, Any]] = context.Queue()
     stop = context.Event()
     workers = [
         context.Process(
             target=_child,
-            args=(index, settings, issue, now, lo, hi, ids, reports, stop, os.getpid()),
+            args=(index, settings, issue, share, now, reports, stop, os.getpid()),
             daemon=True,
         )
-        for index, (lo, hi, ids) in enumerate(shares)
+        for index, share in enumerate(shares)
     ]
     for worker in workers:
         worker.start()
@@ -122,24 +102,22 @@ def send_in_processes(
         total.add(counts)
     if failure is not None:
         paused = paused or f"a worker process failed: {failure}"
-    return total, paused
+    return RangeResult(total, paused)
 
 
 def _child(
     index: int,
     settings: Settings,
     issue: Issue,
+    scope: SendScope,
     now: datetime,
-    after_id: int,
-    up_to_id: int | None,
-    subscriber_ids: list[int] | None,
     reports: multiprocessing.Queue[tuple[int, str, Any]],
     stop: Any,
     parent: int,
 ) -> None:
     import asyncio
 
-    from digest.sending.service import _send_here
+    from digest.sending.runner import send_here
     from papercore.errors import DigestError
 
     engine = make_engine(settings.database_url)
@@ -150,28 +128,14 @@ def _child(
     def progress(counts: RunCounts) -> None:
         reports.put((index, "progress", RunCounts(**vars(counts))))
 
+    controls = RunControls(
+        should_stop=should_stop, on_progress=progress, stop_reason=STOPPED_BY_SIBLING
+    )
     try:
-        counts, paused = asyncio.run(
-            _send_here(
-                engine,
-                settings,
-                issue,
-                now,
-                None,
-                None,
-                after_id,
-                up_to_id,
-                progress,
-                should_stop,
-                subscriber_ids,
-                # the parent stopped this worker: another one paused, failed or the run is
-                # shutting down, and the parent reports which
-                "stopped by another worker of this run",
-            )
-        )
+        result = asyncio.run(send_here(engine, settings, issue, scope, now, controls))
     except DigestError as exc:
         reports.put((index, "error", exc.one_line()))
         return
     finally:
         engine.dispose()
-    reports.put((index, "done", (counts, paused)))
+    reports.put((index, "done", (result.counts, result.paused)))

@@ -1,31 +1,35 @@
-"""Sending an issue: recover an interrupted run, seed the ledger, send the id range (in this
-process or in ``sending.processes`` worker processes), and settle the issue's status."""
+"""Sending an issue for an operator or the in-process scheduler: recover an interrupted run, seed
+the ledger, send the scope (in this process or in ``sending.processes`` worker processes), and
+settle the issue's status, all through ``runner`` and ``lifecycle``; and a dry run (``preview``)."""
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import Engine
 
-from digest.issues import Issue, get_issue, set_status
-from digest.sending import ledger
+from digest.issues import Issue
+from digest.sending import ledger, lifecycle
 from digest.sending.messages import MessageFactory, Prepared
-from digest.sending.run import SHUTDOWN, RunCounts, send_range
+from digest.sending.results import ProgressFn, RangeResult, RunControls, RunCounts
+from digest.sending.runner import Sender, run_issue, send_here
+from digest.sending.scope import SendScope
 from digest.sending.transports import Transport
 from papercore.config import Settings
-from papercore.db.engine import transaction
 from subscribers import store
 from subscribers.model import Subscriber
-
-ProgressFn = Callable[[RunCounts], None]
 
 
 @dataclass
 class SendReport:
+    """What a send did: the issue as settled, this run's counts, the whole ledger's counts, rows
+    an earlier run left in flight (now unknown), why it paused, and how long it took.
+    ``already_done``: the issue was finished before and nothing was sent (``send_requested``)."""
+
     issue: Issue
     counts: RunCounts
     ledger: dict[str, int]
@@ -33,67 +37,48 @@ class SendReport:
     paused: str | None = None
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
+    already_done: bool = False
 
     @property
     def rate(self) -> float:
+        """Messages sent per second of the run."""
         return self.counts.sent / self.seconds if self.seconds > 0 else 0.0
 
 
-def begin(
+def send_requested(
     engine: Engine,
     settings: Settings,
-    issue: Issue,
+    issue_date: date,
+    frequency: str,
     now: datetime,
-    after_id: int = 0,
-    up_to_id: int | None = None,
-    subscriber_ids: Sequence[int] | None = None,
-) -> tuple[int, int]:
-    """Make the range (narrowed to ``subscriber_ids`` when given) ready to send: rows left
-    ``sending`` become unknown (or pending again with ``sending.resend_unknown``), every due
-    subscriber gets a pending row, the issue is ``sending``. Returns (rows found in flight, rows
-    now pending or deferred)."""
-    with transaction(engine) as connection:
-        interrupted = ledger.recover_interrupted(
-            connection,
-            issue.id,
-            now,
-            resend_unknown=settings.sending.resend_unknown,
-            after_id=after_id,
-            up_to_id=up_to_id,
-            subscriber_ids=subscriber_ids,
-        )
-        ledger.seed_pending(
-            connection, issue.id, issue.frequency, now, after_id, up_to_id, subscriber_ids
-        )
-        set_status(connection, issue.id, "sending", now)
-        found = ledger.counts(connection, issue.id, after_id, up_to_id, subscriber_ids)
-    return interrupted, found["pending"] + found["deferred"]
-
-
-def settle(
-    engine: Engine, issue: Issue, now: datetime, paused: str | None, whole: bool = True
-) -> Issue:
-    """The issue's status after a run: paused (with why), done, or paused when deferred
-    messages remain for a later run. A run over part of the id range (``whole`` False) leaves
-    the status as it found it unless it paused: whoever runs the parts decides when all is done."""
-    with transaction(engine) as connection:
-        found = ledger.counts(connection, issue.id)
-        remaining = found["pending"] + found["deferred"] + found["sending"]
-        if paused is not None:
-            set_status(connection, issue.id, "paused", now, paused)
-        elif not whole:
-            set_status(connection, issue.id, issue.status, now, issue.pause_reason)
-        elif remaining:
-            set_status(
-                connection,
-                issue.id,
-                "paused",
-                now,
-                f"{remaining} messages wait for a retry: run `digest send --resume` later",
-            )
-        else:
-            set_status(connection, issue.id, "done", now)
-        return get_issue(connection, issue.id)
+    *,
+    resume: bool,
+    only: int | None = None,
+    on_progress: ProgressFn | None = None,
+    on_total: Callable[[int], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> SendReport:
+    """``digest send``: open the issue for (date, frequency) and send it, or only to subscriber
+    ``only``. An interrupted or paused issue is continued only with ``resume`` or for one
+    subscriber (else InputError); a finished one is sent again (to subscribers added since) only
+    then too, and otherwise comes back ``already_done`` with nothing sent."""
+    scope_whole = only is None
+    issue = lifecycle.open_to_send(
+        engine, issue_date, frequency, now, resume=resume, whole=scope_whole
+    )
+    if issue.status == "done" and not resume and scope_whole:
+        return SendReport(issue, RunCounts(), _totals(engine, issue.id), already_done=True)
+    scope = SendScope.of(issue.id, only)
+    return send_issue(
+        engine,
+        settings,
+        issue,
+        now,
+        scope=scope,
+        on_progress=on_progress,
+        on_total=on_total,
+        should_stop=should_stop,
+    )
 
 
 def send_issue(
@@ -102,11 +87,9 @@ def send_issue(
     issue: Issue,
     now: datetime,
     *,
+    scope: SendScope | None = None,
     transport: Transport | None = None,
     factory: MessageFactory | None = None,
-    after_id: int = 0,
-    up_to_id: int | None = None,
-    subscriber_ids: Sequence[int] | None = None,
     on_progress: ProgressFn | None = None,
     on_total: Callable[[int], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
@@ -118,11 +101,9 @@ def send_issue(
             settings,
             issue,
             now,
+            scope=scope,
             transport=transport,
             factory=factory,
-            after_id=after_id,
-            up_to_id=up_to_id,
-            subscriber_ids=subscriber_ids,
             on_progress=on_progress,
             on_total=on_total,
             should_stop=should_stop,
@@ -136,64 +117,67 @@ async def send_issue_async(
     issue: Issue,
     now: datetime,
     *,
+    scope: SendScope | None = None,
     transport: Transport | None = None,
     factory: MessageFactory | None = None,
-    after_id: int = 0,
-    up_to_id: int | None = None,
-    subscriber_ids: Sequence[int] | None = None,
     on_progress: ProgressFn | None = None,
     on_total: Callable[[int], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
 ) -> SendReport:
-    """Send ``issue`` to every due subscriber with an id in (after_id, up_to_id] (only to those
-    in ``subscriber_ids`` when given), recording each outcome in the ledger; safe to repeat and
-    to resume after a crash. Without an explicit transport and factory, the configured relay and
-    the real ranker and composer are used, in ``sending.processes`` worker processes when that is
-    more than one. When ``should_stop()`` turns true, messages in flight finish, the rest stay
-    pending and the issue is paused with the reason. Usable inside a running event loop (the
+    """Send ``issue`` to every due subscriber of ``scope`` (default: the whole issue), recording
+    each outcome in the ledger; safe to repeat and to resume after a crash. Without an explicit
+    transport and factory, the configured relay and the real ranker and composer are used, in
+    ``sending.processes`` worker processes when that is more than one. When ``should_stop()``
+    turns true, messages in flight finish, the rest stay pending and the issue is paused with the
+    reason. The issue is settled by ``lifecycle.settle``: a scope over part of the id range
+    leaves the status it found unless it paused. Usable inside a running event loop (the
     database work of starting and settling runs in a thread)."""
+    scope = scope or SendScope(issue.id)
     started = time.monotonic()
-    interrupted, total = await asyncio.to_thread(
-        begin, engine, settings, issue, now, after_id, up_to_id, subscriber_ids
+    send = sender(engine, settings, now, transport, factory, on_progress, should_stop)
+    report = await run_issue(
+        engine,
+        settings,
+        [scope],
+        now,
+        send,
+        whole=scope.whole,
+        should_stop=should_stop,
+        on_total=on_total,
     )
-    if on_total is not None:
-        on_total(total)
+    elapsed = time.monotonic() - started
+    totals = await asyncio.to_thread(_totals, engine, issue.id)
+    return SendReport(
+        report.issue, report.counts, totals, report.interrupted, report.paused, elapsed
+    )
+
+
+def sender(
+    engine: Engine,
+    settings: Settings,
+    now: datetime,
+    transport: Transport | None,
+    factory: MessageFactory | None,
+    on_progress: ProgressFn | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> Sender:
+    """How a run's scopes are sent: in ``sending.processes`` processes when that is more than one
+    and neither a transport nor a factory is given, else in this process."""
+    controls = RunControls(should_stop=should_stop, on_progress=on_progress)
     if transport is None and factory is None and settings.sending.processes > 1:
         from digest.sending.parallel import send_in_processes
 
-        counts, paused = await asyncio.to_thread(
-            send_in_processes,
-            engine,
-            settings,
-            issue,
-            now,
-            after_id,
-            up_to_id,
-            on_progress,
-            subscriber_ids,
-            should_stop,
-        )
-    else:
-        counts, paused = await _send_here(
-            engine,
-            settings,
-            issue,
-            now,
-            transport,
-            factory,
-            after_id,
-            up_to_id,
-            on_progress,
-            should_stop,
-            subscriber_ids,
-        )
-    elapsed = time.monotonic() - started
-    # An explicit subscriber list is settled like a whole run: the ledger of the whole issue
-    # decides between done and paused.
-    whole = after_id == 0 and up_to_id is None
-    settled = await asyncio.to_thread(settle, engine, issue, now, paused, whole)
-    totals = await asyncio.to_thread(_totals, engine, issue.id)
-    return SendReport(settled, counts, totals, interrupted, paused, elapsed)
+        async def in_processes(issue: Issue, scope: SendScope) -> RangeResult:
+            return await asyncio.to_thread(
+                send_in_processes, engine, settings, issue, scope, now, on_progress, should_stop
+            )
+
+        return in_processes
+
+    async def here(issue: Issue, scope: SendScope) -> RangeResult:
+        return await send_here(engine, settings, issue, scope, now, controls, transport, factory)
+
+    return here
 
 
 def _totals(engine: Engine, issue_id: int) -> dict[str, int]:
@@ -201,67 +185,25 @@ def _totals(engine: Engine, issue_id: int) -> dict[str, int]:
         return ledger.counts(connection, issue_id)
 
 
-async def _send_here(
-    engine: Engine,
-    settings: Settings,
-    issue: Issue,
-    now: datetime,
-    transport: Transport | None,
-    factory: MessageFactory | None,
-    after_id: int,
-    up_to_id: int | None,
-    on_progress: ProgressFn | None,
-    should_stop: Callable[[], bool] | None = None,
-    subscriber_ids: Sequence[int] | None = None,
-    stop_reason: str = SHUTDOWN,
-) -> tuple[RunCounts, str | None]:
-    if factory is None:
-        from digest.sending.factory import build_factory
-
-        factory = await asyncio.to_thread(build_factory, engine, settings, issue, now)
-    own_transport = transport is None
-    if transport is None:
-        from digest.sending.transports.smtp import SmtpTransport
-
-        transport = SmtpTransport(settings.smtp)
-    try:
-        result = await send_range(
-            engine,
-            settings,
-            issue,
-            transport,
-            factory,
-            now,
-            after_id=after_id,
-            up_to_id=up_to_id,
-            on_progress=on_progress,
-            should_stop=should_stop,
-            subscriber_ids=subscriber_ids,
-            stop_reason=stop_reason,
-        )
-    finally:
-        if own_transport:
-            await transport.close()
-    return result.counts, result.paused
-
-
 def preview(
     engine: Engine,
     settings: Settings,
     issue: Issue,
     now: datetime,
-    after_id: int = 0,
-    up_to_id: int | None = None,
+    scope: SendScope | None = None,
     factory: MessageFactory | None = None,
 ) -> Iterator[tuple[Subscriber, Prepared | None, str | None]]:
-    """What a send would do, writing nothing: each subscriber of the issue's frequency with
-    their message, or None and the reason they would be skipped."""
+    """What a send would do, writing nothing: each subscriber of the issue's frequency in the
+    scope's id range with their message, or None and the reason they would be skipped."""
+    scope = scope or SendScope(issue.id)
     if factory is None:
         from digest.sending.factory import build_factory
 
         factory = build_factory(engine, settings, issue, now)
     with engine.connect() as connection:
-        for subscriber in store.iter_subscribers(connection, after_id=after_id, up_to_id=up_to_id):
+        for subscriber in store.iter_subscribers(
+            connection, after_id=scope.after_id, up_to_id=scope.up_to_id
+        ):
             if subscriber.frequency != issue.frequency:
                 continue
             if subscriber.status != "active":

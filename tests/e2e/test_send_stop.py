@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 
 from digest.issues import latest_issue
 from digest.sending import ledger
-from digest.sending.run import SHUTDOWN
+from digest.sending.results import SHUTDOWN
 from digest.sending.sink import SmtpServer
 from papercore.db.engine import transaction
 from subscribers import store

@@ -220,5 +220,5 @@ def test_ranges_never_contain_someone_of_the_same_frequency_not_handed_over() ->
     ]
     for sid, frequency, issue in plan:
         builder.add(sid, frequency, issue)  # type: ignore[arg-type]
-    ranges = {k: [(r.after_id, r.up_to_id) for r in v] for k, v in builder.finish().items()}
+    ranges = {k: list(v) for k, v in builder.finish().items()}
     assert ranges == {monday: [(0, 3), (5, 6)], tuesday: [(4, 5)], weekly: [(1, 9)]}

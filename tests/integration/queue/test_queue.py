@@ -18,7 +18,6 @@ from digest.queue.dispatch import QueueSender, defer_batches, hand_over, prune_f
 from digest.queue.jobs import apply_schema, conninfo
 from digest.queue.status import queue_status
 from digest.queue.worker import work
-from digest.schedule.deliver import IdRange
 from digest.schedule.due import IssueKey
 from digest.sending.transports.recording import RecordingTransport
 from papercore.config import Settings, load_settings
@@ -113,7 +112,7 @@ def test_a_waiting_batch_is_never_queued_twice(pg: Engine, now: datetime) -> Non
     ids = add_people(pg, now, 25)
     sender = QueueSender(pg, batch_size=10, keep_finished=timedelta(days=14))
     for _ in range(3):
-        asyncio.run(sender.send(KEY, [IdRange(0, ids[-1])], now, lambda: False))
+        asyncio.run(sender.send(KEY, [(0, ids[-1])], now, lambda: False))
     assert [status for _, _, status in jobs(pg)] == ["todo"] * 3
     assert len({key for key, _, _ in jobs(pg)}) == 3
 

@@ -13,8 +13,10 @@ from datetime import datetime
 from sqlalchemy import Engine
 
 from digest.sending import ledger
+from digest.sending.lifecycle import begin
+from digest.sending.results import RunControls
 from digest.sending.run import send_range
-from digest.sending.service import begin
+from digest.sending.scope import SendScope
 from digest.sending.transports import Reply
 from digest.sending.transports.recording import RecordingTransport
 from papercore.config import Settings
@@ -48,17 +50,18 @@ def test_the_injected_pacing_paces_every_message(
 ) -> None:
     add_subscribers(engine, now, [f"p{i}@example.org" for i in range(12)])
     issue = an_issue(engine, now)
-    begin(engine, settings, issue, now)
+    begin(engine, settings, SendScope(issue.id), now)
     pacing = CountingPacing()
     result = asyncio.run(
         send_range(
             engine,
             settings,
             issue,
+            SendScope(issue.id),
             RecordingTransport(),
             SimpleFactory(issue.id, now),
             now,
-            pacing=pacing,
+            RunControls(pacing=pacing),
         )
     )
     assert result.counts.sent == 12
@@ -71,7 +74,7 @@ def test_without_waiting_for_retries_a_deferred_message_is_left_for_later(
 ) -> None:
     later, fine = add_subscribers(engine, now, ["later@example.org", "fine@example.org"])
     issue = an_issue(engine, now)
-    begin(engine, settings, issue, now)
+    begin(engine, settings, SendScope(issue.id), now)
 
     def script(recipient: str, attempt: int) -> Reply:
         if recipient == "later@example.org":
@@ -84,10 +87,11 @@ def test_without_waiting_for_retries_a_deferred_message_is_left_for_later(
             engine,
             settings,  # backoff of 30 s, well within the 600 s retry wait when waiting
             issue,
+            SendScope(issue.id),
             transport,
             SimpleFactory(issue.id, now),
             now,
-            wait_for_retries=False,
+            RunControls(wait_for_retries=False),
         )
     )
     assert result.counts.sent == 1 and result.counts.deferred == 1
@@ -104,7 +108,7 @@ def test_a_row_is_claimed_only_while_pending_or_due(
     issue = an_issue(engine, now)
     claims = [ledger.Claim(sid, f"<{sid}@x>", ("p",), 10) for sid in (first, second)]
     with transaction(engine) as connection:
-        ledger.seed_pending(connection, issue.id, "daily", now)
+        ledger.seed_pending(connection, SendScope(issue.id), "daily", now)
         assert ledger.claim(connection, issue.id, claims[:1], now) == {first}
         assert ledger.claim(connection, issue.id, claims, now) == {second}
         assert ledger.claim(connection, issue.id, claims, now) == set()
@@ -116,13 +120,21 @@ def test_two_runners_of_one_range_send_each_message_once(
     emails = [f"r{i}@example.org" for i in range(120)]
     add_subscribers(engine, now, emails)
     issue = an_issue(engine, now)
-    begin(engine, settings, issue, now)
+    begin(engine, settings, SendScope(issue.id), now)
     transport = RecordingTransport(delay=0.001)
 
     async def both() -> None:
         await asyncio.gather(
             *(
-                send_range(engine, settings, issue, transport, SimpleFactory(issue.id, now), now)
+                send_range(
+                    engine,
+                    settings,
+                    issue,
+                    SendScope(issue.id),
+                    transport,
+                    SimpleFactory(issue.id, now),
+                    now,
+                )
                 for _ in range(2)
             )
         )

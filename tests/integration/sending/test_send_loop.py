@@ -7,6 +7,7 @@ from datetime import datetime
 import pytest
 from sqlalchemy import Engine, select
 
+from digest.sending.scope import SendScope
 from digest.sending.service import send_issue
 from digest.sending.transports import OutcomeUnknown, RelayUnavailable, Reply
 from digest.sending.transports.recording import RecordingTransport
@@ -224,7 +225,7 @@ def test_rows_left_in_flight_by_a_crash_become_unknown(
     from digest.sending import ledger
 
     with transaction(engine) as connection:
-        ledger.seed_pending(connection, issue.id, "daily", now)
+        ledger.seed_pending(connection, SendScope(issue.id), "daily", now)
         ledger.claim(connection, issue.id, [ledger.Claim(first, "<x@y>", ("p",), 10)], now)
     transport = RecordingTransport()
     report = send_issue(
@@ -248,8 +249,7 @@ def test_an_id_range_sends_only_to_its_slice(engine: Engine, fast: Settings, now
         now,
         transport=transport,
         factory=SimpleFactory(issue.id, now),
-        after_id=ids[2],
-        up_to_id=ids[6],
+        scope=SendScope(issue.id, ids[2], ids[6]),
     )
     assert sorted(s.recipient for s in transport.sent) == [f"r{i}@example.org" for i in range(3, 7)]
     assert set(ledger_rows(engine, issue.id)) == set(ids[3:7])

@@ -10,7 +10,8 @@ from sqlalchemy import Engine, select, update
 from digest.ingest import ingest_locations
 from digest.issues import get_issue
 from digest.sending.factory import build_factory
-from digest.sending.run import SHUTDOWN
+from digest.sending.results import SHUTDOWN
+from digest.sending.scope import SendScope
 from digest.sending.service import send_issue, send_issue_async
 from digest.sending.transports.recording import RecordingTransport
 from papercore.config import Settings
@@ -40,7 +41,7 @@ def test_a_subscriber_list_sends_to_exactly_those(
         now,
         transport=transport,
         factory=SimpleFactory(issue.id, now),
-        subscriber_ids=chosen,
+        scope=SendScope(issue.id).narrowed(chosen),
     )
     assert report.counts.sent == 3
     assert sorted(s.recipient for s in transport.sent) == [

@@ -1,0 +1,185 @@
+"""Reading the delivery ledger: row states, retries that fall due, counts by status, the rows
+with their addresses, which (issue, subscriber) pairs are finished, and the newest issues'
+figures. Reads deliveries; ``list_deliveries`` also reads subscribers (the address),
+``finished_pairs`` and ``recent_issue_figures`` also read issues. Writes nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import Connection, func, select
+
+from digest.issues import recent_issues
+from digest.sending.ledger.rows import (
+    FINISHED,
+    STATUSES,
+    Delivery,
+    LedgerRow,
+    id_chunks,
+    in_scope,
+)
+from digest.sending.scope import SendScope
+from papercore.db.schema import deliveries, issues, subscribers
+from papercore.papers import utc
+
+
+def states(
+    connection: Connection, issue_id: int, subscriber_ids: Sequence[int]
+) -> dict[int, LedgerRow]:
+    """The rows of these subscribers for the issue (missing ones are absent)."""
+    if not subscriber_ids:
+        return {}
+    rows = connection.execute(
+        select(
+            deliveries.c.subscriber_id,
+            deliveries.c.status,
+            deliveries.c.attempts,
+            deliveries.c.next_attempt_at,
+        ).where(deliveries.c.issue_id == issue_id, deliveries.c.subscriber_id.in_(subscriber_ids))
+    )
+    return {
+        r.subscriber_id: LedgerRow(
+            r.subscriber_id,
+            r.status,
+            r.attempts,
+            utc(r.next_attempt_at) if r.next_attempt_at else None,
+        )
+        for r in rows
+    }
+
+
+def due_retries(
+    connection: Connection, scope: SendScope, due_by: datetime, limit: int = 500
+) -> list[int]:
+    """Up to ``limit`` subscribers of the scope whose deferred or pending message is due by
+    ``due_by``, in id order."""
+    found: list[int] = []
+    for chunk in id_chunks(scope):
+        rows = connection.execute(
+            select(deliveries.c.subscriber_id)
+            .where(
+                in_scope(scope, chunk),
+                (deliveries.c.status == "pending")
+                | ((deliveries.c.status == "deferred") & (deliveries.c.next_attempt_at <= due_by)),
+            )
+            .order_by(deliveries.c.subscriber_id)
+            .limit(limit - len(found))
+        )
+        found.extend(int(r.subscriber_id) for r in rows)
+        if len(found) >= limit:
+            break
+    return found
+
+
+def next_retry_at(connection: Connection, scope: SendScope) -> datetime | None:
+    """When the earliest deferred message of the scope becomes due (None: nothing deferred)."""
+    earliest: datetime | None = None
+    for chunk in id_chunks(scope):
+        found = connection.execute(
+            select(func.min(deliveries.c.next_attempt_at)).where(
+                in_scope(scope, chunk), deliveries.c.status == "deferred"
+            )
+        ).scalar_one_or_none()
+        if found and (earliest is None or utc(found) < earliest):
+            earliest = utc(found)
+    return earliest
+
+
+def counts_in(connection: Connection, scope: SendScope) -> dict[str, int]:
+    """The scope's rows counted by status (every status present, zero when none)."""
+    found: dict[str, int] = dict.fromkeys(STATUSES, 0)
+    for chunk in id_chunks(scope):
+        rows = connection.execute(
+            select(deliveries.c.status, func.count())
+            .where(in_scope(scope, chunk))
+            .group_by(deliveries.c.status)
+        )
+        for status, n in rows:
+            found[status] += int(n)
+    return found
+
+
+def counts(connection: Connection, issue_id: int) -> dict[str, int]:
+    """The whole issue's rows counted by status (every status present, zero when none)."""
+    return counts_in(connection, SendScope(issue_id))
+
+
+def unfinished(found: dict[str, int]) -> int:
+    """How many rows of these counts still wait to be sent (pending, deferred or in flight)."""
+    return found["pending"] + found["deferred"] + found["sending"]
+
+
+def list_deliveries(
+    connection: Connection,
+    issue_id: int | None = None,
+    status: str | None = None,
+    limit: int | None = None,
+) -> list[Delivery]:
+    """Deliveries with the subscriber's address, newest issue first, then by subscriber id."""
+    query = select(deliveries, subscribers.c.email).join(
+        subscribers, subscribers.c.id == deliveries.c.subscriber_id
+    )
+    if issue_id is not None:
+        query = query.where(deliveries.c.issue_id == issue_id)
+    if status is not None:
+        query = query.where(deliveries.c.status == status)
+    query = query.order_by(deliveries.c.issue_id.desc(), deliveries.c.subscriber_id)
+    if limit is not None:
+        query = query.limit(limit)
+    return [
+        Delivery(
+            issue_id=r.issue_id,
+            subscriber_id=r.subscriber_id,
+            email=r.email,
+            status=r.status,
+            attempts=r.attempts,
+            last_reply=r.last_reply,
+            message_id=r.message_id,
+            papers=len(r.paper_ids or ()),
+            size_bytes=r.size_bytes,
+            next_attempt_at=utc(r.next_attempt_at) if r.next_attempt_at else None,
+            updated_at=utc(r.updated_at),
+            sent_at=utc(r.sent_at) if r.sent_at else None,
+        )
+        for r in connection.execute(query)
+    ]
+
+
+def finished_pairs(
+    connection: Connection, dates: Collection[date], subscriber_ids: Sequence[int]
+) -> set[tuple[date, str, int]]:
+    """(issue date, frequency, subscriber id) of these subscribers whose delivery of an issue
+    dated one of ``dates`` is finished (sent, failed, skipped or unknown)."""
+    if not dates or not subscriber_ids:
+        return set()
+    rows = connection.execute(
+        select(issues.c.issue_date, issues.c.frequency, deliveries.c.subscriber_id)
+        .join(deliveries, deliveries.c.issue_id == issues.c.id)
+        .where(
+            issues.c.issue_date.in_(dates),
+            deliveries.c.subscriber_id.in_(subscriber_ids),
+            deliveries.c.status.in_(FINISHED),
+        )
+    )
+    return {(r.issue_date, r.frequency, int(r.subscriber_id)) for r in rows}
+
+
+@dataclass(frozen=True, slots=True)
+class IssueFigures:
+    id: int
+    issue_date: date
+    frequency: str
+    status: str
+    deliveries: dict[str, int]
+
+
+def recent_issue_figures(connection: Connection, limit: int = 3) -> list[IssueFigures]:
+    """The newest ``limit`` issues with their deliveries counted by status."""
+    return [
+        IssueFigures(
+            issue.id, issue.date, issue.frequency, issue.status, counts(connection, issue.id)
+        )
+        for issue in recent_issues(connection, limit)
+    ]
