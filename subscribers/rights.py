@@ -1,12 +1,50 @@
-"""Data rights: forgetting a person (export lives in the CLI, from store.events)."""
+"""Data rights: what is held about a person (export) and forgetting them."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Connection
 
 from subscribers import store
+from subscribers.model import Subscriber
+
+
+def profile(person: Subscriber) -> dict[str, Any]:
+    """The subscriber's settings and interests as JSON-ready data (no dates, no events)."""
+    return {
+        "id": person.id,
+        "email": person.email,
+        "name": person.name,
+        "status": person.status,
+        "frequency": person.frequency,
+        "weekday": person.weekday,
+        "hour": person.hour,
+        "timezone": person.timezone,
+        "topics": list(person.topics),
+        "authors": list(person.authors),
+        "mutes": list(person.mutes),
+    }
+
+
+def export(connection: Connection, email: str) -> dict[str, Any]:
+    """Everything held about the subscriber at ``email`` (normalised) as JSON-ready data: their
+    profile, when they signed up and confirmed, and every event with its consent text. Raises
+    NotFound when no subscriber has that address."""
+    person = store.get_by_email(connection, email)
+    return profile(person) | {
+        "created_at": _iso(person.created_at),
+        "confirmed_at": _iso(person.confirmed_at),
+        "events": [
+            {k: _iso(v) if hasattr(v, "isoformat") else v for k, v in event.items()}
+            for event in store.events(connection, person.id)
+        ],
+    }
+
+
+def _iso(value: Any) -> Any:
+    return value.isoformat() if value is not None else None
 
 
 def forget(connection: Connection, email: str, now: datetime) -> bool:

@@ -74,6 +74,11 @@ def get_by_email(connection: Connection, email: str) -> Subscriber:
     return found
 
 
+def max_subscriber_id(connection: Connection) -> int:
+    """The highest subscriber id there is, 0 when there is no subscriber."""
+    return int(connection.execute(select(func.max(subscribers.c.id))).scalar() or 0)
+
+
 def iter_subscribers(
     connection: Connection,
     statuses: Sequence[Status] | None = None,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import Awaitable, Iterator
+from collections.abc import Awaitable
 from datetime import UTC, datetime, time
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -21,8 +21,9 @@ from digest.schedule.inline import InlineSender
 from digest.schedule.preflight import check_relay
 from digest.schedule.service import Service, utc_now
 from digest.sending import ledger
-from papercore.config import EXAMPLE_SECRET, Settings
-from papercore.errors import ConfigError, SourceUnavailable
+from digest.web.server import WebServer, make_server
+from papercore.config import Settings
+from papercore.errors import SourceUnavailable
 from subscribers import store
 
 if TYPE_CHECKING:
@@ -61,21 +62,17 @@ def run(
     rt = runtime(ctx)
     events.configure(log_json)
     settings = rt.settings
-    if with_web and settings.web.secret_key.get_secret_value() == EXAMPLE_SECRET:
-        raise ConfigError(
-            [
-                "web.secret_key is the example value: "
-                "set DIGEST_WEB__SECRET_KEY to a long random string"
-            ]
-        )
     engine = rt.engine()  # a database that is unreachable or behind is a StorageError here
     clock = rt.now if rt.clock is not None else utc_now
+    web = None
+    if with_web:  # bound before the service starts: a busy port is a one-line ConfigError
+        web = make_server(settings, engine, clock=clock, own_signals=False, own_logging=False)
     failed = asyncio.run(
         _serve(
             settings,
             engine,
             once=once,
-            with_web=with_web,
+            web=web,
             clock=clock,
             queued=scheduler_only or settings.queue.backend == "procrastinate",
         )
@@ -89,7 +86,7 @@ async def _serve(
     engine: Engine,
     *,
     once: bool,
-    with_web: bool,
+    web: WebServer | None,
     clock: Any,
     queued: bool = False,
 ) -> list[str]:
@@ -110,8 +107,8 @@ async def _serve(
             collected, _ = await service.run_once()
             return [f"{where}: {why}" for where, why in collected.failed]
         companions: list[Awaitable[None]] = []
-        if with_web:
-            companions.append(_web(settings, engine, service))
+        if web is not None:
+            companions.append(_web(web, settings, service))
         await service.run_forever(*companions)
         return []
     finally:
@@ -120,48 +117,21 @@ async def _serve(
             loop.remove_signal_handler(signum)
 
 
-async def _web(settings: Settings, engine: Engine, service: Service) -> None:
-    """The web app on uvicorn in this event loop, stopped with the service."""
-    import contextlib
-
-    import uvicorn
-
-    from digest.sending.transports.smtp import SmtpTransport
-    from digest.web import create_app
-    from digest.web.notice_mailer import NoticeMailer
-
-    class _Server(uvicorn.Server):
-        @contextlib.contextmanager
-        def capture_signals(self) -> Iterator[None]:
-            yield  # the service owns SIGTERM and SIGINT
-
-    transport = SmtpTransport(settings.smtp)
-    web_app = create_app(settings, engine, NoticeMailer(settings, transport, clock=service.clock))
-    server = _Server(
-        uvicorn.Config(
-            web_app, host=settings.web.host, port=settings.web.port, log_config=None, lifespan="on"
-        )
-    )
+async def _web(web: WebServer, settings: Settings, service: Service) -> None:
+    """Serve the web app in this event loop until the service stops."""
 
     async def stop_with_service() -> None:
         await service.stop.wait()
-        server.should_exit = True
+        web.stop()
 
     watcher = asyncio.ensure_future(stop_with_service())
-    events.event(
-        log,
-        "web.starting",
-        url=settings.app.base_url,
-        host=settings.web.host,
-        port=settings.web.port,
-    )
+    events.event(log, "web.starting", url=settings.app.base_url, host=web.host, port=web.port)
     try:
-        await server.serve()
+        await web.serve()
     finally:
         watcher.cancel()
-        await transport.close()
     if not service.stop.is_set():
-        raise RuntimeError(f"the web server on {settings.web.host}:{settings.web.port} stopped")
+        raise RuntimeError(f"the web server on {web.host}:{web.port} stopped")
 
 
 @app.command(rich_help_panel="Service")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.markup import escape
@@ -17,15 +17,10 @@ from papercore.db.engine import transaction
 from papercore.errors import InputError
 from subscribers import store
 from subscribers.csv_import import import_rows, parse_csv
-from subscribers.model import (
-    STATUSES,
-    check_frequency,
-    check_hour,
-    check_timezone,
-    clean_phrases,
-    normalise_email,
-)
-from subscribers.rights import forget
+from subscribers.model import STATUSES, normalise_email
+from subscribers.operator_add import OperatorRequest, add_subscriber
+from subscribers.rights import export, forget, profile
+from subscribers.unsubscribe import unsubscribe
 
 subscribers_app = typer.Typer(help="Manage subscribers.", no_args_is_help=True)
 app.add_typer(subscribers_app, name="subscribers", rich_help_panel="People")
@@ -56,31 +51,21 @@ def subscribe(
     Example: digest subscribe ada@example.org --topic "graph neural networks" --confirmed
     """
     rt = runtime(ctx)
-    address = normalise_email(email)
     schedule = rt.settings.schedule
+    request = OperatorRequest(
+        email,
+        tuple(topic),
+        tuple(author),
+        tuple(mute),
+        name=name,
+        frequency=frequency,
+        weekday=weekday,
+        hour=schedule.default_hour if hour is None else hour,
+        timezone=timezone or schedule.default_timezone,
+        confirmed=confirmed,
+    )
     with transaction(rt.engine()) as connection:
-        subscriber_id = store.add(
-            connection,
-            address,
-            rt.now(),
-            topics=clean_phrases(topic),
-            authors=clean_phrases(author, "author"),
-            mutes=clean_phrases(mute, "muted phrase"),
-            name=" ".join(name.split())[:200],
-            status="active" if confirmed else "pending",
-            frequency=check_frequency(frequency),
-            weekday=weekday,
-            hour=check_hour(schedule.default_hour if hour is None else hour),
-            timezone=check_timezone(timezone or schedule.default_timezone),
-        )
-        store.record_event(
-            connection,
-            subscriber_id,
-            "subscribe",
-            rt.now(),
-            detail={"via": "cli", "confirmed": confirmed},
-            consent_text="added by the operator with --confirmed" if confirmed else None,
-        )
+        subscriber_id, address = add_subscriber(connection, request, rt.now())
     state = "active" if confirmed else "pending (awaiting opt-in)"
     out.print(f"subscribed {escape(address)} (id {subscriber_id}, {state})")
 
@@ -102,7 +87,7 @@ def subscribers_list(
     with runtime(ctx).engine().connect() as connection:
         people = list(store.iter_subscribers(connection, [status] if status else None))
     if as_json:
-        out.print_json(json.dumps([_summary(p) for p in people]))
+        out.print_json(json.dumps([profile(p) for p in people]))
         return
     table = Table(title=f"{len(people)} subscribers", title_justify="left")
     for column in ("id", "email", "status", "frequency", "delivery", "topics"):
@@ -117,22 +102,6 @@ def subscribers_list(
             escape("; ".join(person.topics)) or "(trending)",
         )
     out.print(table)
-
-
-def _summary(person: Any) -> dict[str, Any]:
-    return {
-        "id": person.id,
-        "email": person.email,
-        "name": person.name,
-        "status": person.status,
-        "frequency": person.frequency,
-        "weekday": person.weekday,
-        "hour": person.hour,
-        "timezone": person.timezone,
-        "topics": list(person.topics),
-        "authors": list(person.authors),
-        "mutes": list(person.mutes),
-    }
 
 
 @subscribers_app.command("import")
@@ -184,15 +153,7 @@ def subscribers_export(
     """
     with runtime(ctx).engine().connect() as connection:
         if email is not None:
-            person = store.get_by_email(connection, normalise_email(email))
-            data = _summary(person) | {
-                "created_at": _iso(person.created_at),
-                "confirmed_at": _iso(person.confirmed_at),
-                "events": [
-                    {k: _iso(v) if hasattr(v, "isoformat") else v for k, v in event.items()}
-                    for event in store.events(connection, person.id)
-                ],
-            }
+            data = export(connection, normalise_email(email))
             print(json.dumps(data, indent=2, ensure_ascii=False))
             return
         buffer = io.StringIO()
@@ -213,10 +174,6 @@ def subscribers_export(
         print(buffer.getvalue(), end="")
 
 
-def _iso(value: Any) -> Any:
-    return value.isoformat() if value is not None else None
-
-
 @subscribers_app.command("remove")
 def subscribers_remove(
     ctx: typer.Context,
@@ -229,9 +186,9 @@ def subscribers_remove(
     rt = runtime(ctx)
     with transaction(rt.engine()) as connection:
         person = store.get_by_email(connection, normalise_email(email))
-        store.update_fields(connection, person.id, rt.now(), status="unsubscribed")
-        store.record_event(connection, person.id, "unsubscribe", rt.now(), detail={"via": "cli"})
-    out.print(f"unsubscribed {escape(person.email)}")
+        changed = unsubscribe(connection, person, rt.now(), via="cli", ip=None, user_agent=None)
+    shown = escape(person.email)
+    out.print(f"unsubscribed {shown}" if changed else f"{shown} was already unsubscribed")
 
 
 @subscribers_app.command("forget")

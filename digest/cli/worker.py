@@ -9,14 +9,14 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine
 
 from digest.cli.app import app, out, runtime
 from digest.cli.options import date_option
 from digest.schedule.due import IssueKey
 from papercore.config import Settings
-from papercore.db.schema import subscribers
 from papercore.errors import ConfigError
+from subscribers import store
 
 if TYPE_CHECKING:
     from digest.queue.dispatch import QueueSender
@@ -93,11 +93,11 @@ def enqueue(
     from digest.queue.dispatch import hand_over
 
     with engine.connect() as connection:
-        last = connection.execute(select(func.max(subscribers.c.id))).scalar() or 0
+        last = store.max_subscriber_id(connection)
     queued = hand_over(
         engine,
         IssueKey(issue_date, frequency),  # type: ignore[arg-type]
-        [(0, int(last))],
+        [(0, last)],
         settings.queue.batch_size,
         now,
     )

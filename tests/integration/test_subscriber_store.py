@@ -14,6 +14,7 @@ from tests.conftest import NOW
 
 def test_add_find_and_page_through_subscribers(engine: Engine) -> None:
     with engine.begin() as connection:
+        assert store.max_subscriber_id(connection) == 0
         for n in range(25):
             store.add(connection, f"p{n}@example.org", NOW, topics=[f"topic {n}"], status="active")
         store.add(connection, "waiting@example.org", NOW, status="pending")
@@ -23,6 +24,7 @@ def test_add_find_and_page_through_subscribers(engine: Engine) -> None:
         ranged = list(store.iter_subscribers(connection, after_id=5, up_to_id=10))
         found = store.find(connection, "P3@Example.org")
         assert store.count_by_status(connection) == {"active": 25, "pending": 1}
+        assert store.max_subscriber_id(connection) == 26
     assert len(everyone) == 26 and len(active) == 25
     assert [s.id for s in ranged] == [6, 7, 8, 9, 10]
     assert found is not None and found.topics == ("topic 3",)

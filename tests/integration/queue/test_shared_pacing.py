@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import signal
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -46,19 +50,57 @@ def test_the_domain_cap_holds_across_processes(info: str) -> None:
 
 
 def test_a_dead_process_frees_its_domain_slots(info: str) -> None:
-    async def scenario() -> None:
-        dead = SharedDomainLimiter(info, cap=1)
-        alive = SharedDomainLimiter(info, cap=1)
-        try:
-            entered = dead.slot("a@example.com")
-            await entered.__aenter__()
-            await dead.close()  # its session ends, as when the process is killed
-            async with asyncio.timeout(5), alive.slot("b@example.com"):
-                pass
-        finally:
-            await alive.close()
+    # A real process takes both slots of example.com, says so, and is then SIGKILLed.
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _HOLD_TWO_SLOTS, info],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).resolve().parents[3],
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
 
-    asyncio.run(scenario())
+        async def scenario() -> tuple[bool, int]:
+            alive = SharedDomainLimiter(info, cap=2)
+            try:
+                try:  # while the holder lives, its slots are not to be had
+                    async with asyncio.timeout(0.5), alive.slot("b@example.com"):
+                        pass
+                    blocked = False
+                except TimeoutError:
+                    blocked = True
+                holder.send_signal(signal.SIGKILL)
+                await asyncio.to_thread(holder.wait)
+                async with (
+                    asyncio.timeout(10),
+                    alive.slot("c@example.com"),
+                    alive.slot("d@EXAMPLE.com"),
+                ):
+                    return blocked, alive.in_flight("example.com")
+            finally:
+                await alive.close()
+
+        blocked, taken = asyncio.run(scenario())
+    finally:
+        if holder.poll() is None:
+            holder.kill()
+        holder.wait()
+    assert blocked  # the holder really held every slot
+    assert taken == 2  # and once it died, another process got all of them
+
+
+_HOLD_TWO_SLOTS = """
+import asyncio, sys
+from digest.queue.pacing import SharedDomainLimiter
+
+async def hold() -> None:
+    limiter = SharedDomainLimiter(sys.argv[1], cap=2)
+    async with limiter.slot("x@example.com"), limiter.slot("y@example.com"):
+        print("holding", flush=True)
+        await asyncio.sleep(3600)
+
+asyncio.run(hold())
+"""
 
 
 def test_rate_reservations_of_processes_follow_one_another(info: str) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from digest.sending.pacing import DomainLimiter, TokenBucket
 from digest.sending.transports.smtp import wire_data
 
@@ -29,10 +31,25 @@ async def test_the_bucket_spaces_messages_to_the_rate() -> None:
     assert all(abs(s - 0.1) < 1e-9 for s in slept)
 
 
-async def test_an_unlimited_bucket_never_waits() -> None:
-    bucket = TokenBucket(rate=0)
+async def test_an_unlimited_bucket_never_waits(monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = {"t": 0.0}
+    slept: list[float] = []
+    original = asyncio.sleep
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        fake["t"] += seconds
+        await original(0)
+
+    monkeypatch.setattr(asyncio, "sleep", sleep)
+    unlimited = TokenBucket(rate=0, clock=lambda: fake["t"])
     for _ in range(1000):
-        await bucket.acquire()
+        await unlimited.acquire()
+    assert slept == [] and fake["t"] == 0.0  # 1000 messages, no pause at all
+    limited = TokenBucket(rate=1000, clock=lambda: fake["t"])
+    for _ in range(3):
+        await limited.acquire()
+    assert len(slept) == 2  # the same fake sleep does see a limited bucket wait
 
 
 async def test_at_most_cap_messages_are_in_flight_per_domain() -> None:

@@ -1,0 +1,113 @@
+"""The one way the web app is served: `digest serve` and `digest run --with-web` both build their
+uvicorn server here, with the same options, notice mailer and secret-key rule."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+import uvicorn
+from sqlalchemy import Engine
+
+from digest.sending.transports import Transport
+from digest.sending.transports.smtp import SmtpTransport
+from digest.web.app import create_app
+from digest.web.notice_mailer import NoticeMailer
+from digest.web.state import utc_now
+from papercore.config import EXAMPLE_SECRET, Settings
+from papercore.errors import ConfigError
+
+
+@dataclass
+class WebServer:
+    """The web app under uvicorn, bound to ``listener`` on ``host``:``port`` (the port it got)."""
+
+    server: uvicorn.Server
+    listener: socket.socket
+    host: str
+    port: int
+    mailer: NoticeMailer
+    example_secret: bool  # only with dev: links signed with the example key can be forged
+
+    async def serve(self) -> None:
+        """Serve until ``server.should_exit`` is set (or SIGTERM / SIGINT when the server owns
+        them); then close the listener and the notice mailer's transport."""
+        try:
+            await self.server.serve(sockets=[self.listener])
+        finally:
+            self.listener.close()
+            await self.mailer.close()
+
+    def stop(self) -> None:
+        """Ask the server to finish the requests in flight and return from ``serve``."""
+        self.server.should_exit = True
+
+
+class _SignalFreeServer(uvicorn.Server):
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield  # the caller (the scheduling service) owns SIGTERM and SIGINT
+
+
+def make_server(
+    settings: Settings,
+    engine: Engine,
+    *,
+    host: str | None = None,
+    port: int | None = None,
+    dev: bool = False,
+    clock: Callable[[], datetime] = utc_now,
+    transport: Transport | None = None,
+    own_signals: bool = True,
+    own_logging: bool = True,
+) -> WebServer:
+    """The web app's server, its socket already listening on ``host``:``port`` (default
+    ``[web]`` host and port; port 0 takes a free one, reported as ``WebServer.port``).
+
+    Raises ConfigError when web.secret_key is the example value unless ``dev``, and when the
+    address cannot be bound. Notices go through ``transport`` (default: the SMTP relay).
+    ``dev`` also logs at info with an access log (else warnings only); ``own_logging`` False
+    leaves the log handlers to the caller, ``own_signals`` False leaves SIGTERM and SIGINT to it.
+    Both commands share: proxy headers trusted, no ``Server`` header, ``clock`` for pages,
+    tokens and notices."""
+    example = settings.web.secret_key.get_secret_value() == EXAMPLE_SECRET
+    if example and not dev:
+        raise ConfigError(
+            [
+                "web.secret_key is the example value: set DIGEST_WEB__SECRET_KEY to a long random "
+                "string (or use `digest serve --dev` on your own machine)"
+            ]
+        )
+    mailer = NoticeMailer(settings, transport or SmtpTransport(settings.smtp), clock=clock)
+    web_app = create_app(settings, engine, mailer, clock=clock)
+    chosen_host = host or settings.web.host
+    chosen_port = settings.web.port if port is None else port
+    config = uvicorn.Config(
+        web_app,
+        proxy_headers=True,
+        server_header=False,
+        log_level="info" if dev else "warning",
+        access_log=dev,
+        log_config=uvicorn.config.LOGGING_CONFIG if own_logging else None,
+    )
+    server = uvicorn.Server(config) if own_signals else _SignalFreeServer(config)
+    listener = _listen(chosen_host, chosen_port)
+    bound = int(listener.getsockname()[1])
+    return WebServer(server, listener, chosen_host, bound, mailer, example)
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """The listening socket, bound here so that port 0 can report the port it got."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listener = socket.socket(family, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listener.bind((host, port))
+    except OSError as exc:
+        listener.close()
+        raise ConfigError([f"cannot listen on {host}:{port}: {exc.strerror}"]) from exc
+    listener.listen(2048)
+    return listener
