@@ -110,6 +110,17 @@ def count_by_status(connection: Connection) -> dict[str, int]:
     return {status: n for status, n in rows}
 
 
+def earliest_last_digest(connection: Connection, frequency: str) -> datetime | None:
+    """The oldest last_digest_at (UTC) among active subscribers of ``frequency``; None when
+    none of them has had a digest yet."""
+    found = connection.execute(
+        select(func.min(subscribers.c.last_digest_at)).where(
+            subscribers.c.frequency == frequency, subscribers.c.status == "active"
+        )
+    ).scalar_one_or_none()
+    return None if found is None else utc(found)
+
+
 def add(
     connection: Connection,
     email: str,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import webbrowser
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -11,7 +12,9 @@ import typer
 from sqlalchemy import Engine
 
 from digest.cli.app import app, out, runtime
-from digest.compose.preview import preview_subscriber, render_preview
+from digest.cli.options import date_option
+from digest.cli.progress import embedding_progress
+from digest.personal import preview_digest, preview_subscriber
 from papercore.config import Settings
 
 
@@ -25,6 +28,10 @@ def preview(
         list[str] | None,
         typer.Option("--topic", help="Preview for these topics instead (repeatable)."),
     ] = None,
+    on: Annotated[
+        date | None,
+        date_option("--date", help="The issue's date (default today, UTC)."),
+    ] = None,
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="HTML file to write.")
     ] = None,
@@ -36,7 +43,9 @@ def preview(
     ] = False,
     port: Annotated[int, typer.Option(help="Port for --serve (0: any free port).")] = 8001,
 ) -> None:
-    """Render the next digest exactly as it would be sent; nothing is written to the database.
+    """Render the next digest exactly as `digest send` would build it now (the issue of --date
+    at the subscriber's frequency: same papers, ranking and memory); nothing is written to the
+    database. Topics, or none (the trending digest), stand for a subscriber's first digest.
 
     Writes the HTML (and the complete message as .eml next to it).
     Example: digest preview --topic "graph neural networks" --open
@@ -50,7 +59,8 @@ def preview(
         return
     with engine.connect() as connection:
         person = preview_subscriber(connection, subscriber, topic or [])
-        found = render_preview(connection, settings, person, rt.now())
+    with embedding_progress() as on_embed:
+        found = preview_digest(engine, settings, person, rt.now(), day=on, on_embed=on_embed)
     message = found.message
     target = output or settings.app.data_dir / "previews" / f"issue-{found.issue.id}.html"
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -70,7 +80,7 @@ def preview(
 def _serve(settings: Settings, engine: Engine, port: int) -> None:
     import uvicorn
 
-    from digest.compose.preview_server import create_preview_app
+    from digest.cli.preview_server import create_preview_app
 
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -1,4 +1,4 @@
-"""``digest rank``: what a subscriber, or a set of topics, would get from the stored papers."""
+"""``digest rank``: a subscriber's next picks, or what topics get from the stored papers."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ from digest.cli.app import app, out, runtime
 from digest.cli.options import date_option
 from digest.cli.progress import embedding_progress
 from digest.paper_store import list_papers
-from digest.ranking import DatabaseEmbeddings, Pick, build_ranker, delivered_ids
+from digest.personal import index_papers, preview_digest
+from digest.ranking import Pick
 from papercore.errors import InputError, NotFound
 from subscribers import store
 from subscribers.model import Interest, clean_phrases, normalise_email
@@ -45,57 +46,69 @@ def rank(
         typer.Option("--mute", help="Mute a phrase; repeatable.", metavar="PHRASE"),
     ] = None,
     limit: Annotated[
-        int | None, typer.Option(help="How many picks (default: ranking.picks).", min=1, max=1000)
+        int | None,
+        typer.Option(
+            help="How many picks (default: ranking.picks; for a subscriber, at most the digest's).",
+            min=1,
+            max=1000,
+        ),
     ] = None,
     since: Annotated[
         date | None,
-        date_option(help="Only papers first seen, posted or published on/after this date."),
+        date_option(help="Topics only: papers first seen, posted or published on/after this."),
+    ] = None,
+    on: Annotated[
+        date | None,
+        date_option("--date", help="--subscriber only: the issue's date (default today, UTC)."),
     ] = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print a JSON array, best first.")
     ] = False,
 ) -> None:
-    """Rank every paper in the store for a subscriber or for topics, best first, with why.
+    """Rank papers for a subscriber or for topics, best first, with why.
 
-    With --subscriber, papers already delivered to them are left out. With no topics at all,
-    this is the global trending digest.
+    With --subscriber, these are exactly the picks of their next digest (the issue of --date
+    at their frequency, as `digest send` builds it now: that issue's papers, minus what they
+    already received or had a digest for). With --topic/--author/--mute, or nothing (the
+    global trending digest), this explores every stored paper, or those since --since: the
+    same ranking, over a wider pool than any digest.
 
     Example: digest rank --topic "graph neural networks" --topic "wireless networks" --limit 5
     """
     if subscriber and (topics or authors or mutes):
         raise InputError("use either --subscriber or --topic/--author/--mute, not both")
-    since_date = since
+    if subscriber and since:
+        raise InputError("--since is for topics; a subscriber's ranking uses their next issue")
     rt = runtime(ctx)
     settings = rt.settings
     engine = rt.engine()
-    exclude: set[str] = set()
-    with engine.connect() as connection:
-        if subscriber:
+    if subscriber:
+        with engine.connect() as connection:
             person = store.find(connection, normalise_email(subscriber))
-            if person is None:
-                raise NotFound(f"no subscriber {subscriber.strip()[:80]!r}")
-            interests: list[Interest] = list(person.interests)
-            exclude = delivered_ids(connection, person.id)
-        else:
-            interests = [
-                *(Interest("topic", p) for p in clean_phrases(topics or [], "topic")),
-                *(Interest("author", p) for p in clean_phrases(authors or [], "author")),
-                *(Interest("mute", p) for p in clean_phrases(mutes or [], "muted phrase")),
-            ]
-        papers = list_papers(connection, since_date)
-    with embedding_progress() as on_embed:
-        ranker = build_ranker(
-            papers, settings.ranking, embeddings_cache=DatabaseEmbeddings(engine), on_embed=on_embed
-        )
-    picks = ranker.rank(
-        interests, exclude=exclude, limit=limit or settings.ranking.picks, now=rt.now()
-    )
+        if person is None:
+            raise NotFound(f"no subscriber {subscriber.strip()[:80]!r}")
+        with embedding_progress() as on_embed:
+            found = preview_digest(engine, settings, person, rt.now(), day=on, on_embed=on_embed)
+        picks = list(found.picks[:limit])
+        ranker, pool = found.digests.ranker, found.digests.pool_size
+    else:
+        interests = [
+            *(Interest("topic", p) for p in clean_phrases(topics or [], "topic")),
+            *(Interest("author", p) for p in clean_phrases(authors or [], "author")),
+            *(Interest("mute", p) for p in clean_phrases(mutes or [], "muted phrase")),
+        ]
+        with engine.connect() as connection:
+            papers = list_papers(connection, since)
+        with embedding_progress() as on_embed:
+            ranker = index_papers(engine, papers, settings, on_embed)
+        picks = ranker.rank(interests, limit=limit or settings.ranking.picks, now=rt.now())
+        pool = len(papers)
     if as_json:
         out.print_json(json.dumps([pick_json(p) for p in picks]))
         return
     what = "semantic + lexical" if ranker.is_semantic else "lexical"
     table = Table(
-        title=f"{len(picks)} of {len(papers)} papers ({what} ranking)", title_justify="left"
+        title=f"{len(picks)} of {pool} papers ({what} ranking)", title_justify="left"
     )
     table.add_column("#", justify="right")
     table.add_column("score", justify="right")

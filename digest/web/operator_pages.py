@@ -13,8 +13,8 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from digest.compose.preview import preview_subscriber, render_preview
 from digest.issues import Issue, get_issue
+from digest.personal import preview_digest, preview_subscriber
 from digest.sending import ledger
 from digest.web.archive_pages import mail_page
 from digest.web.state import Web, web_of
@@ -51,6 +51,7 @@ def challenge(web: Web) -> Response:
     )
 
 
+# TODO(lead): move to the issues store (digest/issues.py)
 def recent_issues(connection: Connection, limit: int) -> list[Issue]:
     ids = connection.execute(select(issues.c.id).order_by(issues.c.id.desc()).limit(limit))
     return [get_issue(connection, int(i)) for (i,) in ids]
@@ -87,8 +88,8 @@ async def dashboard(request: Request) -> Response:
 
 
 async def preview(request: Request) -> Response:
-    """The next digest as it would be rendered now: for ``?subscriber=EMAIL``, else for
-    ``?topic=...`` (repeatable), else the trending digest (digest.compose.preview)."""
+    """The next digest as a send now would build it: for ``?subscriber=EMAIL``, else for
+    ``?topic=...`` (repeatable), else the trending digest (``digest.personal.preview_digest``)."""
     web = web_of(request)
     if not authorised(web, request):
         return challenge(web)
@@ -98,7 +99,7 @@ async def preview(request: Request) -> Response:
     def render() -> str:
         with web.engine.connect() as connection:
             person = preview_subscriber(connection, email, topics)
-            return render_preview(connection, web.settings, person, web.clock()).message.html
+        return preview_digest(web.engine, web.settings, person, web.clock()).message.html
 
     try:
         html = await run_in_threadpool(render)

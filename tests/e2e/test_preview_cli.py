@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 from email import policy
@@ -10,7 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from digest.compose.cards import https
+from digest.sending.sink import SinkHandler, SmtpServer
 from tests.conftest import DIGEST, SAMPLE_PAGES, Cli
+from tests.integration.personal.test_preview import listing
 
 pytestmark = pytest.mark.slow
 LEXICAL = {"DIGEST_RANKING__SEMANTIC": "off"}  # loading the embedding model is not under test
@@ -31,6 +35,34 @@ def test_preview_writes_the_next_digest_without_touching_the_database(
     assert parsed["Subject"] and parsed.get_content_type() == "multipart/alternative"
     again = cli("preview", "--topic", "graph neural networks", "--output", str(target))
     assert "issue 1 " in again.stdout  # nothing was written: still the next issue
+
+
+def test_preview_of_a_subscriber_is_what_digest_send_then_delivers(
+    cli: Cli, tmp_path: Path
+) -> None:
+    cli.env |= LEXICAL
+    cli("ingest", *map(str, SAMPLE_PAGES))
+    people = {
+        "ada@example.org": ["graph neural networks", "molecule generation"],
+        "bob@example.org": ["speech recognition"],
+        "cy@example.org": [],  # the trending digest
+    }
+    for email, topics in people.items():
+        cli("subscribe", email, *(a for t in topics for a in ("--topic", t)), "--confirmed")
+    previews = {}
+    for email in people:
+        target = tmp_path / f"{email}.html"
+        shown = cli("preview", "--subscriber", email, "--output", str(target))
+        assert f"issue 1 for {email}" in shown.stdout
+        previews[email] = listing(target.with_suffix(".eml").read_bytes())
+        ranked = json.loads(cli("rank", "--subscriber", email, "--json").stdout)
+        links = [line for line in previews[email] if line.startswith("Read: ")]
+        assert [f"Read: {https(p['link'])}" for p in ranked] == links  # same picks, same order
+    handler = SinkHandler()
+    with SmtpServer(handler) as server:
+        cli("send", env={"DIGEST_SMTP__PORT": str(server.port)})
+    delivered = {m.recipients[0]: listing(m.data) for m in handler.received}
+    assert delivered == previews and all(previews.values())
 
 
 def test_preview_serve_page_shows_html_text_headers_and_mobile(cli: Cli) -> None:

@@ -4,7 +4,7 @@ side, the HTML, a 375 px mobile view, the text part, the headers and the size.""
 from __future__ import annotations
 
 import html
-from datetime import datetime
+from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 from sqlalchemy import Engine
@@ -16,7 +16,7 @@ from starlette.routing import Route
 from digest.compose.digest import Composer
 from digest.compose.mime import OutgoingMessage
 from digest.compose.notices import NOTICES, notice
-from digest.compose.preview import preview_subscriber, render_preview
+from digest.personal import preview_digest, preview_subscriber
 from papercore.config import Settings
 from subscribers import store
 
@@ -44,10 +44,11 @@ def _headers(message: OutgoingMessage) -> str:
 def create_preview_app(
     settings: Settings, engine: Engine, now: datetime | None = None
 ) -> Starlette:
-    """The preview app. Nothing is cached: each request renders from the template files."""
+    """The preview app. Nothing is cached: each request builds the next digest as a send
+    would and renders it from the template files."""
 
     def render(request: Request) -> tuple[str, OutgoingMessage]:
-        moment = now or datetime.now().astimezone()
+        moment = now or datetime.now(UTC)  # as a send's clock: the issue date is UTC's
         composer = Composer(settings)  # fresh: template edits show on reload
         kind = request.query_params.get("template", "digest")
         if kind in NOTICES:
@@ -65,7 +66,7 @@ def create_preview_app(
         topics = request.query_params.getlist("topic")
         with engine.connect() as connection:
             subscriber = preview_subscriber(connection, email, topics)
-            found = render_preview(connection, settings, subscriber, moment, composer)
+        found = preview_digest(engine, settings, subscriber, moment, composer=composer)
         return f"Issue {found.issue.id} for {subscriber.email}", found.message
 
     def page(request: Request) -> Response:  # sync: Starlette runs it in a thread
