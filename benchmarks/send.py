@@ -26,7 +26,7 @@ from pathlib import Path
 from sqlalchemy import func, insert, select
 
 from digest.ingest import ingest_locations, sample_pages
-from digest.issues import open_issue
+from digest.sending import lifecycle
 from digest.sending.service import send_issue
 from papercore.config import load_settings
 from papercore.db.engine import make_engine, migrate, transaction
@@ -158,8 +158,7 @@ def main() -> None:
     load_before = " ".join(f"{x:.2f}" for x in os.getloadavg())
     sink = start_sink(port)
     try:
-        with transaction(engine) as connection:
-            issue = open_issue(connection, now.date(), "daily", now)
+        issue = lifecycle.open_for(engine, now.date(), "daily", now)
         engine.dispose()
         started = time.perf_counter()
         report = send_issue(engine, settings, issue, now)

@@ -1,5 +1,5 @@
-"""Issues: one per (date, frequency), numbered by id (the issues table's SQL). Their status
-follows the send run under the rules of ``digest.sending.lifecycle``."""
+"""Issues: one per (date, frequency), numbered by id. All SQL on the issues table is here; an
+issue's status follows the send run under the rules of ``digest.sending.lifecycle``."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Literal
 
-from sqlalchemy import Connection, Row, insert, select, update
+from sqlalchemy import Connection, Row, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from papercore.db.schema import issues
@@ -15,6 +15,7 @@ from papercore.errors import NotFound
 from papercore.papers import utc
 
 IssueStatus = Literal["open", "sending", "paused", "done"]
+PUBLISHED = ("sending", "done")  # issues whose mail went out, shown in the archive
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +96,22 @@ def set_status(
     if status == "done":
         values["finished_at"] = now
     connection.execute(update(issues).where(issues.c.id == issue_id).values(**values))
+
+
+def next_issue_number(connection: Connection) -> int:
+    """The number the next issue will get (nothing is reserved)."""
+    return int(connection.execute(select(func.max(issues.c.id))).scalar() or 0) + 1
+
+
+def published_issues(connection: Connection, limit: int = 200) -> list[Issue]:
+    """The newest ``limit`` issues that went out (sending or done), newest first."""
+    rows = connection.execute(
+        select(issues)
+        .where(issues.c.status.in_(PUBLISHED))
+        .order_by(issues.c.id.desc())
+        .limit(limit)
+    )
+    return [_issue(row) for row in rows]
 
 
 def recent_issues(connection: Connection, limit: int) -> list[Issue]:

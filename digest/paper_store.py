@@ -1,6 +1,6 @@
 """The papers table: idempotent, merging upserts, listing, and the cached embeddings
 (``papers.embedding``). All SQL on ``papers`` is here; an upsert that re-keys a paper (an arXiv id
-replacing a title hash) also carries its ``delivered_papers`` rows over."""
+replacing a title hash) carries its memory over through ``digest.memory``."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, Row, func, insert, or_, select, update
 
+from digest import memory
 from papercore.db.engine import transaction
-from papercore.db.schema import delivered_papers, papers
+from papercore.db.schema import papers
 from papercore.papers import Paper, merge, utc
 
 CHUNK = 500
@@ -118,11 +119,7 @@ def upsert(connection: Connection, incoming: Sequence[Paper], now: datetime) -> 
         values = _values(after)
         values.pop("first_seen")
         if after.id != before.id:  # an arXiv id replaces a title hash: carry the memory over
-            connection.execute(
-                update(delivered_papers)
-                .where(delivered_papers.c.paper_id == before.id)
-                .values(paper_id=after.id)
-            )
+            memory.rekey(connection, before.id, after.id)
         connection.execute(update(papers).where(papers.c.title_key == key).values(**values))
     return counts
 
@@ -201,3 +198,18 @@ def save_embeddings(connection: Connection, blobs: dict[str, bytes]) -> None:
     """Cache each paper's embedding bytes."""
     for paper_id, blob in blobs.items():
         connection.execute(update(papers).where(papers.c.id == paper_id).values(embedding=blob))
+
+
+def newest_first_seen(connection: Connection) -> datetime | None:
+    """When the newest paper was first seen; None while there are none."""
+    found = connection.execute(select(func.max(papers.c.first_seen))).scalar_one_or_none()
+    return utc(found) if found else None
+
+
+def papers_first_seen_since(connection: Connection, since: datetime) -> int:
+    """How many papers were first seen at or after ``since``."""
+    return int(
+        connection.execute(
+            select(func.count()).select_from(papers).where(papers.c.first_seen >= since)
+        ).scalar_one()
+    )

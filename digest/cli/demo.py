@@ -135,7 +135,7 @@ def _write_preview(data_dir: Path, issue_id: int, factory: _KeepFirst) -> Path |
     if factory.first is not None and factory.first.html:
         path.write_text(factory.first.html, encoding="utf-8")
     elif not path.exists():
-        inner = factory.inner
-        picks = inner.ranker.rank((), limit=inner.settings.ranking.picks, now=inner.now)
-        path.write_text(inner.prepared.generic_html(picks), encoding="utf-8")
+        digests = factory.inner.digests
+        picks = digests.picks(Subscriber(id=0, email=""), set())
+        path.write_text(digests.prepared.generic_html(picks), encoding="utf-8")
     return path

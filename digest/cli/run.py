@@ -13,6 +13,7 @@ import typer
 from rich.table import Table
 from sqlalchemy import Engine
 
+from digest import paper_store
 from digest.cli.app import app, out, runtime
 from digest.cli.worker import queue_lines, queue_sender
 from digest.ranking import DatabaseEmbeddings, semantic_wanted
@@ -147,7 +148,7 @@ def status(ctx: typer.Context) -> None:
         runs = queries.job_runs_by_name(connection)
         planned = queries.scheduled_next_runs(connection)
         today = datetime.combine(now.astimezone(UTC).date(), time(), UTC)
-        collected = queries.papers_first_seen_since(connection, today)
+        collected = paper_store.papers_first_seen_since(connection, today)
         issues = ledger.recent_issue_figures(connection, limit=3)
         suppressed = store.suppression_count(connection)
 

@@ -7,15 +7,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy import Connection, Engine
 
 from digest.compose import Composer, IssueInfo, OutgoingMessage
-from digest.issues import find_issue
+from digest.issues import find_issue, next_issue_number
+from digest.memory import delivered_ids
 from digest.personal.builder import PersonalDigests
-from digest.ranking import Pick, delivered_ids
+from digest.ranking import Pick
 from digest.ranking.semantic import Progress
 from papercore.config import Settings
-from papercore.db.schema import issues
 from subscribers import store
 from subscribers.model import Interest, Subscriber, clean_phrases
 
@@ -55,18 +55,13 @@ def preview_subscriber(
     )
 
 
-def _next_issue_number(connection: Connection) -> int:
-    # TODO(lead): move to issues store (digest/issues.py)
-    return int(connection.execute(select(func.max(issues.c.id))).scalar() or 0) + 1
-
-
 def next_issue(connection: Connection, frequency: str, day: date) -> IssueInfo:
     """The issue of (``day``, ``frequency``): the stored one if it exists, else the one a send
     would create next, numbered after the last (nothing is reserved)."""
     found = find_issue(connection, day, frequency)
     if found is not None:
         return IssueInfo(found.id, found.date, found.frequency)
-    return IssueInfo(_next_issue_number(connection), day, frequency)
+    return IssueInfo(next_issue_number(connection), day, frequency)
 
 
 def preview_digest(

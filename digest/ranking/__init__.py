@@ -1,11 +1,9 @@
 """Ranking: each subscriber gets the papers that matter to them, explained, never repeated.
 
 ``build_ranker(papers, settings)`` indexes an issue's candidate papers once; ``Ranker.rank``
-answers per subscriber. ``delivered_ids`` and ``remember`` (page-sized: ``delivered_many``,
-``remember_many``) are the memory of what was sent.
+answers per subscriber. What each subscriber already received is ``digest.memory``'s.
 """
 
-from digest.ranking.memory import delivered_ids, delivered_many, remember, remember_many
 from digest.ranking.ranker import Pick, Ranker, build_ranker, shared_encoder
 from digest.ranking.semantic import (
     DatabaseEmbeddings,
@@ -25,11 +23,7 @@ __all__ = [
     "Pick",
     "Ranker",
     "build_ranker",
-    "delivered_ids",
-    "delivered_many",
     "embed_stored_papers",
-    "remember",
-    "remember_many",
     "semantic_available",
     "semantic_wanted",
     "shared_encoder",

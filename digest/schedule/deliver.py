@@ -18,7 +18,7 @@ from typing import Protocol, cast
 
 from sqlalchemy import Connection, Engine
 
-from digest.schedule import queries
+from digest import paper_store
 from digest.schedule.due import IssueKey, Slot, slot_of, split_empty, unrecorded
 from digest.schedule.events import LOGGER, event
 from digest.sending import ledger
@@ -115,7 +115,7 @@ def plan_pass(engine: Engine, settings: Settings, now: datetime, page: int = 100
     due: dict[IssueKey, list[int]] = defaultdict(list)
     sending = 0
     with engine.connect() as connection:
-        newest = queries.newest_first_seen(connection)
+        newest = paper_store.newest_first_seen(connection)
         batch: list[Subscriber] = []
         for subscriber in iter_subscribers(connection, batch=page):
             batch.append(subscriber)

@@ -1,5 +1,5 @@
-"""The scheduler's SQL: job runs, the APScheduler job store, papers seen (the deliveries' is
-the ledger's, ``digest.sending.ledger``)."""
+"""The scheduler's own SQL: job runs and the APScheduler job store (papers are
+``digest.paper_store``'s, deliveries ``digest.sending.ledger``'s)."""
 
 from __future__ import annotations
 
@@ -14,14 +14,13 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
-    func,
     insert,
     inspect,
     select,
     update,
 )
 
-from papercore.db.schema import job_runs, papers
+from papercore.db.schema import job_runs
 from papercore.papers import utc
 
 JOBSTORE_TABLE = "apscheduler_jobs"
@@ -31,11 +30,6 @@ _jobstore = Table(
     Column("id", String(191), primary_key=True),
     Column("next_run_time", Float(25)),
 )
-
-
-def newest_first_seen(connection: Connection) -> datetime | None:
-    found = connection.execute(select(func.max(papers.c.first_seen))).scalar_one_or_none()
-    return utc(found) if found else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,10 +87,3 @@ def scheduled_next_runs(connection: Connection) -> dict[str, datetime | None]:
         for row in rows
     }
 
-
-def papers_first_seen_since(connection: Connection, since: datetime) -> int:
-    return int(
-        connection.execute(
-            select(func.count()).select_from(papers).where(papers.c.first_seen >= since)
-        ).scalar_one()
-    )

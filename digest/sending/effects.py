@@ -9,7 +9,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection
 
-from digest.ranking import remember_many
+from digest.memory import remember_many
 from subscribers import store
 
 

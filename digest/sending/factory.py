@@ -9,10 +9,10 @@ from datetime import datetime
 
 from sqlalchemy import Connection, Engine
 
-from digest.compose import IssueInfo, PreparedIssue
+from digest.compose import IssueInfo
 from digest.issues import Issue
+from digest.memory import delivered_ids, delivered_many
 from digest.personal import PersonalDigests
-from digest.ranking import Ranker, delivered_ids, delivered_many
 from digest.sending.dkim import DkimSigner
 from digest.sending.messages import Prepared
 from papercore.config import Settings
@@ -31,27 +31,6 @@ class DigestFactory:
     def sender(self) -> str:
         """The From address of every message."""
         return self.digests.settings.sender.from_address
-
-    # The issue-wide pieces, for callers that render the issue itself (``digest demo``).
-    @property
-    def settings(self) -> Settings:
-        """The settings the issue was built with."""
-        return self.digests.settings
-
-    @property
-    def now(self) -> datetime:
-        """The send moment: links are stamped with it and it becomes last_digest_at."""
-        return self.digests.now
-
-    @property
-    def ranker(self) -> Ranker:
-        """The ranker over the issue's candidate pool."""
-        return self.digests.ranker
-
-    @property
-    def prepared(self) -> PreparedIssue:
-        """The issue's rendered cards."""
-        return self.digests.prepared
 
     def prefetch(self, connection: Connection, subscriber_ids: Sequence[int]) -> None:
         """Read the memory of a page of subscribers at once, for the ``compose`` calls to come."""

@@ -4,67 +4,37 @@ digest: the welcome mail's link)."""
 
 from __future__ import annotations
 
-from collections import Counter
-
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from digest.compose import Composer, IssueInfo
-from digest.issues import Issue, get_issue
+from digest.issues import PUBLISHED, Issue, get_issue, published_issues
 from digest.paper_store import get_papers
 from digest.personal import preview_digest
 from digest.ranking import Pick
+from digest.sending import ledger
 from digest.web.account_pages import holder
 from digest.web.headers import MAIL_CSP
 from digest.web.signup_pages import links_for
 from digest.web.state import Web, web_of
-from papercore.db.schema import deliveries, issues
 from papercore.errors import NotFound
 from papercore.papers import Paper
 from subscribers.model import Subscriber
 
-PUBLISHED = ("sending", "done")
 
-
-# TODO(lead): move to the issues store (digest/issues.py)
-def published_issues(connection: Connection, limit: int = 200) -> list[Issue]:
-    ids = connection.execute(
-        select(issues.c.id)
-        .where(issues.c.status.in_(PUBLISHED))
-        .order_by(issues.c.id.desc())
-        .limit(limit)
-    )
-    return [get_issue(connection, int(i)) for (i,) in ids]
-
-
-# TODO(lead): move to the deliveries store (digest/sending/ledger)
 def issue_papers(connection: Connection, issue_id: int, limit: int) -> list[Paper]:
     """The papers an issue actually sent, most widely sent first."""
-    counts: Counter[str] = Counter()
-    rows = connection.execute(
-        select(deliveries.c.paper_ids).where(
-            deliveries.c.issue_id == issue_id, deliveries.c.status == "sent"
-        )
-    )
-    for (paper_ids,) in rows:
-        counts.update(paper_ids or ())
-    chosen = [paper_id for paper_id, _ in counts.most_common(limit)]
+    chosen = ledger.papers_sent_most(connection, issue_id, limit)
     found = get_papers(connection, chosen)
     return [found[i] for i in chosen if i in found]
 
 
-# TODO(lead): move to the deliveries store (digest/sending/ledger)
 def delivered_papers(connection: Connection, issue_id: int, subscriber_id: int) -> list[Paper]:
     """The papers one subscriber got in one issue, in the order they were shown."""
-    row = connection.execute(
-        select(deliveries.c.paper_ids).where(
-            deliveries.c.issue_id == issue_id, deliveries.c.subscriber_id == subscriber_id
-        )
-    ).first()
-    ids = list(row.paper_ids or ()) if row is not None else []
+    ids = ledger.papers_delivered(connection, issue_id, subscriber_id)
     found = get_papers(connection, ids)
     return [found[i] for i in ids if i in found]
 

@@ -7,18 +7,16 @@ import binascii
 import hmac
 from typing import Any
 
-from sqlalchemy import Connection, select
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from digest.issues import Issue, get_issue
+from digest.issues import recent_issues
 from digest.personal import preview_digest, preview_subscriber
 from digest.sending import ledger
 from digest.web.archive_pages import mail_page
 from digest.web.state import Web, web_of
-from papercore.db.schema import issues
 from papercore.errors import DigestError
 from subscribers import store
 from subscribers.model import STATUSES
@@ -49,12 +47,6 @@ def challenge(web: Web) -> Response:
         status_code=401,
         headers={"WWW-Authenticate": 'Basic realm="paper-digest operator", charset="UTF-8"'},
     )
-
-
-# TODO(lead): move to the issues store (digest/issues.py)
-def recent_issues(connection: Connection, limit: int) -> list[Issue]:
-    ids = connection.execute(select(issues.c.id).order_by(issues.c.id.desc()).limit(limit))
-    return [get_issue(connection, int(i)) for (i,) in ids]
 
 
 def _dashboard(web: Web) -> dict[str, Any]:

@@ -1,10 +1,11 @@
 """Reading the delivery ledger: row states, retries that fall due, counts by status, the rows
-with their addresses, which (issue, subscriber) pairs are finished, and the newest issues'
-figures. Reads deliveries; ``list_deliveries`` also reads subscribers (the address),
-``finished_pairs`` and ``recent_issue_figures`` also read issues. Writes nothing."""
+with their addresses, which (issue, subscriber) pairs are finished, the newest issues' figures
+and which papers an issue sent. Reads deliveries; ``list_deliveries`` also reads subscribers
+(the address), ``finished_pairs`` and ``recent_issue_figures`` also read issues. Writes nothing."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -183,3 +184,26 @@ def recent_issue_figures(connection: Connection, limit: int = 3) -> list[IssueFi
         )
         for issue in recent_issues(connection, limit)
     ]
+
+
+def papers_sent_most(connection: Connection, issue_id: int, limit: int) -> list[str]:
+    """Ids of the papers ``issue_id`` actually sent, most widely sent first (at most ``limit``)."""
+    found: Counter[str] = Counter()
+    rows = connection.execute(
+        select(deliveries.c.paper_ids).where(
+            deliveries.c.issue_id == issue_id, deliveries.c.status == "sent"
+        )
+    )
+    for (paper_ids,) in rows:
+        found.update(paper_ids or ())
+    return [paper_id for paper_id, _ in found.most_common(limit)]
+
+
+def papers_delivered(connection: Connection, issue_id: int, subscriber_id: int) -> list[str]:
+    """Ids of the papers one subscriber's message of ``issue_id`` showed, in their order."""
+    row = connection.execute(
+        select(deliveries.c.paper_ids).where(
+            deliveries.c.issue_id == issue_id, deliveries.c.subscriber_id == subscriber_id
+        )
+    ).first()
+    return list(row.paper_ids or ()) if row is not None else []

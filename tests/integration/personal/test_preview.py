@@ -12,8 +12,8 @@ from sqlalchemy import Engine, func, select, update
 
 from digest.ingest import ingest_locations
 from digest.issues import open_issue
+from digest.memory import remember
 from digest.personal import Preview, preview_digest, preview_subscriber
-from digest.ranking import remember
 from digest.sending.service import send_issue
 from digest.sending.transports.recording import RecordingTransport
 from papercore.config import Settings

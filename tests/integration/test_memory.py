@@ -7,14 +7,15 @@ from datetime import datetime, timedelta
 import numpy as np
 from sqlalchemy import Engine
 
+from digest.memory import delivered_ids, remember
 from digest.paper_store import ingest
-from digest.ranking import DatabaseEmbeddings, build_ranker, delivered_ids, remember
+from digest.ranking import DatabaseEmbeddings, build_ranker
 from papercore.config import RankingSettings
 from papercore.db.engine import transaction
 from subscribers import store
 from subscribers.model import Interest
-from tests.unit.ranking_support import BACKGROUND
-from tests.unit.test_ranking_semantic import FakeEncoder
+from tests.unit.ranking.support import BACKGROUND
+from tests.unit.ranking.test_semantic import FakeEncoder
 
 
 def test_remembered_papers_are_excluded_next_time(engine: Engine, now: datetime) -> None:

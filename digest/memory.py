@@ -1,14 +1,15 @@
 """Memory of what each subscriber already received: a paper is never sent to them twice.
 
-All delivered_papers SQL is here: per subscriber (``delivered_ids``, ``remember``) and page-sized
-(``delivered_many``, ``remember_many``: one statement for a page of subscribers)."""
+All delivered_papers SQL is here: per subscriber (``delivered_ids``, ``remember``), page-sized
+(``delivered_many``, ``remember_many``: one statement for a page of subscribers) and ``rekey``
+(a paper's id changed at ingest)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from papercore.db.schema import delivered_papers
@@ -75,3 +76,13 @@ def remember_many(
         ]
         if fresh:
             connection.execute(delivered_papers.insert(), fresh)
+
+
+def rekey(connection: Connection, old_id: str, new_id: str) -> None:
+    """Carry the memory of paper ``old_id`` over to ``new_id`` (an arXiv id replacing a title
+    hash), so that nobody gets the same paper again under its new id."""
+    connection.execute(
+        update(delivered_papers)
+        .where(delivered_papers.c.paper_id == old_id)
+        .values(paper_id=new_id)
+    )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from subscribers.model import Interest
-from tests.unit.ranking_support import BACKGROUND, NOW, lexical, paper
+from tests.unit.ranking.support import BACKGROUND, NOW, lexical, paper
 
 GNN = Interest("topic", "graph neural networks")
 

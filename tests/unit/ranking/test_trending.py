@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from digest.ranking.trending import trending, trending_reason
 from papercore.config import RankingSettings
-from tests.unit.ranking_support import NOW, paper
+from tests.unit.ranking.support import NOW, paper
 
 
 def test_recency_halves_every_half_life() -> None:

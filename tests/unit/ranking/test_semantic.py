@@ -10,7 +10,7 @@ import pytest
 from digest.ranking import MemoryEmbeddings, build_ranker, semantic, semantic_available
 from papercore.config import RankingSettings
 from subscribers.model import Interest
-from tests.unit.ranking_support import BACKGROUND, NOW
+from tests.unit.ranking.support import BACKGROUND, NOW
 
 # Words that mean the same thing to the fake model.
 SYNONYMS = {"phones": "mobile", "smartphones": "mobile", "handsets": "mobile"}
@@ -45,7 +45,7 @@ def test_paper_embeddings_are_computed_once_and_cached() -> None:
 
 
 def test_semantic_ranker_finds_papers_that_use_other_words() -> None:
-    from tests.unit.ranking_support import paper
+    from tests.unit.ranking.support import paper
 
     papers = [
         *BACKGROUND,
@@ -88,7 +88,7 @@ def test_centring_lets_the_distinctive_words_of_a_topic_count(
 ) -> None:
     """In a corpus where every paper is about neural networks, "binary neural networks" is about
     binarisation: without centring, generic neural-network papers come first."""
-    from tests.unit.ranking_support import paper
+    from tests.unit.ranking.support import paper
 
     uses = ["molecular property prediction", "image classification", "speech recognition"]
     uses += ["traffic forecasting", "protein folding", "weather prediction"]

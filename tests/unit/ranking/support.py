@@ -12,7 +12,7 @@ from papercore.config import RankingSettings
 from papercore.papers import Paper, merge, paper_id_for
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 
 
 def paper(title: str, abstract: str = "", **fields: object) -> Paper:

@@ -87,7 +87,7 @@ def test_invalid_toml_and_missing_file(tmp_path: Path) -> None:
 
 
 def test_the_example_config_is_valid_and_documents_every_key() -> None:
-    example = Path(__file__).parents[2] / "config.example.toml"
+    example = Path(__file__).parents[3] / "config.example.toml"
     settings = load_settings(example)
     text = example.read_text()
     for section_name, section in settings:

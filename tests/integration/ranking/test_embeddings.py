@@ -12,8 +12,8 @@ from sqlalchemy import Engine
 from digest.paper_store import ingest
 from digest.ranking import DatabaseEmbeddings, embed_stored_papers
 from digest.ranking import semantic as semantic_module
-from tests.unit.ranking_support import BACKGROUND
-from tests.unit.test_ranking_semantic import FakeEncoder
+from tests.unit.ranking.support import BACKGROUND
+from tests.unit.ranking.test_semantic import FakeEncoder
 
 
 def test_only_papers_without_an_embedding_are_embedded(

@@ -7,7 +7,7 @@ import pytest
 from digest.ranking import Ranker
 from digest.ranking.lexical import LexicalIndex
 from subscribers.model import Interest
-from tests.unit.ranking_support import NOW, lexical, sample_papers
+from tests.unit.ranking.support import NOW, lexical, sample_papers
 
 
 @pytest.fixture(scope="module")
