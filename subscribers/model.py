@@ -29,6 +29,16 @@ class Interest:
 
 
 @dataclass(frozen=True, slots=True)
+class Example:
+    """A paper the subscriber marked "more like this" (vote +1) or "less like this" (vote -1),
+    and when; the ranker learns from these (typed topics are never changed by a click)."""
+
+    paper_id: str
+    vote: int
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class Subscriber:
     id: int
     email: str
@@ -43,6 +53,7 @@ class Subscriber:
     created_at: datetime | None = None
     confirmed_at: datetime | None = None
     last_digest_at: datetime | None = None
+    examples: tuple[Example, ...] = field(default=())
 
     def phrases(self, kind: InterestKind) -> tuple[str, ...]:
         return tuple(i.phrase for i in self.interests if i.kind == kind)
