@@ -11,6 +11,7 @@ import tomllib
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic.fields import FieldInfo
@@ -58,6 +59,8 @@ class SenderSettings(Section):
     list_id: str = "paper-digest.example.org"
     feedback_id_sender: str = "paperdigest"
     unsubscribe_mailto: str = "unsubscribe@example.org"
+    # VERP: "bounces@example.org" makes each MAIL FROM bounces+<signed delivery token>@example.org
+    verp_address: str = ""
 
 
 class SendingSettings(Section):
@@ -96,6 +99,7 @@ class RankingSettings(Section):
     recency_half_life_days: float = Field(default=7.0, gt=0)
     relevance_floor: float = Field(default=0.1, ge=0)
     diversity: float = Field(default=0.3, ge=0, le=1)
+    example_half_life_days: float = Field(default=60.0, gt=0)
 
 
 class TemplatesSettings(Section):
@@ -147,6 +151,26 @@ class QueueSettings(Section):
     keep_finished_days: float = Field(default=14.0, gt=0)  # then finished batch jobs are deleted
 
 
+class InboundSettings(Section):
+    """Bounces, complaints and mailed unsubscribes coming back (``digest inbound``, webhooks)."""
+
+    listen_host: str = "127.0.0.1"
+    listen_port: int = Field(default=2525, ge=1, le=65535)
+    imap_url: SecretStr = SecretStr("")  # imaps://user:password@host:993/INBOX; empty: no poller
+    imap_processed_folder: str = "Processed"
+    imap_idle: bool = True  # wait with IMAP IDLE when the server offers it, else poll
+    imap_poll_seconds: float = Field(default=60.0, gt=0)
+    soft_bounce_limit: int = Field(default=3, ge=1)  # soft bounces within soft_bounce_days ...
+    soft_bounce_days: int = Field(default=14, ge=1)  # ... suppress the address
+    keep_bytes: int = Field(default=1_000_000, ge=1000)  # of a message kept for the operator
+    ses_topic_arns: list[str] = Field(default_factory=list)  # empty: /webhooks/ses is off
+    postmark_username: str = ""
+    postmark_password: SecretStr = SecretStr("")  # empty: /webhooks/postmark is off
+    mailgun_signing_key: SecretStr = SecretStr("")  # empty: /webhooks/mailgun is off
+    sendgrid_public_key: str = ""  # base64 DER ECDSA key; empty: /webhooks/sendgrid is off
+    webhook_max_age_seconds: int = Field(default=900, ge=30)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="forbid", case_sensitive=False
@@ -164,6 +188,7 @@ class Settings(BaseSettings):
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
     sources: SourcesSettings = Field(default_factory=SourcesSettings)
     queue: QueueSettings = Field(default_factory=QueueSettings)
+    inbound: InboundSettings = Field(default_factory=InboundSettings)
 
     @field_validator("app")
     @classmethod
@@ -190,6 +215,62 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         return (init_settings, env_settings, _FileSource(settings_cls))
+
+
+# Names reserved for documentation and testing (RFC 2606, RFC 6761): mail "from" them is fake.
+_EXAMPLE_DOMAINS = ("example.com", "example.net", "example.org")
+_RESERVED_TLDS = ("example", "test", "invalid", "localhost")
+_LOOPBACK_HOSTS = ("localhost", "0.0.0.0", "::1", "[::1]")
+
+
+def _is_example_domain(address: str) -> bool:
+    domain = address.rsplit("@", 1)[-1].strip().rstrip(".").lower()
+    return any(domain == d or domain.endswith("." + d) for d in _EXAMPLE_DOMAINS) or (
+        domain.rsplit(".", 1)[-1] in _RESERVED_TLDS
+    )
+
+
+def _is_loopback(base_url: str) -> bool:
+    host = urlsplit(base_url).hostname or ""
+    return host in _LOOPBACK_HOSTS or host.startswith("127.") or host.endswith(".localhost")
+
+
+def mail_safety_problems(settings: Settings) -> list[str]:
+    """One line per setting that makes real mail unsafe or fake: the example secret (anyone
+    can forge links), an ``app.base_url`` that is not public https, an example sender domain.
+    Empty when the settings are fit to mail real people."""
+    problems = []
+    if settings.web.secret_key.get_secret_value() == EXAMPLE_SECRET:
+        problems.append(
+            "web.secret_key is the example value: anyone could forge unsubscribe and "
+            "preference links; set DIGEST_WEB__SECRET_KEY to a long random string"
+        )
+    base_url = settings.app.base_url
+    if not base_url.startswith("https://"):
+        problems.append(f"app.base_url {base_url} is not https: links in mail must be https")
+    if _is_loopback(base_url):
+        problems.append(
+            f"app.base_url {base_url} is a loopback address: readers cannot open its links"
+        )
+    for key, address in (
+        ("sender.from_address", settings.sender.from_address),
+        ("sender.unsubscribe_mailto", settings.sender.unsubscribe_mailto),
+    ):
+        if address and _is_example_domain(address):
+            problems.append(f"{key} {address} is an example domain: use your own")
+    return problems
+
+
+def require_safe_mail(settings: Settings, *, dev: bool, command: str) -> None:
+    """Raise ConfigError (one line per problem) unless the settings are fit to send real
+    mail or ``dev`` says this is a developer's own machine. Every command that sends mail to
+    real addresses (send, run, worker, serve's notices) calls this before it starts."""
+    if dev:
+        return
+    problems = mail_safety_problems(settings)
+    if problems:
+        hint = f"{command}: refusing to send real mail; fix the above or pass --dev (local testing)"
+        raise ConfigError([*problems, hint])
 
 
 _file_data: ContextVar[dict[str, Any] | None] = ContextVar("digest_config_file_data", default=None)

@@ -1,16 +1,22 @@
-"""The personal-digest builder: built once per issue, then one subscriber's picks and message."""
+"""The personal-digest builder: built once per issue, then one subscriber's picks and message.
+
+A subscriber's examples ("more / less like this" clicks) reach the ranker with their papers:
+the pool's own, else read from the paper store (``ExamplePapers``: once per paper per issue,
+a page of subscribers at a time through ``prefetch_examples``, else on first need)."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from digest.compose import Composer, IssueInfo, OutgoingMessage, PreparedIssue
+from digest.paper_store import get_papers
 from digest.personal.pool import NewPapers, issue_papers
-from digest.ranking import DatabaseEmbeddings, Pick, Ranker, build_ranker
+from digest.ranking import DatabaseEmbeddings, Pick, RankedExample, Ranker, build_ranker
+from digest.ranking.examples import ranked_examples
 from digest.ranking.semantic import Progress
 from papercore.config import Settings
 from papercore.papers import Paper
@@ -29,6 +35,33 @@ def index_papers(
     )
 
 
+class ExamplePapers:
+    """The papers of subscribers' examples: the pool's, and others read from the store once."""
+
+    def __init__(self, engine: Engine, pool: Sequence[Paper]) -> None:
+        self.engine = engine
+        self._papers: dict[str, Paper] = {p.id: p for p in pool}
+        self._absent: set[str] = set()  # ids the store does not hold (a forgotten paper)
+
+    def read(self, connection: Connection, ids: Iterable[str]) -> None:
+        """Read the papers among ``ids`` not known yet, in one batch."""
+        missing = [i for i in dict.fromkeys(ids) if i not in self._papers and i not in self._absent]
+        if missing:
+            found = get_papers(connection, missing)
+            self._papers.update(found)
+            self._absent.update(i for i in missing if i not in found)
+
+    def of(self, subscriber: Subscriber) -> list[RankedExample]:
+        """The subscriber's examples with their papers (read now if not prefetched)."""
+        if not subscriber.examples:
+            return []
+        ids = [e.paper_id for e in subscriber.examples]
+        if any(i not in self._papers and i not in self._absent for i in ids):
+            with self.engine.connect() as connection:
+                self.read(connection, ids)
+        return ranked_examples(subscriber.examples, self._papers)
+
+
 @dataclass(frozen=True)
 class PersonalDigests:
     """One issue's digests: the candidate pool's ranker and rendered cards, shared by every
@@ -41,6 +74,7 @@ class PersonalDigests:
     prepared: PreparedIssue
     new_papers: NewPapers
     signer: Signer
+    example_papers: ExamplePapers = field(compare=False)
 
     @classmethod
     def build(
@@ -69,6 +103,7 @@ class PersonalDigests:
             prepared,
             NewPapers.of(papers, lookback_ids),
             Signer(settings.web.secret_key.get_secret_value()),
+            ExamplePapers(engine, papers),
         )
 
     @property
@@ -76,15 +111,20 @@ class PersonalDigests:
         """How many papers the issue's subscribers choose from."""
         return len(self.ranker.papers)
 
+    def prefetch_examples(self, connection: Connection, subscribers: Sequence[Subscriber]) -> None:
+        """Read the example papers of a page of subscribers at once, for the ``picks`` to come."""
+        self.example_papers.read(connection, (e.paper_id for s in subscribers for e in s.examples))
+
     def picks(
         self, subscriber: Subscriber, delivered: Collection[str], limit: int | None = None
     ) -> list[Pick]:
-        """The subscriber's papers, best first with why: their interests ranked over the pool,
-        minus ``delivered`` (the memory of what they got) and what is not new to them;
-        ``limit`` defaults to ``ranking.picks``, the digest's length."""
+        """The subscriber's papers, best first with why: their interests and examples ranked
+        over the pool, minus ``delivered`` (the memory of what they got) and what is not new to
+        them; ``limit`` defaults to ``ranking.picks``, the digest's length."""
         exclude = self.new_papers.old_to(subscriber.last_digest_at).union(delivered)
         return self.ranker.rank(
             subscriber.interests,
+            examples=self.example_papers.of(subscriber),
             exclude=exclude,
             limit=limit or self.settings.ranking.picks,
             now=self.now,

@@ -1,9 +1,11 @@
 """Ranking: each subscriber gets the papers that matter to them, explained, never repeated.
 
 ``build_ranker(papers, settings)`` indexes an issue's candidate papers once; ``Ranker.rank``
-answers per subscriber. What each subscriber already received is ``digest.memory``'s.
+answers per subscriber, from their interests and examples (``RankedExample``). What each
+subscriber already received is ``digest.memory``'s.
 """
 
+from digest.ranking.examples import RankedExample
 from digest.ranking.ranker import Pick, Ranker, build_ranker, shared_encoder
 from digest.ranking.semantic import (
     DatabaseEmbeddings,
@@ -21,6 +23,7 @@ __all__ = [
     "Encoder",
     "MemoryEmbeddings",
     "Pick",
+    "RankedExample",
     "Ranker",
     "build_ranker",
     "embed_stored_papers",

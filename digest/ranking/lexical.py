@@ -74,6 +74,12 @@ class LexicalIndex:
         self.weights = counts.tocsc()
         self.vocab = vocab
         self.n_docs = n_docs
+        self._average = max(average, 1.0)
+        # vocab is in column order: the single-word terms are term_vectors' columns
+        singles = [term for term in vocab if " " not in term]
+        self._single_column = {term: k for k, term in enumerate(singles)}
+        self._singles = np.array([vocab[t] for t in singles], dtype=np.int64)
+        self._single_idf = self.idf[self._singles]
         self._rows = self.weights.tocsr()
         self._pair_mask = np.array([" " in t for t in vocab], dtype=bool)
         self._phrase_idf_floor = float(np.log1p((n_docs - 0.5) / 1.5)) if n_docs else 1.0
@@ -146,13 +152,41 @@ class LexicalIndex:
         present = self.weights[:, [self.vocab[t] for t in terms]] > 0
         return np.asarray(present.sum(axis=1)).ravel() == len(terms)
 
+    def covering(self, phrase: str) -> np.ndarray:
+        """Which papers contain every word of the phrase (stemmed; filler such as "papers
+        about" ignored), anywhere in title or abstract: what "matches: <phrase>" claims."""
+        words = list(dict.fromkeys(query_tokens(phrase)))
+        if not words or any(w not in self.vocab for w in words):
+            return np.zeros(self.n_docs, dtype=bool)
+        present = self.weights[:, [self.vocab[w] for w in words]] > 0
+        return np.asarray(present.sum(axis=1)).ravel() == len(words)
+
+    def term_vector(self, title: str, abstract: str) -> sp.csr_matrix:
+        """A paper outside the index as a unit row in ``term_vectors``' space (the index's
+        idf and length norm; words the index does not know are dropped)."""
+        title_words, abstract_words = tokens([title, abstract])
+        counts: dict[int, int] = {}
+        for word in title_words * TITLE_REPEAT + abstract_words:
+            column = self._single_column.get(word)
+            if column is not None:
+                counts[column] = counts.get(column, 0) + 1
+        size = len(self._single_column)
+        if not counts:
+            return sp.csr_matrix((1, size), dtype=np.float32)
+        columns = np.fromiter(counts, dtype=np.int64)
+        tf = np.fromiter(counts.values(), dtype=np.float32)
+        length = len(title_words) * TITLE_REPEAT + len(abstract_words)
+        norm = K1 * (1 - B + B * length / self._average)
+        weights = self._single_idf[columns] * tf * (K1 + 1) / (tf + norm)
+        weights = weights / max(float(np.linalg.norm(weights)), 1e-9)
+        return sp.csr_matrix(
+            (weights.astype(np.float32), (np.zeros(len(columns), dtype=np.int64), columns)),
+            shape=(1, size),
+        )
+
     def term_vectors(self) -> sp.csr_matrix:
         """Rows of unit length over single-word terms: what two papers share, for diversity."""
-        single = np.array(
-            [i for term, i in sorted(self.vocab.items(), key=lambda kv: kv[1]) if " " not in term],
-            dtype=np.int64,
-        )
-        vectors = self.weights[:, single].tocsr()
+        vectors = self.weights[:, self._singles].tocsr()
         norms = np.sqrt(np.asarray(vectors.multiply(vectors).sum(axis=1)).ravel())
         norms[norms == 0] = 1.0
         return sp.csr_matrix(sp.diags(1.0 / norms) @ vectors, dtype=np.float32)

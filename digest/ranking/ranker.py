@@ -1,12 +1,16 @@
 """The ranker: built once per issue over its candidate papers, asked once per subscriber.
 
-A subscriber's relevance to a paper is the best of their topics' relevances (each topic scored
-on its own, scaled by its weight, so five topics are not dominated by one); negative weights
-("less like this") subtract. Relevance below ``relevance_floor`` keeps a paper out however popular
-it is, unless it is by a followed author. Trending (upvotes, comments, recency) lifts relevance
-by its configured weights as a share of it (0.15 = up to 15 % for the most upvoted paper), so it
-orders papers that match about equally well; with no topics it is the whole score. Muted phrases
-and already-delivered papers are removed, and MMR keeps near-duplicates from filling the top.
+A subscriber's topics are combined as facets (``facets``): the best topic's relevance, raised
+by each further topic a paper matches, less any disliked topic; weights above 1 count as 1, so
+nothing saturates. Their examples ("more / less like this" clicks, ``examples``) lift papers
+like the liked ones and sink papers like the disliked ones, bounded and decaying with age; a
+paper stays eligible on its topics alone and each topic keeps its share of the picks.
+Relevance below ``relevance_floor`` keeps a paper out however popular it is, unless it is by a
+followed author. Trending (upvotes, comments, recency) lifts relevance by its configured weights
+as a share of it (0.15 = up to 15 % for the most upvoted paper), so it orders papers that match
+about equally well; with no topics and no likes it is the whole score. Muted phrases and
+already-delivered papers are removed, and MMR keeps near-duplicates from filling the top.
+Explanations are truthful (``explain``).
 """
 
 from __future__ import annotations
@@ -19,7 +23,10 @@ from typing import Final
 
 import numpy as np
 
+from digest.ranking import facets
 from digest.ranking.diversity import mmr, redundancy
+from digest.ranking.examples import ExampleSpace, Learned, RankedExample
+from digest.ranking.explain import like_reason, topic_reasons
 from digest.ranking.lexical import LexicalIndex
 from digest.ranking.semantic import (
     EmbeddingStore,
@@ -39,7 +46,6 @@ AUTHOR_BOOST = 0.6  # added for a followed author: above partial matches, below 
 POOL = 3  # MMR looks at this many candidates per pick
 DENSE_SIMILARITY_MAX = 4000  # above this many papers, similarities are computed per request
 TOPIC_CACHE_MAX = 200_000
-MAX_REASONS = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +106,7 @@ class Ranker:
             self._similarity = redundancy((self._vectors @ self._vectors.T).toarray())
             np.fill_diagonal(self._similarity, 0.0)
         self._topics: dict[str, np.ndarray] = {}
+        self.examples = ExampleSpace(self.papers, self.lexical, self._vectors, semantic)
         self._masks: dict[tuple[str, str], np.ndarray] = {}
         self._trending: tuple[datetime, Trending] | None = None
         self._paper_reasons: dict[int, tuple[str | None, str]] = {}
@@ -131,11 +138,13 @@ class Ranker:
         self,
         interests: Sequence[Interest],
         *,
+        examples: Sequence[RankedExample] = (),
         exclude: Collection[str] = (),
         limit: int = 10,
         now: datetime,
     ) -> list[Pick]:
-        """The best ``limit`` papers for these interests, best first, none of ``exclude``."""
+        """The best ``limit`` papers for these interests and examples, best first, none of
+        ``exclude``; every score and relevance stays in its bounds however many examples."""
         n = len(self.papers)
         if n == 0 or limit <= 0:
             return []
@@ -153,18 +162,32 @@ class Ranker:
         if self.semantic is not None:
             self.semantic.prepare(p for p, _ in topics)
         trend = self._trend(now)
-        if topics:
-            per_topic = self._per_topic(topics)
-            relevance = self._combine(per_topic, topics)
-            eligible = relevance >= self.settings.relevance_floor
+        learned = (
+            self.examples.learn(examples, now, self.settings.example_half_life_days)
+            if examples
+            else None
+        )
+        per_topic = self._per_topic(topics) if topics else None
+        topical = (
+            facets.combine(per_topic, [w for _, w in topics])
+            if per_topic is not None
+            else np.zeros(n, dtype=np.float32)
+        )
+        if per_topic is not None or (learned is not None and learned.share > 0):
+            relevance = learned.apply(topical) if learned is not None else topical
+            # a paper the typed topics pick stays eligible whatever the clicks
+            eligible = (relevance >= self.settings.relevance_floor) | (
+                topical >= self.settings.relevance_floor
+            )
             # Popularity and freshness scale with relevance: they order papers that match
             # about equally well, and cannot lift a weak match over a strong one.
             score = relevance * (self.settings.relevance_weight + trend.topical)
         else:
-            per_topic = None
-            relevance = np.zeros(n, dtype=np.float32)
+            relevance = topical
             eligible = np.ones(n, dtype=bool)
             score = trend.score
+            if learned is not None:  # only dislikes: they sink the trending digest's papers
+                score = score * (1.0 - learned.drop)
         followed = self._followed(authors) if authors else None
         if followed is not None:
             eligible = eligible | followed
@@ -188,24 +211,30 @@ class Ranker:
             if overlap[:limit, :limit].any():
                 order = mmr(score[candidates], overlap, limit, self.settings.diversity)
                 chosen = candidates[order]
-        return self._picks(chosen, score, relevance, topics, per_topic, followed)
+        rows = chosen.tolist()
+        if per_topic is not None and (len(topics) > 1 or learned is not None):
+            rows = facets.share(
+                rows,
+                per_topic,
+                [w for _, w in topics],
+                eligible,
+                score,
+                self.settings.relevance_floor,
+            )
+        return self._picks(rows, score, relevance, topical, topics, per_topic, followed, learned)
 
     def _per_topic(self, topics: Sequence[tuple[str, float]]) -> np.ndarray:
         """Weighted relevance of every paper to each topic: one row per topic."""
         rows = np.vstack([self.topic_relevance(p) for p, _ in topics])
-        if any(w != 1.0 for _, w in topics):
-            rows = rows * np.array([w for _, w in topics], dtype=np.float32)[:, None]
-        return rows
+        return facets.weighted(rows, [w for _, w in topics])
 
-    @staticmethod
-    def _combine(per_topic: np.ndarray, topics: Sequence[tuple[str, float]]) -> np.ndarray:
-        """Each topic counts on its own: the best liked topic, less any disliked one."""
-        if all(w > 0 for _, w in topics):
-            return np.minimum(per_topic.max(axis=0), 1.0)
-        liked = np.array([w > 0 for _, w in topics])
-        best = per_topic[liked].max(axis=0) if liked.any() else np.zeros(per_topic.shape[1])
-        penalty = -per_topic[~liked].min(axis=0) if (~liked).any() else 0.0
-        return np.clip(best - penalty, 0.0, 1.0).astype(np.float32)
+    def covering(self, phrase: str) -> np.ndarray:
+        """Which papers contain every word of the phrase (cached: topics repeat)."""
+        key = ("covers", phrase)
+        mask = self._masks.get(key)
+        if mask is None:
+            mask = self._masks[key] = self.lexical.covering(phrase)
+        return mask
 
     def _reasons(self, row: int) -> tuple[str | None, str]:
         """The paper's own explanations: popularity, and freshness (used when nothing else is)."""
@@ -259,32 +288,29 @@ class Ranker:
 
     def _picks(
         self,
-        chosen: np.ndarray,
+        rows: list[int],
         score: np.ndarray,
         relevance: np.ndarray,
+        topical: np.ndarray,
         topics: Sequence[tuple[str, float]],
         per_topic: np.ndarray | None,
         followed: np.ndarray | None,
+        learned: Learned | None,
     ) -> list[Pick]:
-        rows = chosen.tolist()
+        chosen = np.array(rows, dtype=np.int64)
         scores = score[chosen].tolist()
         relevances = relevance[chosen].tolist()
-        matches = per_topic[:, chosen].T.tolist() if per_topic is not None else None
+        matches = per_topic[:, chosen] if per_topic is not None else None
         floor = self.settings.relevance_floor
         picks = []
         for k, row in enumerate(rows):
             paper = self.papers[row]
             why: list[str] = []
-            if matches is not None and len(topics) == 1:
-                if matches[k][0] >= floor:
-                    why.append("matches: " + topics[0][0])
-            elif matches is not None:
-                named = sorted(
-                    ((r, p) for r, (p, _) in zip(matches[k], topics, strict=True) if r >= floor),
-                    reverse=True,
-                )
-                if named:
-                    why.append("matches: " + ", ".join(p for _, p in named[:MAX_REASONS]))
+            if matches is not None:
+                why += topic_reasons(row, k, topics, matches, self.covering, floor)
+            like = like_reason(row, float(topical[row]), learned, floor)
+            if like is not None:  # first when the likes alone brought the paper in
+                why.insert(0 if float(topical[row]) < floor else len(why), like)
             if followed is not None and followed[row]:
                 why.append("by an author you follow")
             popular, fresh = self._reasons(row)

@@ -229,7 +229,9 @@ class SemanticIndex:
         on_progress: Progress | None = None,
     ) -> None:
         self.encoder = encoder
+        self.store = store
         ids = [p.id for p in papers]
+        self._row = {paper_id: row for row, paper_id in enumerate(ids)}
         known = embed_missing(papers, encoder, store, on_progress)
         parts = (
             np.vstack([known[i] for i in ids]).astype(np.float32)
@@ -247,6 +249,22 @@ class SemanticIndex:
         self.prepare([phrase])
         cosine = self.vectors @ self._topics[phrase]
         return np.clip((cosine - LOW) / (HIGH - LOW), 0.0, 1.0).astype(np.float32)
+
+    def paper_similarity(self, papers: Sequence[Paper]) -> np.ndarray:
+        """Cosine (mean over lead and full text, centred) of every indexed paper with each of
+        ``papers`` (columns), which may lie outside the index: their vectors come from the
+        store, else are computed and saved there."""
+        outside = [p for p in papers if p.id not in self._row]
+        known = embed_missing(outside, self.encoder, self.store) if outside else {}
+        queries = np.zeros((len(papers), PARTS * DIMENSIONS), dtype=np.float32)
+        for k, paper in enumerate(papers):
+            row = self._row.get(paper.id)
+            if row is not None:
+                queries[k] = self.vectors[row] * PARTS
+            else:
+                parts = np.asarray(known[paper.id], dtype=np.float32).reshape(PARTS, DIMENSIONS)
+                queries[k] = _unit(parts - CENTRE * self.mean).reshape(-1)
+        return np.asarray(self.vectors @ queries.T, dtype=np.float32)
 
     def prepare(self, phrases: Iterable[str]) -> None:
         """Encode the phrases not seen yet, in one batch."""
