@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 from digest import paper_store
 from digest.cli.app import app, out, runtime
 from digest.cli.worker import queue_lines, queue_sender
+from digest.inbound.rates import return_rates
 from digest.ranking import DatabaseEmbeddings, semantic_wanted
 from digest.schedule import events, queries, scheduler
 from digest.schedule.inline import InlineSender
@@ -151,6 +152,7 @@ def status(ctx: typer.Context) -> None:
         collected = paper_store.papers_first_seen_since(connection, today)
         issues = ledger.recent_issue_figures(connection, limit=3)
         suppressed = store.suppression_count(connection)
+        returned = return_rates(connection, now)
 
     jobs = Table(title="Jobs", title_justify="left")
     for column in ("job", "last started", "last finished", "outcome", "runs", "next run"):
@@ -173,7 +175,18 @@ def status(ctx: typer.Context) -> None:
     out.print(jobs)
 
     current = Table(title="Deliveries of the newest issues", title_justify="left")
-    columns = ("issue", "date", "frequency", "status", "pending", "sent", "failed", "other")
+    columns = (
+        "issue",
+        "date",
+        "frequency",
+        "status",
+        "pending",
+        "sent",
+        "failed",
+        "bounced",
+        "complained",
+        "other",
+    )
     for column in columns:
         current.add_column(column, justify="right" if column not in columns[1:4] else "left")
     for issue in issues:
@@ -188,10 +201,12 @@ def status(ctx: typer.Context) -> None:
             str(waiting),
             str(d.get("sent", 0)),
             str(d.get("failed", 0)),
+            str(d.get("bounced", 0)),
+            str(d.get("complained", 0)),
             str(other),
         )
     if not issues:
-        current.add_row("-", "no issue yet", "", "", "0", "0", "0", "0")
+        current.add_row("-", "no issue yet", "", "", "0", "0", "0", "0", "0", "0")
     out.print(current)
 
     figures = Table(title="Today", title_justify="left")
@@ -199,6 +214,13 @@ def status(ctx: typer.Context) -> None:
     figures.add_column("count", justify="right")
     figures.add_row(f"papers collected today ({today.date().isoformat()} UTC)", str(collected))
     figures.add_row("suppressed addresses", str(suppressed))
+    figures.add_row(
+        f"bounce / complaint rate, last {returned.days} days ({returned.sent} sent)",
+        f"{returned.bounce_rate:.2%} / {returned.complaint_rate:.2%}",
+    )
+    figures.add_row(
+        "inbound messages kept for the operator (digest inbound --kept)", str(returned.kept)
+    )
     if semantic_wanted(settings.ranking.semantic):
         waiting = DatabaseEmbeddings(rt.engine()).missing_count()
         figures.add_row("papers waiting for embeddings (semantic ranker)", str(waiting))
@@ -206,6 +228,8 @@ def status(ctx: typer.Context) -> None:
         for what, value in queue_lines(settings, rt.engine()):
             figures.add_row(what, value)
     out.print(figures)
+    for warning in returned.warnings:
+        out.print(f"[bold red]warning:[/] {warning}")
 
 
 def _when(moment: datetime | None) -> str:

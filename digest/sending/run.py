@@ -38,6 +38,7 @@ from digest.sending.transports import (
     RelayUnavailable,
     Transport,
 )
+from digest.sending.verp import Verp
 from papercore.config import Settings
 from papercore.db.engine import transaction
 from subscribers import store
@@ -87,6 +88,7 @@ class RangeRun:
         self.recorder = Recorder(
             engine, settings, issue.id, self.clock, controls.rng, controls.on_progress
         )
+        self.verp = Verp.from_settings(settings)  # None: the envelope sender is the From address
 
     def clock(self) -> datetime:
         return self._start_wall + timedelta(seconds=time.monotonic() - self._start)
@@ -295,7 +297,9 @@ class RangeRun:
                 self.recorder.give_back(job)
                 return
             try:
-                reply = await self.transport.send(self.factory.sender, message.to, message.data)
+                reply = await self.transport.send(
+                    self._envelope_sender(message.subscriber_id), message.to, message.data
+                )
             except RelayUnavailable as exc:
                 self.recorder.answered(job, Verdict.RETRY, exc.one_line())
             except OutcomeUnknown as exc:
@@ -305,6 +309,11 @@ class RangeRun:
                 self.recorder.give_back(job)
             else:
                 self.recorder.answered(job, classify(reply), str(reply))
+
+    def _envelope_sender(self, subscriber_id: int) -> str:
+        if self.verp is None:
+            return self.factory.sender
+        return self.verp.envelope_sender(self.issue.id, subscriber_id)
 
 
 async def send_range(

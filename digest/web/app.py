@@ -16,7 +16,7 @@ from starlette.responses import Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from digest.web import account_pages, archive_pages, operator_pages, signup_pages
+from digest.web import account_pages, archive_pages, operator_pages, signup_pages, webhooks
 from digest.web.headers import BodyLimit, SecurityHeaders
 from digest.web.mailer import Mailer
 from digest.web.state import Web, utc_now, web_of
@@ -40,6 +40,7 @@ def create_app(
         *account_pages.routes,
         *archive_pages.routes,
         *operator_pages.routes,
+        *webhooks.routes,
         Route("/favicon.ico", _no_icon, methods=["GET"]),
         Mount("/static", StaticFiles(directory=web.templates_dir / "static"), name="static"),
     ]

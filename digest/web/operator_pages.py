@@ -12,6 +12,8 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
+from digest.inbound import store as inbound_store
+from digest.inbound.rates import return_rates
 from digest.issues import recent_issues
 from digest.personal import preview_digest, preview_subscriber
 from digest.sending import ledger
@@ -64,7 +66,11 @@ def _dashboard(web: Web) -> dict[str, Any]:
             for issue in recent_issues(connection, RUNS)
         ]
         suppressed = store.suppression_count(connection)
+        returned = return_rates(connection, web.clock())
+        kept = inbound_store.kept(connection, 20)
     return {
+        "returned": returned,
+        "kept": kept,
         "counts": [(s, counts.get(s, 0)) for s in STATUSES],
         "suppressed": suppressed,
         "runs": runs,

@@ -214,3 +214,26 @@ rate_limit_hits = Table(
     Index(None, "scope", "key_hash", "at"),
     Index(None, "scope", "at"),
 )
+
+# Mail and webhook events that came back (digest/inbound/store.py): bounces, complaints, mailed
+# unsubscribes, and whatever nobody could classify, kept with its text for the operator. Soft
+# bounces are counted per address (hash) from here; ``event_key`` makes a replay a no-op.
+inbound_events = Table(
+    "inbound_events",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("event_key", String(64), nullable=False, unique=True),  # sha256 of message or event
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("via", String(16), nullable=False),  # smtp | lmtp | imap | ses | postmark | mailgun | ..
+    # hard_bounce | soft_bounce | complaint | unsubscribe | auto_reply | unknown
+    Column("kind", String(16), nullable=False),
+    # suppressed | counted | unsubscribed | ignored | kept | resolved
+    Column("action", String(16), nullable=False),
+    Column("email_hash", String(64)),
+    Column("issue_id", BigInteger),
+    Column("subscriber_id", BigInteger),
+    Column("detail", Text, nullable=False, default=""),
+    Column("raw", Text),  # only for messages kept for the operator
+    Index(None, "email_hash", "kind", "received_at"),
+    Index(None, "action", "received_at"),
+)

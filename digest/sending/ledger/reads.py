@@ -207,3 +207,45 @@ def papers_delivered(connection: Connection, issue_id: int, subscriber_id: int) 
         )
     ).first()
     return list(row.paper_ids or ()) if row is not None else []
+
+
+def find_by_message_id(connection: Connection, message_id: str) -> tuple[int, int] | None:
+    """(issue id, subscriber id) of the delivery whose message had this Message-ID."""
+    row = connection.execute(
+        select(deliveries.c.issue_id, deliveries.c.subscriber_id)
+        .where(deliveries.c.message_id == message_id)
+        .limit(1)
+    ).first()
+    return (int(row.issue_id), int(row.subscriber_id)) if row is not None else None
+
+
+def latest_sent(connection: Connection, subscriber_id: int) -> tuple[int, int] | None:
+    """(issue id, subscriber id) of the newest delivery to the subscriber that left (sent or
+    unknown): the one a report that names only the address is most likely about."""
+    row = connection.execute(
+        select(deliveries.c.issue_id, deliveries.c.subscriber_id)
+        .where(
+            deliveries.c.subscriber_id == subscriber_id,
+            deliveries.c.status.in_(("sent", "unknown")),
+        )
+        .order_by(deliveries.c.issue_id.desc())
+        .limit(1)
+    ).first()
+    return (int(row.issue_id), int(row.subscriber_id)) if row is not None else None
+
+
+def sent_since(connection: Connection, since: datetime) -> dict[str, int]:
+    """Messages that left since ``since`` (by when they were sent), counted by what became of
+    them: sent, bounced, complained."""
+    rows = connection.execute(
+        select(deliveries.c.status, func.count())
+        .where(
+            deliveries.c.sent_at >= since,
+            deliveries.c.status.in_(("sent", "bounced", "complained")),
+        )
+        .group_by(deliveries.c.status)
+    )
+    found = dict.fromkeys(("sent", "bounced", "complained"), 0)
+    for status, n in rows:
+        found[status] = int(n)
+    return found

@@ -1,6 +1,7 @@
 """The delivery ledger's row types and how a ``SendScope`` becomes a condition on the deliveries
 table. Each (issue, subscriber) row moves pending → sending → sent | deferred | failed | skipped,
-or to unknown when the outcome of a transmission cannot be known."""
+or to unknown when the outcome of a transmission cannot be known; a sent (or unknown) one may
+later become bounced or complained when the bounce or the complaint comes back."""
 
 from __future__ import annotations
 
@@ -14,7 +15,17 @@ from sqlalchemy import and_, true
 from digest.sending.scope import SendScope
 from papercore.db.schema import deliveries
 
-DeliveryStatus = Literal["pending", "sending", "sent", "deferred", "failed", "skipped", "unknown"]
+DeliveryStatus = Literal[
+    "pending",
+    "sending",
+    "sent",
+    "deferred",
+    "failed",
+    "skipped",
+    "unknown",
+    "bounced",
+    "complained",
+]
 STATUSES: tuple[DeliveryStatus, ...] = (
     "pending",
     "sending",
@@ -23,9 +34,18 @@ STATUSES: tuple[DeliveryStatus, ...] = (
     "failed",
     "skipped",
     "unknown",
+    "bounced",  # accepted, then bounced back later (digest/inbound)
+    "complained",  # delivered, then reported as spam (digest/inbound)
 )
 # Finished for an issue: the subscriber is not handed over again (pending/deferred/sending are).
-FINISHED: tuple[DeliveryStatus, ...] = ("sent", "failed", "skipped", "unknown")
+FINISHED: tuple[DeliveryStatus, ...] = (
+    "sent",
+    "failed",
+    "skipped",
+    "unknown",
+    "bounced",
+    "complained",
+)
 INTERRUPTED = "interrupted: the run stopped while this message was in flight; it may have arrived"
 # Explicit subscriber lists are matched in chunks: one IN list stays well under SQLite's limit.
 ID_CHUNK = 1000

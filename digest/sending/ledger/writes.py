@@ -210,3 +210,33 @@ def recover_interrupted(
                 .values(status="pending", updated_at=now)
             )
     return in_flight
+
+
+# What a row may have been when a bounce or complaint about its message comes back.
+_RETURNABLE = {
+    "bounced": ("sent", "unknown", "deferred", "failed"),
+    "complained": ("sent", "unknown"),
+}
+
+
+def mark_returned(
+    connection: Connection,
+    issue_id: int,
+    subscriber_id: int,
+    status: str,
+    reply: str,
+    now: datetime,
+) -> bool:
+    """Record that the message of (issue, subscriber) bounced back later (``bounced``) or was
+    reported as spam (``complained``), with what was said; True when a row changed. Rows not yet
+    sent, skipped, or already marked are left alone, so a replayed report changes nothing."""
+    result = connection.execute(
+        update(deliveries)
+        .where(
+            deliveries.c.issue_id == issue_id,
+            deliveries.c.subscriber_id == subscriber_id,
+            deliveries.c.status.in_(_RETURNABLE[status]),
+        )
+        .values(status=status, last_reply=reply[:500], updated_at=now)
+    )
+    return bool(result.rowcount)

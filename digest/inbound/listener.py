@@ -1,0 +1,58 @@
+"""The SMTP (or LMTP) listener an MTA hands bounces, complaints and mailed unsubscribes to
+(``digest inbound``). Each message is processed before the server answers: 250 when it is
+recorded, 451 (try again later) when it could not be, so the MTA keeps it and nothing is lost."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from aiosmtpd.lmtp import LMTP
+from aiosmtpd.smtp import SMTP, Envelope, Session
+
+from digest.inbound.process import Handled, Inbound
+from digest.sending.sink import SmtpServer
+from papercore.errors import DigestError
+
+log = logging.getLogger("digest.inbound")
+MAX_BYTES = 25_000_000  # larger "bounces" are refused by the server
+
+
+@dataclass
+class InboundHandler:
+    """aiosmtpd handler: every message goes to ``Inbound.handle_message``."""
+
+    inbound: Inbound
+    via: str = "smtp"
+    on_handled: Callable[[Handled], None] | None = None
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        raw = envelope.original_content or b""
+        recipients = [str(r) for r in envelope.rcpt_tos]
+        try:
+            handled = await asyncio.to_thread(
+                self.inbound.handle_message, raw, recipients, via=self.via
+            )
+        except DigestError as exc:
+            log.error("inbound message not processed: %s", exc.one_line())
+            return "451 4.3.0 cannot process the message now; try again later"
+        if self.on_handled is not None:
+            self.on_handled(handled)
+        return f"250 2.0.0 Ok: {handled.kind} {handled.action}"
+
+
+def listener(
+    inbound: Inbound,
+    host: str,
+    port: int,
+    *,
+    lmtp: bool = False,
+    on_handled: Callable[[Handled], None] | None = None,
+) -> SmtpServer:
+    """An SMTP (or LMTP) server, not yet started, that processes what it receives."""
+    handler = InboundHandler(inbound, "lmtp" if lmtp else "smtp", on_handled)
+    return SmtpServer(
+        handler, host=host, port=port, smtp_class=LMTP if lmtp else SMTP, data_size_limit=MAX_BYTES
+    )

@@ -1,0 +1,170 @@
+"""Checking that a webhook post really comes from the provider (pure: no network, explicit now).
+
+- Amazon SNS (SES notifications): an RSA signature (SHA1 for SignatureVersion 1, SHA256 for 2)
+  over the message's canonical string, with the certificate at ``SigningCertURL``, which must be
+  an https URL on an SNS domain (``sns.<region>.amazonaws.com``); the caller fetches it.
+- Postmark: HTTP basic auth with the configured user and password.
+- Mailgun: HMAC-SHA256 of ``timestamp + token`` with the webhook signing key.
+- SendGrid: ECDSA P-256 / SHA-256 of ``timestamp + body`` with the verification key.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import re
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+
+from papercore.errors import InputError
+
+_SNS_HOST = re.compile(r"^sns\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$")
+_SNS_FIELDS = {
+    "Notification": ("Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type"),
+    "SubscriptionConfirmation": (
+        "Message",
+        "MessageId",
+        "SubscribeURL",
+        "Timestamp",
+        "Token",
+        "TopicArn",
+        "Type",
+    ),
+    "UnsubscribeConfirmation": (
+        "Message",
+        "MessageId",
+        "SubscribeURL",
+        "Timestamp",
+        "Token",
+        "TopicArn",
+        "Type",
+    ),
+}
+
+
+class WebhookRefused(InputError):
+    """A webhook post that is unsigned, wrongly signed, stale or not for us."""
+
+
+def check_sns_certificate_url(url: str) -> str:
+    """``url`` when it is an https URL of a .pem file on an SNS domain; refused otherwise."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if parts.scheme != "https" or not _SNS_HOST.match(host) or not parts.path.endswith(".pem"):
+        raise WebhookRefused(f"SigningCertURL {url[:120]!r} is not an SNS certificate URL")
+    if parts.username or parts.password or parts.port not in (None, 443):
+        raise WebhookRefused(f"SigningCertURL {url[:120]!r} is not an SNS certificate URL")
+    return url
+
+
+def sns_string_to_sign(message: Mapping[str, Any]) -> bytes:
+    """The canonical text SNS signs: each present field's name and value on their own lines."""
+    kind = str(message.get("Type", ""))
+    names = _SNS_FIELDS.get(kind)
+    if names is None:
+        raise WebhookRefused(f"unknown SNS message type {kind[:40]!r}")
+    lines: list[str] = []
+    for name in names:
+        if name in message and message[name] is not None:
+            lines.extend((name, str(message[name])))
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def verify_sns(message: Mapping[str, Any], certificate_pem: bytes) -> None:
+    """Raise WebhookRefused unless the SNS message is signed by the certificate's key."""
+    version = str(message.get("SignatureVersion", ""))
+    algorithm: hashes.HashAlgorithm
+    if version == "1":
+        algorithm = hashes.SHA1()
+    elif version == "2":
+        algorithm = hashes.SHA256()
+    else:
+        raise WebhookRefused(f"unsupported SNS SignatureVersion {version[:8]!r}")
+    try:
+        signature = base64.b64decode(str(message.get("Signature", "")), validate=True)
+        key = x509.load_pem_x509_certificate(certificate_pem).public_key()
+    except (binascii.Error, ValueError) as exc:
+        raise WebhookRefused("SNS signature or certificate is malformed") from exc
+    if not isinstance(key, rsa.RSAPublicKey):
+        raise WebhookRefused("the SNS certificate does not hold an RSA key")
+    try:
+        key.verify(signature, sns_string_to_sign(message), padding.PKCS1v15(), algorithm)
+    except InvalidSignature as exc:
+        raise WebhookRefused("SNS signature does not match") from exc
+
+
+def check_basic_auth(header: str, user: str, password: str) -> None:
+    """Raise WebhookRefused unless ``header`` (Authorization) is basic auth for user:password."""
+    scheme, _, encoded = header.partition(" ")
+    if scheme.lower() != "basic" or not password:
+        raise WebhookRefused("basic authentication required")
+    try:
+        given_user, _, given = base64.b64decode(encoded, validate=True).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError) as exc:
+        raise WebhookRefused("malformed basic authentication") from exc
+    same_user = hmac.compare_digest(given_user.encode(), user.encode())
+    if not (same_user & hmac.compare_digest(given.encode(), password.encode())):
+        raise WebhookRefused("wrong user or password")
+
+
+def _check_age(timestamp: str, now: datetime, max_age_seconds: int) -> None:
+    try:
+        moment = int(timestamp)
+    except ValueError as exc:
+        raise WebhookRefused("malformed webhook timestamp") from exc
+    if abs(now.timestamp() - moment) > max_age_seconds:
+        raise WebhookRefused("webhook timestamp is too old or in the future (a replay?)")
+
+
+def verify_mailgun(
+    signing_key: str,
+    signature: Mapping[str, Any],
+    now: datetime,
+    max_age_seconds: int,
+) -> None:
+    """Raise WebhookRefused unless Mailgun's ``signature`` object is valid and fresh."""
+    timestamp = str(signature.get("timestamp", ""))
+    token = str(signature.get("token", ""))
+    given = str(signature.get("signature", ""))
+    if not signing_key or not timestamp or not token or not given:
+        raise WebhookRefused("Mailgun signature missing")
+    expected = hmac.new(
+        signing_key.encode(), (timestamp + token).encode(), hashlib.sha256
+    ).hexdigest()
+    if not hmac.compare_digest(expected, given.lower()):
+        raise WebhookRefused("Mailgun signature does not match")
+    _check_age(timestamp, now, max_age_seconds)
+
+
+def verify_sendgrid(
+    public_key_b64: str,
+    signature_b64: str,
+    timestamp: str,
+    body: bytes,
+    now: datetime,
+    max_age_seconds: int,
+) -> None:
+    """Raise WebhookRefused unless SendGrid's ECDSA signature over timestamp + body is valid."""
+    if not signature_b64 or not timestamp:
+        raise WebhookRefused("SendGrid signature headers missing")
+    try:
+        key = serialization.load_der_public_key(base64.b64decode(public_key_b64, validate=True))
+        signature = base64.b64decode(signature_b64, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise WebhookRefused("SendGrid signature or key is malformed") from exc
+    if not isinstance(key, ec.EllipticCurvePublicKey):
+        raise WebhookRefused("the SendGrid verification key is not an ECDSA key")
+    try:
+        key.verify(signature, timestamp.encode() + body, ec.ECDSA(hashes.SHA256()))
+    except InvalidSignature as exc:
+        raise WebhookRefused("SendGrid signature does not match") from exc
+    _check_age(timestamp, now, max_age_seconds)

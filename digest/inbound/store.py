@@ -1,0 +1,114 @@
+"""The inbound store: the ``inbound_events`` table (SQL on it here only). One row per message or
+webhook event that came back: what it was, what was done, and for the ones nobody could
+classify, the text, kept for the operator. Reads no other table."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, func, insert, select, update
+
+from papercore.db.schema import inbound_events
+from papercore.papers import utc
+
+
+@dataclass(frozen=True, slots=True)
+class InboundEvent:
+    """One thing that came back, as recorded."""
+
+    event_key: str
+    received_at: datetime
+    via: str
+    kind: str
+    action: str
+    detail: str
+    email_hash: str | None = None
+    issue_id: int | None = None
+    subscriber_id: int | None = None
+    raw: str | None = None
+    id: int | None = None
+
+
+def seen(connection: Connection, event_key: str) -> bool:
+    """Whether an event with this key was recorded already (a replay, or a message read twice)."""
+    found = connection.execute(
+        select(inbound_events.c.id).where(inbound_events.c.event_key == event_key)
+    ).first()
+    return found is not None
+
+
+def record(connection: Connection, event: InboundEvent) -> None:
+    """Record one event (the caller checked ``seen`` in the same transaction)."""
+    connection.execute(
+        insert(inbound_events).values(
+            event_key=event.event_key,
+            received_at=event.received_at,
+            via=event.via,
+            kind=event.kind,
+            action=event.action,
+            email_hash=event.email_hash,
+            issue_id=event.issue_id,
+            subscriber_id=event.subscriber_id,
+            detail=event.detail,
+            raw=event.raw,
+        )
+    )
+
+
+def soft_bounces_since(connection: Connection, email_hash: str, since: datetime) -> int:
+    """How many soft bounces were recorded for the address since ``since``."""
+    return int(
+        connection.execute(
+            select(func.count()).where(
+                inbound_events.c.email_hash == email_hash,
+                inbound_events.c.kind == "soft_bounce",
+                inbound_events.c.received_at >= since,
+            )
+        ).scalar_one()
+    )
+
+
+def kept(connection: Connection, limit: int = 50) -> list[InboundEvent]:
+    """The messages kept for the operator (not yet resolved), newest first."""
+    rows = connection.execute(
+        select(inbound_events)
+        .where(inbound_events.c.action == "kept")
+        .order_by(inbound_events.c.id.desc())
+        .limit(limit)
+    )
+    return [
+        InboundEvent(
+            event_key=r.event_key,
+            received_at=utc(r.received_at),
+            via=r.via,
+            kind=r.kind,
+            action=r.action,
+            detail=r.detail,
+            email_hash=r.email_hash,
+            issue_id=r.issue_id,
+            subscriber_id=r.subscriber_id,
+            raw=r.raw,
+            id=r.id,
+        )
+        for r in rows
+    ]
+
+
+def kept_count(connection: Connection) -> int:
+    """How many messages wait for the operator."""
+    return int(
+        connection.execute(
+            select(func.count()).where(inbound_events.c.action == "kept")
+        ).scalar_one()
+    )
+
+
+def resolve(connection: Connection, event_id: int) -> bool:
+    """Mark a kept message as dealt with by the operator; False when there is no such one."""
+    result = connection.execute(
+        update(inbound_events)
+        .where(inbound_events.c.id == event_id, inbound_events.c.action == "kept")
+        .values(action="resolved")
+    )
+    return bool(result.rowcount)

@@ -1,0 +1,158 @@
+"""Provider webhooks: bounces and complaints reported by Amazon SES (through SNS), Postmark,
+Mailgun and SendGrid. Each endpoint is off (404) until its secret is configured, refuses posts
+that are unsigned or wrongly signed (403), and hands the reports to ``digest.inbound``.
+
+The SNS signing certificate is fetched through ``app.state.sns_certificates`` (a
+``CertificateFetcher``; by default ``SnsCertificates``, https from SNS domains only)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from digest.inbound import providers, signatures
+from digest.inbound.process import Inbound
+from digest.inbound.report import Report
+from digest.inbound.signatures import WebhookRefused
+from digest.inbound.sns import CertificateFetcher, SnsCertificates
+from digest.web.state import Web, web_of
+from papercore.errors import InputError
+
+log = logging.getLogger("digest.web")
+_DEFAULT_FETCHER = SnsCertificates()
+
+
+def _off() -> Response:
+    return PlainTextResponse("Not Found", status_code=404)
+
+
+def _refused(exc: InputError) -> Response:
+    log.warning("webhook refused: %s", exc.one_line())
+    status = 403 if isinstance(exc, WebhookRefused) else 400
+    return PlainTextResponse(exc.one_line(), status_code=status)
+
+
+async def _process(web: Web, reports: Sequence[Report], via: str, key: str) -> Response:
+    def run() -> int:
+        return len(
+            Inbound(web.engine, web.settings, clock=web.clock).handle_reports(
+                reports, via=via, key=f"{via}:{key}"
+            )
+        )
+
+    return JSONResponse({"processed": await run_in_threadpool(run)})
+
+
+def _json_object(body: bytes, what: str) -> Mapping[str, Any]:
+    try:
+        found = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InputError(f"{what}: the body is not JSON") from exc
+    if not isinstance(found, Mapping):
+        raise InputError(f"{what}: expected a JSON object")
+    return found
+
+
+async def ses(request: Request) -> Response:
+    """SNS notifications of SES bounces and complaints; the topic must be configured."""
+    web = web_of(request)
+    topics = web.settings.inbound.ses_topic_arns
+    if not topics:
+        return _off()
+    fetcher: CertificateFetcher = getattr(request.app.state, "sns_certificates", _DEFAULT_FETCHER)
+    try:
+        message = _json_object(await request.body(), "SNS message")
+        if message.get("TopicArn") not in topics:
+            raise WebhookRefused("SNS message for a topic that is not configured")
+        url = signatures.check_sns_certificate_url(str(message.get("SigningCertURL", "")))
+        signatures.verify_sns(message, await fetcher.fetch(url))
+        kind = message.get("Type")
+        if kind == "Notification":
+            reports = providers.ses_reports(message)
+        elif kind == "SubscriptionConfirmation":
+            # Confirming is the operator's decision: kept, with the URL to visit.
+            detail = f"SNS subscription confirmation: visit {message.get('SubscribeURL', '')}"
+            reports = [Report("unknown", detail=detail[:300])]
+        else:
+            reports = []
+    except InputError as exc:
+        return _refused(exc)
+    return await _process(web, reports, "ses", str(message.get("MessageId", "")))
+
+
+async def postmark(request: Request) -> Response:
+    """Postmark bounce and spam-complaint webhooks, behind basic auth."""
+    web = web_of(request)
+    settings = web.settings.inbound
+    password = settings.postmark_password.get_secret_value()
+    if not password:
+        return _off()
+    body = await request.body()
+    try:
+        signatures.check_basic_auth(
+            request.headers.get("authorization", ""), settings.postmark_username, password
+        )
+        reports = providers.postmark_reports(body)
+    except InputError as exc:
+        return _refused(exc)
+    return await _process(web, reports, "postmark", hashlib.sha256(body).hexdigest())
+
+
+async def mailgun(request: Request) -> Response:
+    """Mailgun webhooks (JSON), signed with the webhook signing key."""
+    web = web_of(request)
+    settings = web.settings.inbound
+    key = settings.mailgun_signing_key.get_secret_value()
+    if not key:
+        return _off()
+    try:
+        body = _json_object(await request.body(), "Mailgun webhook")
+        signature = body.get("signature")
+        if not isinstance(signature, Mapping):
+            raise WebhookRefused("Mailgun signature missing")
+        signatures.verify_mailgun(key, signature, web.clock(), settings.webhook_max_age_seconds)
+        event_data = body.get("event-data")
+        if not isinstance(event_data, Mapping):
+            raise InputError("Mailgun webhook: event-data missing")
+        reports = providers.mailgun_reports(event_data)
+    except InputError as exc:
+        return _refused(exc)
+    return await _process(web, reports, "mailgun", str(signature.get("token", "")))
+
+
+async def sendgrid(request: Request) -> Response:
+    """SendGrid's signed event webhook (ECDSA over timestamp + body)."""
+    web = web_of(request)
+    settings = web.settings.inbound
+    if not settings.sendgrid_public_key:
+        return _off()
+    body = await request.body()
+    try:
+        signatures.verify_sendgrid(
+            settings.sendgrid_public_key,
+            request.headers.get("x-twilio-email-event-webhook-signature", ""),
+            request.headers.get("x-twilio-email-event-webhook-timestamp", ""),
+            body,
+            web.clock(),
+            settings.webhook_max_age_seconds,
+        )
+        reports = providers.sendgrid_reports(body)
+    except InputError as exc:
+        return _refused(exc)
+    return await _process(web, reports, "sendgrid", hashlib.sha256(body).hexdigest())
+
+
+routes = [
+    Route("/webhooks/ses", ses, methods=["POST"]),
+    Route("/webhooks/postmark", postmark, methods=["POST"]),
+    Route("/webhooks/mailgun", mailgun, methods=["POST"]),
+    Route("/webhooks/sendgrid", sendgrid, methods=["POST"]),
+]
