@@ -14,7 +14,7 @@ from sqlalchemy import Connection, Engine, Row, func, insert, or_, select, updat
 from digest import memory
 from papercore.db.engine import transaction
 from papercore.db.schema import papers
-from papercore.papers import Paper, merge, utc
+from papercore.papers import Paper, merge, title_hash, utc
 
 CHUNK = 500
 T = TypeVar("T")
@@ -213,3 +213,30 @@ def papers_first_seen_since(connection: Connection, since: datetime) -> int:
             select(func.count()).select_from(papers).where(papers.c.first_seen >= since)
         ).scalar_one()
     )
+
+
+# Papers a subscriber's own seed list adds count as first seen at the epoch: they teach that
+# subscriber's ranking, and no issue's pool (papers first seen since a recent day) mails them.
+SEEDED_FIRST_SEEN = utc(datetime(1970, 1, 1))
+
+
+@dataclass(frozen=True)
+class SeedShelf:
+    """The paper store as profile seeding sees it (subscribers.seeding.PaperShelf), in the
+    caller's transaction."""
+
+    connection: Connection
+
+    def by_ids(self, ids: Sequence[str]) -> dict[str, Paper]:
+        return get_papers(self.connection, ids)
+
+    def by_titles(self, titles: Sequence[str]) -> dict[str, Paper]:
+        keys = list({title_hash(t) for t in titles})
+        found: dict[str, Paper] = {}
+        for chunk in _chunks(keys):
+            for row in self.connection.execute(select(papers).where(papers.c.title_key.in_(chunk))):
+                found[row.title_key] = paper_from_row(row)
+        return found
+
+    def add(self, incoming: Sequence[Paper]) -> None:
+        upsert(self.connection, incoming, SEEDED_FIRST_SEEN)

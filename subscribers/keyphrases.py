@@ -1,4 +1,4 @@
-"""Key phrases of papers: topic suggestions for the signup page and the terms feedback adjusts.
+"""Key phrases of papers: topic suggestions for the signup page, and whether a paper says a phrase.
 
 A phrase is two adjacent words of a title or abstract, neither a stop word, each at least three
 letters long ("diffusion models", "graph neural" ...). Pure functions of text; no model needed.

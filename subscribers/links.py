@@ -45,8 +45,10 @@ class SubscriberLinks:
         return f"{self.base_url}/archive"
 
     def feedback(self, paper_id: str, more: bool) -> str:
-        """The one-click "more like this" (more=True) or "less like this" link for a paper."""
-        token = self._token("feedback", {"paper": paper_id, "d": 1 if more else -1})
+        """The "more like this" (more=True) or "less like this" link for a paper in this issue: a
+        page that records the click with a POST (a GET records nothing: mail scanners fetch it)."""
+        extra: dict[str, object] = {"paper": paper_id, "d": 1 if more else -1, "i": self.issue_id}
+        token = self._token("feedback", extra)
         return f"{self.base_url}/feedback/{token}"
 
 

@@ -13,7 +13,9 @@ from sqlalchemy import Connection
 from papercore.errors import NotFound
 from subscribers import store
 from subscribers.model import Frequency, Subscriber
+from subscribers.paper_list import PaperList
 
+NO_PAPERS = PaperList(())
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 CONSENT_WORDING = (
     "Yes, email me the {app} digest of new research papers ({schedule}) at {email}. "
@@ -31,6 +33,7 @@ class SignupRequest:
     weekday: int
     hour: int
     timezone: str
+    papers: PaperList = NO_PAPERS  # papers they like, to seed what the ranking learns
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,5 @@
-"""The subscriber store: subscribers, interests, suppressions and the event log (SQL here only)."""
+"""The subscriber store: subscribers, interests, feedback examples, suppressions and the event
+log (SQL here only)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,19 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Row, delete, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
-from papercore.db.schema import interests, subscriber_events, subscribers, suppressions
+from papercore.db.schema import (
+    feedback_examples,
+    interests,
+    subscriber_events,
+    subscribers,
+    suppressions,
+)
 from papercore.errors import InputError, NotFound
 from papercore.papers import utc
 from subscribers.model import (
+    Example,
     Frequency,
     Interest,
     InterestKind,
@@ -21,7 +30,9 @@ from subscribers.model import (
 )
 
 
-def _subscriber(row: Row[Any], found: Sequence[Interest]) -> Subscriber:
+def _subscriber(
+    row: Row[Any], found: Sequence[Interest], examples: Sequence[Example] = ()
+) -> Subscriber:
     return Subscriber(
         id=row.id,
         email=row.email,
@@ -36,6 +47,7 @@ def _subscriber(row: Row[Any], found: Sequence[Interest]) -> Subscriber:
         created_at=utc(row.created_at) if row.created_at else None,
         confirmed_at=utc(row.confirmed_at) if row.confirmed_at else None,
         last_digest_at=utc(row.last_digest_at) if row.last_digest_at else None,
+        examples=tuple(examples),
     )
 
 
@@ -51,11 +63,31 @@ def _interests_of(connection: Connection, ids: Sequence[int]) -> dict[int, list[
     return found
 
 
+def _examples_of(connection: Connection, ids: Sequence[int]) -> dict[int, list[Example]]:
+    """Each subscriber's examples, oldest first (one query for a whole page of subscribers)."""
+    found: dict[int, list[Example]] = {i: [] for i in ids}
+    if not ids:
+        return found
+    rows = connection.execute(
+        select(feedback_examples)
+        .where(feedback_examples.c.subscriber_id.in_(ids))
+        .order_by(feedback_examples.c.created_at, feedback_examples.c.id)
+    )
+    for row in rows:
+        found[row.subscriber_id].append(Example(row.paper_id, row.vote, utc(row.created_at)))
+    return found
+
+
+def _one(connection: Connection, row: Row[Any]) -> Subscriber:
+    examples = _examples_of(connection, [row.id])[row.id]
+    return _subscriber(row, _interests_of(connection, [row.id])[row.id], examples)
+
+
 def get(connection: Connection, subscriber_id: int) -> Subscriber:
     row = connection.execute(select(subscribers).where(subscribers.c.id == subscriber_id)).first()
     if row is None:
         raise NotFound(f"no subscriber with id {subscriber_id}")
-    return _subscriber(row, _interests_of(connection, [row.id])[row.id])
+    return _one(connection, row)
 
 
 def find(connection: Connection, email: str) -> Subscriber | None:
@@ -64,7 +96,7 @@ def find(connection: Connection, email: str) -> Subscriber | None:
     ).first()
     if row is None:
         return None
-    return _subscriber(row, _interests_of(connection, [row.id])[row.id])
+    return _one(connection, row)
 
 
 def get_by_email(connection: Connection, email: str) -> Subscriber:
@@ -98,8 +130,9 @@ def iter_subscribers(
         if not rows:
             return
         found = _interests_of(connection, [r.id for r in rows])
+        examples = _examples_of(connection, [r.id for r in rows])
         for row in rows:
-            yield _subscriber(row, found[row.id])
+            yield _subscriber(row, found[row.id], examples[row.id])
         last = rows[-1].id
 
 
@@ -201,6 +234,60 @@ def set_interests(
     ]
     if rows:
         connection.execute(insert(interests), rows)
+
+
+def votes_on(connection: Connection, subscriber_id: int, papers: Sequence[str]) -> dict[str, int]:
+    """The subscriber's current vote on each of these papers that has one."""
+    rows = connection.execute(
+        select(feedback_examples.c.paper_id, feedback_examples.c.vote).where(
+            feedback_examples.c.subscriber_id == subscriber_id,
+            feedback_examples.c.paper_id.in_(list(papers)),
+        )
+    )
+    return {paper_id: vote for paper_id, vote in rows}
+
+
+def put_examples(
+    connection: Connection, subscriber_id: int, votes: dict[str, int], now: datetime, keep: int
+) -> None:
+    """Store a vote per paper (a later vote on the same paper replaces the earlier one and its
+    time), then keep only the subscriber's ``keep`` newest examples."""
+    if not votes:
+        return
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(feedback_examples)
+    connection.execute(
+        statement.on_conflict_do_update(
+            index_elements=["subscriber_id", "paper_id"],
+            set_={"vote": statement.excluded.vote, "created_at": statement.excluded.created_at},
+        ),
+        [
+            {"subscriber_id": subscriber_id, "paper_id": p, "vote": v, "created_at": now}
+            for p, v in votes.items()
+        ],
+    )
+    newest = (
+        select(feedback_examples.c.id)
+        .where(feedback_examples.c.subscriber_id == subscriber_id)
+        .order_by(feedback_examples.c.created_at.desc(), feedback_examples.c.id.desc())
+        .limit(keep)
+    )
+    connection.execute(
+        delete(feedback_examples).where(
+            feedback_examples.c.subscriber_id == subscriber_id,
+            feedback_examples.c.id.not_in(newest.scalar_subquery()),
+        )
+    )
+
+
+def remove_examples(
+    connection: Connection, subscriber_id: int, paper_ids: Sequence[str] | None = None
+) -> int:
+    """Forget the subscriber's examples of these papers (all of them when None); how many."""
+    query = delete(feedback_examples).where(feedback_examples.c.subscriber_id == subscriber_id)
+    if paper_ids is not None:
+        query = query.where(feedback_examples.c.paper_id.in_(list(paper_ids)))
+    return int(connection.execute(query).rowcount or 0)
 
 
 def record_event(

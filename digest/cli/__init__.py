@@ -1,6 +1,7 @@
 """The ``digest`` command line. Each module registers its commands on ``app``."""
 
 from digest.cli import demo as _demo
+from digest.cli import feedback as _feedback  # noqa: F401
 from digest.cli import inbound as _inbound  # noqa: F401
 from digest.cli import papers as _papers
 from digest.cli import preview as _preview  # noqa: F401

@@ -1,4 +1,4 @@
-"""Commands for people: subscribe, subscribers list | import | export | remove | forget."""
+"""Commands for people: subscribe, subscribers list | import | seed | export | remove | forget."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from digest.cli.app import app, out, runtime
+from digest.paper_store import SeedShelf
 from digest.sources.fetch import read
 from papercore.db.engine import transaction
 from papercore.errors import InputError
@@ -19,7 +20,9 @@ from subscribers import store
 from subscribers.csv_import import import_rows, parse_csv
 from subscribers.model import STATUSES, normalise_email
 from subscribers.operator_add import OperatorRequest, add_subscriber
+from subscribers.paper_list import read_paper_list
 from subscribers.rights import export, forget, profile
+from subscribers.seeding import seed_profile
 from subscribers.unsubscribe import unsubscribe
 
 subscribers_app = typer.Typer(help="Manage subscribers.", no_args_is_help=True)
@@ -138,6 +141,46 @@ def subscribers_import(
         str(counts.read), str(counts.imported), str(counts.existing), str(counts.suppressed)
     )
     out.print(table)
+
+
+@subscribers_app.command("seed")
+def subscribers_seed(
+    ctx: typer.Context,
+    email: Annotated[str, typer.Argument(help="The subscriber's address.")],
+    file: Annotated[
+        str,
+        typer.Argument(
+            help="arXiv ids or links, or titles, one per line; a BibTeX file; or a Zotero CSV."
+        ),
+    ],
+) -> None:
+    """Teach a subscriber's ranking from papers they like. Papers found in the store (by arXiv
+    id or title) become "more like this" examples; papers the file gives with a title and an
+    abstract are added to the store first; the rest is listed as not found.
+
+    Example: digest subscribers seed ada@example.org my-library.bib
+    """
+    rt = runtime(ctx)
+    document = read(file, max_bytes=rt.settings.sources.max_bytes)
+    listed = read_paper_list(document.text())
+    if not listed.cited and not listed.unreadable:
+        raise InputError(f"{document.name}: no papers in it (arXiv ids, titles, BibTeX or CSV)")
+    with transaction(rt.engine()) as connection:
+        person = store.get_by_email(connection, normalise_email(email))
+        plan = seed_profile(connection, SeedShelf(connection), person, listed, rt.now(), via="cli")
+    table = Table(title=f"Seeded {escape(person.email)}", title_justify="left")
+    for column in ("result", "paper", "title"):
+        table.add_column(column)
+    for label, papers in (("liked", plan.liked), ("added + liked", plan.added)):
+        for paper in papers:
+            table.add_row(label, escape(paper.id), escape(paper.title[:70]))
+    for missing in plan.missing:
+        table.add_row("not found", "", escape(missing[:70]))
+    out.print(table)
+    out.print(
+        f"{len(plan.papers)} liked ({len(plan.added)} added to the store), "
+        f"{len(plan.missing)} not found"
+    )
 
 
 @subscribers_app.command("export")

@@ -1,8 +1,11 @@
-"""Pages behind a subscriber's signed links: preferences, unsubscribe, feedback."""
+"""Pages behind a subscriber's signed links: preferences and unsubscribe (feedback and what
+the ranking learned: learning_pages)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
 from typing import TypeVar
 
 from sqlalchemy import Connection
@@ -19,7 +22,6 @@ from digest.web.signup_pages import confirm_url, links_for
 from digest.web.state import Web, client_ip, user_agent, web_of
 from papercore.db.engine import transaction
 from subscribers import signup
-from subscribers.feedback import Adjustment, record_feedback
 from subscribers.model import Subscriber
 from subscribers.preferences import address_change_allowed, apply_preferences
 from subscribers.tokens import BadToken, Claims
@@ -46,7 +48,7 @@ async def holder(web: Web, token: str, purpose: str) -> tuple[Subscriber, Claims
     return (person, claims) if person is not None else None
 
 
-async def _write(web: Web, work: Callable[..., T]) -> T:
+async def write(web: Web, work: Callable[..., T]) -> T:
     def run() -> T:
         with transaction(web.engine) as connection:
             return work(connection)
@@ -54,7 +56,30 @@ async def _write(web: Web, work: Callable[..., T]) -> T:
     return await run_in_threadpool(run)
 
 
-def _preferences_page(
+@dataclass(frozen=True, slots=True)
+class Learned:
+    """One example as the preferences page lists it."""
+
+    paper_id: str
+    title: str
+    link: str
+    more: bool
+    at: datetime
+
+
+def _learned(web: Web, person: Subscriber) -> list[Learned]:
+    """The subscriber's examples with their papers' titles, newest first."""
+    with web.engine.connect() as connection:
+        found = get_papers(connection, [e.paper_id for e in person.examples])
+    rows = [
+        Learned(e.paper_id, found[e.paper_id].title, found[e.paper_id].link, e.vote > 0, e.at)
+        for e in person.examples
+        if e.paper_id in found
+    ]
+    return sorted(rows, key=lambda r: r.at, reverse=True)
+
+
+async def preferences_page(
     web: Web,
     request: Request,
     person: Subscriber,
@@ -63,7 +88,10 @@ def _preferences_page(
     form: FormData | None = None,
     errors: dict[str, str] | None = None,
     notice: str = "",
+    details: tuple[str, ...] = (),
 ) -> Response:
+    """The preferences form, what the ranking learned from clicks, and the seed-list form."""
+    learned = await run_in_threadpool(_learned, web, person)
     browser = web.csrf.browser_id(request)
     values = {
         "topics": "\n".join(person.topics),
@@ -88,6 +116,8 @@ def _preferences_page(
         values=values,
         errors=errors or {},
         notice=notice,
+        details=details,
+        learned=learned,
         weekdays=signup.WEEKDAYS,
         unsubscribe=links.unsubscribe,
     )
@@ -103,18 +133,18 @@ async def preferences(request: Request) -> Response:
         return web.bad_link()
     person = found[0]
     if request.method == "GET":
-        return _preferences_page(web, request, person, token)
+        return await preferences_page(web, request, person, token)
     now = web.clock()
     form = await request.form(max_files=0, max_fields=200)
     try:
         web.csrf.check(request, form, now)
     except BadToken:
         errors = {"form": "This page expired. Please check your changes and save again."}
-        return _preferences_page(web, request, person, token, 403, form, errors)
+        return await preferences_page(web, request, person, token, 403, form, errors)
     try:
         change = read_preferences(form, person.email)
     except FormErrors as exc:
-        return _preferences_page(web, request, person, token, 422, form, exc.fields)
+        return await preferences_page(web, request, person, token, 422, form, exc.fields)
     ip, agent = client_ip(request), user_agent(request)
 
     def save(connection: Connection) -> tuple[Subscriber, bool]:
@@ -126,14 +156,14 @@ async def preferences(request: Request) -> Response:
         )
         return saved, mail
 
-    saved, mail = await _write(web, save)
+    saved, mail = await write(web, save)
     message = "Saved."
     if change.new_email is not None:
         message = (
             f"Saved. To move your digest to {change.new_email}, click the link we sent there; "
             "until then it keeps coming here."
         )
-    response = _preferences_page(web, request, saved, token, notice=message)
+    response = await preferences_page(web, request, saved, token, notice=message)
     if mail and change.new_email is not None:
         link = confirm_url(web, saved, new_email=change.new_email)
         return web.mail_after(response, Notice("confirm", change.new_email, {"confirm": link}))
@@ -170,7 +200,7 @@ async def unsubscribe_page(request: Request) -> Response:
         by_person = False
     ip, agent = client_ip(request), user_agent(request)
     via = "page" if by_person else "one-click"
-    changed = await _write(
+    changed = await write(
         web, lambda c: unsubscribe(c, person, now, via=via, ip=ip, user_agent=agent)
     )
     done = _unsubscribed(web)
@@ -190,68 +220,7 @@ def _unsubscribed(web: Web) -> Response:
     )
 
 
-async def feedback(request: Request) -> Response:
-    """The one-click "more / less like this" link from a digest."""
-    web = web_of(request)
-    found = await holder(web, request.path_params["token"], "feedback")
-    if found is None:
-        return web.bad_link()
-    person, claims = found
-    paper_id, direction = claims.extra.get("paper"), claims.extra.get("d")
-    if not isinstance(paper_id, str) or direction not in (1, -1):
-        return web.bad_link()
-    if person.status not in ("active", "paused"):
-        return web.message("Thank you", "You are no longer subscribed, so nothing changed.")
-    issue = claims.extra.get("i")
-    now = web.clock()
-
-    def apply(connection: Connection) -> Adjustment | None:
-        paper = get_papers(connection, [paper_id]).get(paper_id)
-        if paper is None:
-            return None
-        return record_feedback(
-            connection,
-            person,
-            paper,
-            direction == 1,
-            now,
-            issue_id=issue if isinstance(issue, int) else None,
-        )
-
-    change = await _write(web, apply)
-    if change is None:
-        return web.bad_link()
-    more = direction == 1
-    line = (
-        "Thanks! You will see more papers like this one."
-        if more
-        else "Thanks! You will see fewer papers like this one."
-    )
-    return web.message(
-        "Thank you",
-        line,
-        link=links_for(web, person).preferences,
-        link_text="See or change your topics",
-        details=_describe(change),
-    )
-
-
-def _describe(change: Adjustment) -> list[str]:
-    parts = []
-    for label, phrases in (
-        ("Stronger", change.strengthened),
-        ("New topics", change.added),
-        ("Weaker", change.weakened),
-        ("Muted", change.muted),
-        ("No longer muted", change.unmuted),
-    ):
-        if phrases:
-            parts.append(f"{label}: {', '.join(phrases)}")
-    return parts
-
-
 routes = [
     Route("/preferences/{token}", preferences, methods=["GET", "POST"]),
     Route("/unsubscribe/{token}", unsubscribe_page, methods=["GET", "POST"]),
-    Route("/feedback/{token}", feedback, methods=["GET"]),
 ]

@@ -16,7 +16,14 @@ from starlette.responses import Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from digest.web import account_pages, archive_pages, operator_pages, signup_pages, webhooks
+from digest.web import (
+    account_pages,
+    archive_pages,
+    learning_pages,
+    operator_pages,
+    signup_pages,
+    webhooks,
+)
 from digest.web.headers import BodyLimit, SecurityHeaders
 from digest.web.mailer import Mailer
 from digest.web.state import Web, utc_now, web_of
@@ -38,6 +45,7 @@ def create_app(
     routes = [
         *signup_pages.routes,
         *account_pages.routes,
+        *learning_pages.routes,
         *archive_pages.routes,
         *operator_pages.routes,
         *webhooks.routes,

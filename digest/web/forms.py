@@ -16,6 +16,7 @@ from subscribers.model import (
     clean_phrases,
     normalise_email,
 )
+from subscribers.paper_list import PaperList, read_paper_list
 from subscribers.preferences import PreferenceChange
 from subscribers.signup import SignupRequest
 
@@ -44,6 +45,14 @@ def phrases(
     """A textarea of phrases, one per line (commas and semicolons also separate)."""
     raw = [p.replace("\r", "") for p in SEPARATORS.split(text(form, name))]
     return clean_phrases(raw + (extra or []), what)
+
+
+def seed_list(raw: str) -> PaperList:
+    """The papers of a pasted or uploaded list; InputError when it names none."""
+    listed = read_paper_list(raw)
+    if not listed.cited and not listed.unreadable:
+        raise InputError("paste or upload papers: arXiv ids, titles, BibTeX or a Zotero CSV")
+    return listed
 
 
 def _integer(value: str, low: int, high: int, what: str) -> int:
@@ -87,9 +96,12 @@ def read_signup(form: FormData) -> SignupRequest:
     email = r.field("email", lambda: normalise_email(text(form, "email")), "")
     suggested = [v for v in form.getlist("suggested") if isinstance(v, str)][:50]
     topics = r.field("topics", lambda: phrases(form, "topics", "topic", suggested), NONE)
+    papers = r.field("papers", lambda: read_paper_list(text(form, "papers")), PaperList(()))
     frequency, weekday, hour, timezone = _schedule(r)
     r.done()
-    return SignupRequest(email, topics, check_frequency(frequency), weekday, hour, timezone)
+    return SignupRequest(
+        email, topics, check_frequency(frequency), weekday, hour, timezone, papers=papers
+    )
 
 
 def read_preferences(form: FormData, current_email: str) -> PreferenceChange:

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Connection
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from digest.paper_store import list_papers
+from digest.paper_store import SeedShelf, list_papers
 from digest.web.forms import FormErrors, read_signup
 from digest.web.mailer import Notice
 from digest.web.state import Web, client_ip, user_agent, web_of
@@ -21,6 +23,7 @@ from subscribers import signup
 from subscribers.keyphrases import suggest_topics
 from subscribers.links import SubscriberLinks
 from subscribers.model import Subscriber
+from subscribers.seeding import SeedPlan, look_up, seed_profile
 from subscribers.tokens import BadToken
 
 log = logging.getLogger("digest.web")
@@ -66,6 +69,7 @@ async def _form_page(
     values: dict[str, Any] = {
         "email": "",
         "topics": "",
+        "papers": "",
         "frequency": "daily",
         "weekday": "0",
         "hour": str(schedule.default_hour),
@@ -118,19 +122,42 @@ async def signup_submit(request: Request) -> Response:
     if not await run_in_threadpool(web.per_address.allow, wanted.email, now.timestamp()):
         return web.message("Too many signups", "Please try again tomorrow.", 429)
 
-    def record() -> signup.SignupOutcome:
+    def record() -> tuple[signup.SignupOutcome, SeedPlan | None]:
         with transaction(web.engine) as connection:
-            return signup.request_signup(
+            outcome = signup.request_signup(
                 connection, wanted, now, ip=client_ip(request), user_agent=user_agent(request)
             )
+            return outcome, _seed(connection, wanted, outcome, now)
 
-    outcome = await run_in_threadpool(record)
-    sent_page = web.page("signup_sent.html", email=wanted.email)
+    outcome, plan = await run_in_threadpool(record)
+    sent_page = web.page(
+        "signup_sent.html",
+        email=wanted.email,
+        seeded=plan.summary() if plan else "",
+        missing=plan.missing if plan else (),
+    )
     if not outcome.send_confirmation or outcome.subscriber_id is None:
         return sent_page
     person = Subscriber(outcome.subscriber_id, wanted.email, token_version=outcome.token_version)
     notice = Notice("confirm", wanted.email, {"confirm": confirm_url(web, person)})
     return web.mail_after(sent_page, notice)
+
+
+def _seed(
+    connection: Connection,
+    wanted: signup.SignupRequest,
+    outcome: signup.SignupOutcome,
+    now: datetime,
+) -> SeedPlan | None:
+    """Like the papers the form listed for a new or pending signup; for an address that is
+    already subscribed only look them up, so that the page says the same either way."""
+    if not wanted.papers.cited and not wanted.papers.unreadable:
+        return None
+    shelf = SeedShelf(connection)
+    if outcome.subscriber_id is None:
+        return look_up(shelf, wanted.papers)
+    person = Subscriber(outcome.subscriber_id, wanted.email)
+    return seed_profile(connection, shelf, person, wanted.papers, now, via="signup")
 
 
 async def confirm_page(request: Request) -> Response:

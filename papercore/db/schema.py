@@ -237,3 +237,27 @@ inbound_events = Table(
     Index(None, "email_hash", "kind", "received_at"),
     Index(None, "action", "received_at"),
 )
+
+# "More / less like this" (subscribers/feedback.py): one vote per subscriber and paper, the latest
+# click; the ranker learns from these. Follows the paper when an arXiv id replaces its title hash.
+feedback_examples = Table(
+    "feedback_examples",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column(
+        "subscriber_id",
+        BigId,
+        ForeignKey("subscribers.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column(
+        "paper_id",
+        String(64),
+        ForeignKey("papers.id", ondelete="CASCADE", onupdate="CASCADE"),
+        nullable=False,
+    ),
+    Column("vote", Integer, nullable=False),  # +1 more like this, -1 less like this
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("subscriber_id", "paper_id"),
+)
+Index("ix_feedback_examples_paper_id", feedback_examples.c.paper_id)

@@ -204,28 +204,115 @@ def test_forged_expired_and_wrong_purpose_tokens(site: Site, purpose: str) -> No
     assert reload(site, person).status == "active"
 
 
-def test_feedback_strengthens_and_weakens_interests(site: Site, now: datetime) -> None:
-    ingest(site.engine, [PAPER, OTHER], now)
-    person = subscribed(site, topics="graph neural networks\nspeech recognition")
-    more = site.client.get(site.path_of(links(site, person).feedback(PAPER.id, True)))
-    assert more.status_code == 200 and "more papers like this" in more.text
-    weights = {(i.kind, i.phrase): i.weight for i in reload(site, person).interests}
-    assert weights[("topic", "graph neural networks")] == 1.5
-    assert weights[("topic", "molecule generation")] == 0.5  # learned from the paper
-    assert weights[("topic", "speech recognition")] == 1.0
-    site.client.get(site.path_of(links(site, person).feedback(PAPER.id, True)))  # repeat
-    assert {(i.kind, i.phrase): i.weight for i in reload(site, person).interests} == weights
+def examples_of(site: Site, person: Subscriber) -> list[tuple[str, int]]:
+    return [(e.paper_id, e.vote) for e in reload(site, person).examples]
 
-    less = site.client.get(site.path_of(links(site, person).feedback(OTHER.id, False)))
-    assert less.status_code == 200 and "fewer papers like this" in less.text
-    weights = {(i.kind, i.phrase): i.weight for i in reload(site, person).interests}
-    assert weights[("topic", "speech recognition")] == 0.5
+
+def test_a_feedback_get_records_nothing_and_its_button_records_one_example(site: Site) -> None:
+    ingest(site.engine, [PAPER, OTHER], site.clock())
+    person = subscribed(site, topics="graph neural networks\nspeech recognition")
+    more = site.path_of(links(site, person, issue=4).feedback(PAPER.id, True))
+    less = site.path_of(links(site, person, issue=4).feedback(PAPER.id, False))
+    for path in (more, less, more):  # a scanner fetching every link, both directions
+        page = site.client.get(path)
+        assert page.status_code == 200 and PAPER.title in page.text
+    assert "More like this:" in site.client.get(more).text
+    assert "Less like this:" in site.client.get(less).text
+    assert examples_of(site, person) == []
+    assert '<script src="/static/feedback.js"' in page.text  # presses the button for a person
+
+    done = site.client.post(more, data=hidden_fields(site.client.get(more).text))
+    assert done.status_code == 200 and "more papers like this" in done.text
+    assert examples_of(site, person) == [(PAPER.id, 1)]
+    site.client.post(more, data=hidden_fields(site.client.get(more).text))  # a repeat
+    assert examples_of(site, person) == [(PAPER.id, 1)]
+    done = site.client.post(less, data=hidden_fields(site.client.get(less).text))
+    assert "fewer papers like this" in done.text
+    assert examples_of(site, person) == [(PAPER.id, -1)]  # the later click replaces
+    with site.engine.connect() as connection:
+        events = [
+            e["detail"] for e in store.events(connection, person.id) if e["kind"] == "feedback"
+        ]
+    assert [(e["d"], e["issue"]) for e in events] == [(1, 4), (-1, 4)]
+    assert reload(site, person).topics == ("graph neural networks", "speech recognition")
+
+
+def test_a_feedback_post_without_the_page_token_records_nothing(site: Site) -> None:
+    ingest(site.engine, [PAPER], site.clock())
+    person = subscribed(site)
+    path = site.path_of(links(site, person).feedback(PAPER.id, True))
+    refused = site.new_browser().post(path, data={})
+    assert refused.status_code == 403 and "press the button again" in refused.text
+    assert examples_of(site, person) == []
 
 
 def test_feedback_on_an_unknown_paper_is_a_bad_link(site: Site) -> None:
     person = subscribed(site)
     url = links(site, person).feedback("9999.99999", False)
     assert site.client.get(site.path_of(url)).status_code == 400
+    assert site.client.post(site.path_of(url), data={}).status_code == 400
+
+
+def post_on_preferences(
+    site: Site,
+    person: Subscriber,
+    action: str,
+    files: dict[str, tuple[str, bytes]] | None = None,
+    **fields: str,
+) -> tuple[int, str]:
+    path = site.path_of(links(site, person).preferences)
+    token = hidden_fields(site.client.get(path).text)["csrf_token"]
+    response = site.client.post(
+        f"{path}/{action}", data={"csrf_token": token} | fields, files=files
+    )
+    return response.status_code, response.text
+
+
+def test_preferences_list_forget_and_reset_what_was_learned(site: Site) -> None:
+    ingest(site.engine, [PAPER, OTHER], site.clock())
+    person = subscribed(site)
+    with transaction(site.engine) as connection:
+        store.put_examples(connection, person.id, {PAPER.id: 1, OTHER.id: -1}, site.clock(), 50)
+    page = site.client.get(site.path_of(links(site, person).preferences)).text
+    assert PAPER.title in page and OTHER.title in page and "+ more" in page and "− less" in page
+    assert site.clock().strftime("%-d %b %Y") in page
+
+    status, page = post_on_preferences(site, person, "forget", paper=OTHER.id)
+    assert status == 200 and "Forgotten." in page and OTHER.title not in page
+    assert examples_of(site, person) == [(PAPER.id, 1)]
+    status, page = post_on_preferences(site, person, "reset")
+    assert status == 200 and "forgot 1 paper" in page and "Nothing yet" in page
+    assert examples_of(site, person) == [] and reload(site, person).topics
+
+    forged = site.new_browser().post(
+        site.path_of(links(site, person).preferences) + "/reset", data={"csrf_token": "x"}
+    )
+    assert forged.status_code == 403
+
+
+def test_preferences_seed_from_a_pasted_list_and_an_uploaded_bibtex(site: Site) -> None:
+    ingest(site.engine, [PAPER, OTHER], site.clock())
+    person = subscribed(site)
+    status, page = post_on_preferences(
+        site,
+        person,
+        "seed",
+        papers=f"{PAPER.id}\nSpeech recognition with tiny transformers\nA paper nobody stored",
+    )
+    assert status == 200 and "Liked 2 papers. Not found (1):" in page
+    assert "<li>A paper nobody stored</li>" in page
+    assert sorted(examples_of(site, person)) == [(PAPER.id, 1), (OTHER.id, 1)]
+
+    bib = b"@article{x, title={Brand <new> work}, abstract={New things.}, eprint={2501.00042}}"
+    status, page = post_on_preferences(
+        site, person, "seed", files={"papers_file": ("library.bib", bib)}
+    )
+    assert status == 200 and "Liked 1 paper (1 added from your list)." in page
+    assert "Brand &lt;new&gt; work" in page  # the file's text is escaped
+    assert (("2501.00042", 1)) in examples_of(site, person)
+
+    status, page = post_on_preferences(site, person, "seed", papers="  ")
+    assert status == 422 and "paste or upload papers" in page
 
 
 def test_operator_pages_need_the_password(site: Site) -> None:

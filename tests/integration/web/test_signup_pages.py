@@ -7,8 +7,10 @@ from datetime import datetime
 import pytest
 from sqlalchemy import Engine
 
+from digest.paper_store import ingest
 from papercore.config import Settings
 from papercore.db.engine import transaction
+from papercore.papers import Paper
 from subscribers import store
 from tests.web_site import Clock, Site
 
@@ -219,9 +221,6 @@ def test_security_headers_on_every_page(site: Site) -> None:
 
 
 def test_topic_suggestions_come_from_the_papers_in_the_store(site: Site, now: datetime) -> None:
-    from digest.paper_store import ingest
-    from papercore.papers import Paper
-
     ingest(
         site.engine,
         [
@@ -232,3 +231,23 @@ def test_topic_suggestions_come_from_the_papers_in_the_store(site: Site, now: da
     )
     page = site.new_browser().get("/").text
     assert 'name="suggested" value="diffusion models"' in page
+
+
+def test_signup_seeds_liked_papers_and_says_the_same_for_a_subscribed_address(
+    site: Site,
+) -> None:
+    ingest(site.engine, [Paper("2406.00001", "Graph networks for molecules", "A.")], site.clock())
+    papers = "https://arxiv.org/abs/2406.00001v2\nA title nobody has <b>seen</b>"
+    status, first = site.signup("ada@example.org", papers=papers)
+    assert status == 200 and "Liked 1 paper. Not found (1):" in first
+    assert "A title nobody has &lt;b&gt;seen&lt;/b&gt;" in first
+    (person,) = people(site.engine)
+    assert [(e.paper_id, e.vote) for e in person.examples] == [("2406.00001", 1)]
+
+    site.confirm(site.mailer.last("confirm").links["confirm"])
+    ingest(site.engine, [Paper("2406.00002", "Another one", "B.")], site.clock())
+    site.clock.advance(3600)
+    status, again = site.signup("ada@example.org", papers="2406.00002")
+    assert status == 200 and "Liked 1 paper." in again  # the same page as for a newcomer
+    (person,) = people(site.engine)
+    assert [e.paper_id for e in person.examples] == ["2406.00001"]  # a stranger changed nothing
