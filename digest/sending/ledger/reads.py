@@ -249,3 +249,19 @@ def sent_since(connection: Connection, since: datetime) -> dict[str, int]:
     for status, n in rows:
         found[status] = int(n)
     return found
+
+
+def refused_since(connection: Connection, since: datetime) -> dict[tuple[str, str], int]:
+    """Messages that never left since ``since`` (by when their row last changed) and ended
+    ``failed`` (the relay refused them) or ``bounced`` (a bounce named them after that), counted
+    per (status, last reply); the caller decides which refusals were bounces."""
+    rows = connection.execute(
+        select(deliveries.c.status, deliveries.c.last_reply, func.count())
+        .where(
+            deliveries.c.sent_at.is_(None),
+            deliveries.c.status.in_(("failed", "bounced")),
+            deliveries.c.updated_at >= since,
+        )
+        .group_by(deliveries.c.status, deliveries.c.last_reply)
+    )
+    return {(str(status), str(reply or "")): int(n) for status, reply, n in rows}

@@ -4,6 +4,7 @@ soft bounces count, auto-replies do nothing, the rest is kept for the operator."
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import partial
 
 from sqlalchemy import Engine
 
@@ -27,6 +28,10 @@ def _verp_settings(settings: Settings) -> Settings:
     return settings.model_copy(
         update={"sender": settings.sender.model_copy(update={"verp_address": "bounces@d.example"})}
     )
+
+
+def _at(moment: datetime) -> datetime:
+    return moment
 
 
 def _dsn(name: str, **values: str) -> bytes:
@@ -77,7 +82,7 @@ def test_soft_bounces_suppress_only_after_the_limit_within_the_window(
     actions = []
     for day in (0, 1, 20, 21, 22):  # the limit is 3 within 14 days
         at = now + timedelta(days=day)
-        inbound = Inbound(engine, settings, clock=lambda at=at: at)
+        inbound = Inbound(engine, settings, clock=partial(_at, at))
         actions.append(inbound.handle_message(raw + f"\n{day}".encode(), via="smtp").action)
     assert actions == ["counted", "counted", "counted", "counted", "suppressed"]
     assert subscriber_status(engine, "full.box@example.net") == ("bounced", True)
