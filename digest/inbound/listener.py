@@ -1,6 +1,7 @@
 """The SMTP (or LMTP) listener an MTA hands bounces, complaints and mailed unsubscribes to
 (``digest inbound``). Each message is processed before the server answers: 250 when it is
-recorded, 451 (try again later) when it could not be, so the MTA keeps it and nothing is lost."""
+recorded, 451 (try again later) when it could not be, so the MTA keeps it and nothing is lost.
+Over LMTP that answer is given once per recipient, as RFC 2033 requires."""
 
 from __future__ import annotations
 
@@ -37,10 +38,18 @@ class InboundHandler:
             )
         except DigestError as exc:
             log.error("inbound message not processed: %s", exc.one_line())
-            return "451 4.3.0 cannot process the message now; try again later"
+            return self._per_recipient(
+                "451 4.3.0 cannot process the message now; try again later", recipients
+            )
         if self.on_handled is not None:
             self.on_handled(handled)
-        return f"250 2.0.0 Ok: {handled.kind} {handled.action}"
+        return self._per_recipient(f"250 2.0.0 Ok: {handled.kind} {handled.action}", recipients)
+
+    def _per_recipient(self, reply: str, recipients: list[str]) -> str:
+        # aiosmtpd's LMTP answers DATA once; an LMTP client waits for one reply per recipient
+        if self.via != "lmtp":
+            return reply
+        return "\r\n".join([reply] * max(1, len(recipients)))
 
 
 def listener(
