@@ -30,12 +30,16 @@ def profile(person: Subscriber) -> dict[str, Any]:
 
 def export(connection: Connection, email: str) -> dict[str, Any]:
     """Everything held about the subscriber at ``email`` (normalised) as JSON-ready data: their
-    profile, when they signed up and confirmed, and every event with its consent text. Raises
+    profile, when they signed up and confirmed, the papers they marked more / less like this,
+    and every event with its consent text. Raises
     NotFound when no subscriber has that address."""
     person = store.get_by_email(connection, email)
     return profile(person) | {
         "created_at": _iso(person.created_at),
         "confirmed_at": _iso(person.confirmed_at),
+        "examples": [
+            {"paper": e.paper_id, "vote": e.vote, "at": _iso(e.at)} for e in person.examples
+        ],
         "events": [
             {k: _iso(v) if hasattr(v, "isoformat") else v for k, v in event.items()}
             for event in store.events(connection, person.id)

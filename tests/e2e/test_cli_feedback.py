@@ -33,6 +33,8 @@ def test_feedback_marks_several_papers_at_once_all_or_nothing(cli: Cli) -> None:
     result = cli("feedback", "ada@example.org", "--more", first, "--more", second, "--less", third)
     assert result.stdout.count("recorded") == 3 and "less" in result.stdout
     assert examples(cli, "ada@example.org") == sorted([(first, 1), (second, 1), (third, -1)])
+    held = json.loads(cli("subscribers", "export", "ada@example.org").stdout)["examples"]
+    assert sorted((e["paper"], e["vote"]) for e in held) == examples(cli, "ada@example.org")
 
     again = cli("feedback", "ada@example.org", "--less", first)  # replaces the earlier vote
     assert "recorded" in again.stdout
