@@ -1,4 +1,5 @@
-"""Key phrases of papers: topic suggestions for the signup page, and whether a paper says a phrase.
+"""Key phrases of papers: topic suggestions (signup and preferences pages), and whether a paper
+says a phrase.
 
 A phrase is two adjacent words of a title or abstract, neither a stop word, each at least three
 letters long ("diffusion models", "graph neural" ...). Pure functions of text; no model needed.
@@ -9,6 +10,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable
+from datetime import datetime
 from itertools import pairwise
 
 from papercore.papers import Paper
@@ -73,18 +75,61 @@ def paper_phrases(paper: Paper, limit: int = 3) -> list[str]:
     return [phrase for _, phrase in ranked[:limit]]
 
 
-def suggest_topics(papers: Iterable[Paper], limit: int = 12) -> list[str]:
-    """Phrases that several papers share (counted once per paper), most common first; a plural
-    and its singular count as one."""
+# Phrases that name no research topic: benchmarks' vocabulary and the words of any abstract.
+_GENERIC = """
+    task tasks downstream accuracy top-1 top-5 performance benchmark benchmarks baseline baselines
+    dataset datasets framework frameworks model-based code available publicly open-source results
+    evaluation evaluations setting settings problem problems real-world
+    wide range variety number extensive comprehensive experiment effectiveness efficiency
+    superior competitive strong robust demonstrate demonstrates demonstrated key challenge
+    challenges ability capabilities capability limited high low end-to-end paradigm technique
+    techniques process tool tools level fine-grained previous prior
+"""
+GENERIC_WORDS = frozenset(_GENERIC.split())
+
+
+def _generic(phrase: str) -> bool:
+    return any(w in GENERIC_WORDS or w.removesuffix("s") in GENERIC_WORDS for w in phrase.split())
+
+
+def _key(phrase: str) -> str:
+    """One spelling per phrase: plural and singular of every word count as one."""
+    return " ".join(w.removesuffix("s") for w in phrase.split())
+
+
+def _contains(longer: str, shorter: str) -> bool:
+    """Whether ``longer`` says ``shorter`` with more words ("deep neural net" ⊃ "neural net")."""
+    return longer != shorter and f" {shorter} " in f" {longer} "
+
+
+def suggest_topics(
+    papers: Iterable[Paper], limit: int = 12, *, seen_since: datetime | None = None
+) -> list[str]:
+    """Up to ``limit`` topics that at least two of ``papers`` share, counted once per paper (only
+    papers first seen at or after ``seen_since`` when given: "this week's papers"), most common
+    first. A plural and its singular count as one; a phrase that contains or is contained in a
+    better-placed one is left out ("deep neural networks" after "neural networks"); phrases
+    made of benchmark vocabulary ("downstream tasks", "top-1 accuracy") are never suggested."""
     counts: Counter[str] = Counter()
     spelling: dict[str, Counter[str]] = {}
     for paper in papers:
+        if seen_since is not None and (paper.first_seen is None or paper.first_seen < seen_since):
+            continue
         for phrase in set(_runs(f"{paper.title}. {paper.abstract}", long_runs=False)):
-            key = phrase.removesuffix("s")
+            if _generic(phrase):
+                continue
+            key = _key(phrase)
             counts[key] += 1
             spelling.setdefault(key, Counter())[phrase] += 1
-    common = [key for key, n in counts.most_common() if n >= 2]
-    return [spelling[key].most_common(1)[0][0] for key in common[:limit]]
+    chosen: list[str] = []
+    # most papers first; on a tie the shorter, broader phrase wins
+    for key, n in sorted(counts.items(), key=lambda item: (-item[1], item[0].count(" "), item[0])):
+        if n < 2 or len(chosen) >= limit:
+            break
+        if any(_contains(key, c) or _contains(c, key) for c in chosen):
+            continue
+        chosen.append(key)
+    return [spelling[key].most_common(1)[0][0] for key in chosen]
 
 
 def mentions(paper: Paper, phrase: str) -> bool:
