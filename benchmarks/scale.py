@@ -1,9 +1,13 @@
 """Scale-out benchmark: one issue queued as batch jobs on PostgreSQL and sent by 1, 2 and 4
-`digest worker` processes to Postfix's smtp-sink on loopback. Prints each run's throughput and
-the scaling ratio against one worker.
+`digest worker` processes to Postfix's smtp-sink on loopback, and by the in-process sender
+(`digest send`, one process, as many connections) in the same run. Prints each run's throughput,
+the scaling ratio against one worker and one worker's rate against the in-process sender's.
 
     .venv/bin/python benchmarks/scale.py                          # 8,000 subscribers
     .venv/bin/python benchmarks/scale.py --subscribers 20000 --workers 1 2 4 8
+    .venv/bin/python benchmarks/scale.py --workers 1 --profile /tmp/prof   # pyinstrument reports
+
+Targets (issue 17): one worker >= 0.7x the in-process sender, two workers >= 1.7x one.
 
 Needs PostgreSQL (--postgres, default the local server) and /usr/sbin/smtp-sink (Debian postfix).
 A database of its own is created and dropped.
@@ -113,7 +117,30 @@ def sending_span(url: str) -> tuple[int, float]:
     return int(row[0]), float(row[1] or 0.0)
 
 
-def run_workers(env: dict[str, str], workdir: Path, n: int) -> float:
+def profiled(command: list[str], profile: Path | None, name: str) -> list[str]:
+    """``command`` run under pyinstrument (a text report in ``profile``/``name``.txt) when asked."""
+    if profile is None:
+        return command
+    report = profile / f"{name}.txt"
+    return [sys.executable, "-m", "pyinstrument", "-r", "text", "-o", str(report), *command]
+
+
+def run_in_process(env: dict[str, str], workdir: Path, profile: Path | None) -> float:
+    """`digest send` the issue in one process (the in-process sender); wall seconds."""
+    usage = subprocess.run([DIGEST, "send", "--help"], env=env, capture_output=True, text=True)
+    dev = ["--dev"] if "--dev" in usage.stdout else []  # refuses loopback relays without it
+    started = time.monotonic()
+    subprocess.run(
+        profiled([DIGEST, "send", *dev, "--date", ISSUE.isoformat()], profile, "in-process"),
+        cwd=workdir,
+        env=env | {"DIGEST_SENDING__PROCESSES": "1"},
+        check=True,
+        capture_output=True,
+    )
+    return time.monotonic() - started
+
+
+def run_workers(env: dict[str, str], workdir: Path, n: int, profile: Path | None = None) -> float:
     """Queue the issue, start ``n`` workers that exit when the queue is empty; wall seconds."""
     subprocess.run(
         [DIGEST, "enqueue", "--date", ISSUE.isoformat()],
@@ -122,10 +149,16 @@ def run_workers(env: dict[str, str], workdir: Path, n: int) -> float:
         check=True,
         capture_output=True,
     )
+    usage = subprocess.run([DIGEST, "worker", "--help"], env=env, capture_output=True, text=True)
+    dev = ["--dev"] if "--dev" in usage.stdout else []
     started = time.monotonic()
     workers = [
         subprocess.Popen(
-            [DIGEST, "worker", "--until-empty", "--name", f"bench{k}"],
+            profiled(
+                [DIGEST, "worker", *dev, "--until-empty", "--name", f"bench{k}"],
+                profile,
+                f"workers{n}-{k}",
+            ),
             cwd=workdir,
             env=env,
             stdin=subprocess.DEVNULL,
@@ -155,7 +188,12 @@ def main() -> None:
         default="on",
         help="PostgreSQL synchronous_commit for the benchmark database (off: no WAL flush wait)",
     )
+    parser.add_argument(
+        "--profile", type=Path, default=None, help="write a pyinstrument report per process here"
+    )
     args = parser.parse_args()
+    if args.profile is not None:
+        args.profile.mkdir(parents=True, exist_ok=True)
     if not Path(SMTP_SINK).exists():
         sys.exit(f"{SMTP_SINK} is missing: apt-get install postfix")
 
@@ -202,20 +240,34 @@ def main() -> None:
                 f"{os.cpu_count()} CPU cores, PostgreSQL (synchronous_commit="
                 f"{args.synchronous_commit}) + smtp-sink on loopback"
             )
+            print(f"load: {' '.join(f'{x:.2f}' for x in os.getloadavg())} (1, 5, 15 min)")
             print("workers    sent   wall s   send s    msg/s  ratio")
-            base = 0.0
+            reset(url)
+            wall = run_in_process(env, workdir, args.profile)
+            sent, span = sending_span(url)
+            in_process = sent / span if span > 0 else 0.0
+            print(f"{'send':>7}  {sent:>6}  {wall:>7.1f}  {span:>7.1f}  {in_process:>7.0f}      -")
+            rates: dict[int, float] = {}
             for n in args.workers:
                 reset(url)
-                wall = run_workers(env, workdir, n)
+                wall = run_workers(env, workdir, n, args.profile)
                 sent, span = sending_span(url)
-                rate = sent / span if span > 0 else 0.0
-                base = base or rate
+                rates[n] = rate = sent / span if span > 0 else 0.0
+                base = rates[args.workers[0]]
                 print(
                     f"{n:>7}  {sent:>6}  {wall:>7.1f}  {span:>7.1f}  {rate:>7.0f}  "
                     f"{rate / base if base else 0:>5.2f}"
                 )
+            print("send: `digest send` in one process (the in-process sender), same connections;")
             print("msg/s: messages acknowledged / seconds from the first to the last one;")
-            print("ratio: that rate against one worker's; wall s includes process start-up.")
+            print("ratio: that rate against the first worker count's; wall s includes start-up.")
+            if 1 in rates and in_process:
+                print(
+                    f"one worker / in-process sender: {rates[1] / in_process:.2f} (target >= 0.7)"
+                )
+            if 1 in rates and 2 in rates and rates[1]:
+                print(f"two workers / one worker:       {rates[2] / rates[1]:.2f} (target >= 1.7)")
+            print(f"load: {' '.join(f'{x:.2f}' for x in os.getloadavg())} (1, 5, 15 min)")
     finally:
         sink.terminate()
         sink.wait()

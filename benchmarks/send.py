@@ -4,8 +4,14 @@ same size over the same number of connections. Prints both rates, their ratio an
 
     .venv/bin/python benchmarks/send.py                      # 100,000 subscribers
     .venv/bin/python benchmarks/send.py --subscribers 20000 --processes 2 --pool 8
+    .venv/bin/python benchmarks/send.py --subscribers 20000 --via-cli
 
-Targets (issue 5): ≥ 1,000 messages/s end to end, peak RSS < 500 MB, ratio ≥ 0.25.
+``--via-cli`` times the command users run: ``digest send`` in a subprocess with the default
+settings (processes and pool unless given), start-up, ranking index and settling included, and
+compares it with smtp-source over as many connections as it reports having used.
+
+Targets (issue 5): ≥ 1,000 messages/s end to end, peak RSS < 500 MB, ratio ≥ 0.25; (issue 17)
+``digest send`` at defaults ≥ 0.3 at 20,000 subscribers, peak RSS < 500 MB at 100,000.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import re
 import resource
 import shutil
 import socket
@@ -34,6 +41,7 @@ from papercore.db.schema import deliveries, interests, subscribers
 
 SMTP_SINK = "/usr/sbin/smtp-sink"
 SMTP_SOURCE = "/usr/sbin/smtp-source"
+DIGEST = str(Path(sys.executable).parent / "digest")
 TOPICS = [
     "language models",
     "diffusion models",
@@ -117,11 +125,52 @@ def peak_rss_mb() -> tuple[float, float]:
     return own, children
 
 
+def send_via_cli(
+    workdir: Path, settings_env: dict[str, str], day: str
+) -> tuple[float, int, int, str]:
+    """Run ``digest send`` as a user would; (wall seconds, processes, connections, its output).
+    Processes and connections are read from its summary (1 × pool when it does not say)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DIGEST_")} | settings_env
+    usage = subprocess.run([DIGEST, "send", "--help"], env=env, capture_output=True, text=True)
+    dev = ["--dev"] if "--dev" in usage.stdout else []  # refuses loopback relays without it
+    started = time.perf_counter()
+    done = subprocess.run(
+        [DIGEST, "send", *dev, "--date", day],
+        cwd=workdir,
+        env=env | {"COLUMNS": "200"},
+        capture_output=True,
+        text=True,
+    )
+    wall = time.perf_counter() - started
+    output = done.stdout + done.stderr
+    if done.returncode != 0:
+        raise SystemExit(f"digest send failed ({done.returncode}):\n{output}")
+    used = re.search(r"sent by (\d+) process(?:es)? over (\d+) SMTP connections", output)
+    if used:
+        return wall, int(used[1]), int(used[2]), output
+    pool = int(settings_env.get("DIGEST_SMTP__POOL_SIZE", "4"))
+    processes = int(settings_env.get("DIGEST_SENDING__PROCESSES", "1"))
+    return wall, processes, processes * pool, output
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--subscribers", type=int, default=100_000)
-    parser.add_argument("--processes", type=int, default=2)
-    parser.add_argument("--pool", type=int, default=8, help="SMTP connections per process")
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=None,
+        help="default: 2, or the default config with --via-cli",
+    )
+    parser.add_argument(
+        "--pool",
+        type=int,
+        default=None,
+        help="SMTP connections per process (default: 8, or the default config with --via-cli)",
+    )
+    parser.add_argument(
+        "--via-cli", action="store_true", help="time `digest send` itself, in a subprocess"
+    )
     parser.add_argument("--semantic", default="off", choices=["off", "auto", "on"])
     parser.add_argument("--database-url", default="", help="default: SQLite in a temp dir")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
@@ -133,45 +182,85 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="digest-send-bench-"))
     now = datetime.now(UTC)
     port = free_port()
+    url = args.database_url or f"sqlite:///{workdir / 'bench.sqlite3'}"
+    smtp: dict[str, object] = {"host": "127.0.0.1", "port": port, "timeout": 30}
+    sending: dict[str, object] = {"per_domain_connections": 3}
+    if args.pool or not args.via_cli:
+        smtp["pool_size"] = args.pool or 8
+    if args.processes or not args.via_cli:
+        sending["processes"] = args.processes or 2
     settings = load_settings(
         None,
         app={"data_dir": workdir / "data", "base_url": "https://digest.example.org"},
-        database={"url": args.database_url or f"sqlite:///{workdir / 'bench.sqlite3'}"},
+        database={"url": url},
         web={"secret_key": "benchmark-secret-key-0123456789abcdef"},
-        smtp={"host": "127.0.0.1", "port": port, "pool_size": args.pool, "timeout": 30},
-        sending={"processes": args.processes, "per_domain_connections": 3},
+        smtp=smtp,
+        sending=sending,
         ranking={"semantic": args.semantic, "picks": 10},
     )
+    cli_env = {
+        "DIGEST_APP__DATA_DIR": str(workdir / "data"),
+        "DIGEST_APP__BASE_URL": "https://digest.example.org",
+        "DIGEST_DATABASE__URL": url,
+        "DIGEST_WEB__SECRET_KEY": "benchmark-secret-key-0123456789abcdef",
+        "DIGEST_RANKING__SEMANTIC": args.semantic,
+        "DIGEST_RANKING__PICKS": "10",
+    } | {f"DIGEST_SMTP__{k.upper()}": str(v) for k, v in smtp.items()}
+    cli_env |= {f"DIGEST_SENDING__{k.upper()}": str(v) for k, v in sending.items()}
     engine = make_engine(settings.database_url)
     migrate(engine)
     pages = [str(p) for p in sample_pages()]
     ingest_locations(engine, pages, "auto", settings.sources, now)
     started = time.perf_counter()
     add_subscribers(engine, args.subscribers, now)
+    overrides = [f"{k}={v}" for k, v in cli_env.items() if "PROCESSES" in k or "POOL" in k]
+    how = (
+        f"`digest send` in a subprocess ({', '.join(overrides) or 'default processes and pool'})"
+        if args.via_cli
+        else f"in-process send_issue, {settings.sending.processes} processes × "
+        f"{settings.smtp.pool_size} connections"
+    )
     print(
         f"setup: {args.subscribers:,} subscribers in {time.perf_counter() - started:.1f} s "
-        f"({settings.database_url.split(':')[0]}), {args.processes} processes × "
-        f"{args.pool} connections",
+        f"({settings.database_url.split(':')[0]}); {how}",
         flush=True,
     )
 
     load_before = " ".join(f"{x:.2f}" for x in os.getloadavg())
     sink = start_sink(port)
     try:
-        issue = lifecycle.open_for(engine, now.date(), "daily", now)
         engine.dispose()
-        started = time.perf_counter()
-        report = send_issue(engine, settings, issue, now)
-        ours = time.perf_counter() - started
+        if args.via_cli:
+            ours, processes, connections, output = send_via_cli(
+                workdir, cli_env, now.date().isoformat()
+            )
+            with engine.connect() as connection:
+                issue_id = connection.execute(select(func.max(deliveries.c.issue_id))).scalar_one()
+            paused = None if "paused" not in output else output.strip().splitlines()[-1]
+        else:
+            issue = lifecycle.open_for(engine, now.date(), "daily", now)
+            engine.dispose()
+            started = time.perf_counter()
+            report = send_issue(engine, settings, issue, now)
+            ours = time.perf_counter() - started
+            issue_id, paused = issue.id, report.paused
+            processes = report.processes or int(settings.sending.processes)  # type: ignore[arg-type]
+            connections = report.connections or processes * settings.smtp.pool_size
         own_rss, child_rss = peak_rss_mb()
         with engine.connect() as connection:
             sizes = connection.execute(
                 select(func.avg(deliveries.c.size_bytes), func.count()).where(
-                    deliveries.c.issue_id == issue.id, deliveries.c.status == "sent"
+                    deliveries.c.issue_id == issue_id, deliveries.c.status == "sent"
                 )
             ).one()
+            totals = dict(
+                connection.execute(
+                    select(deliveries.c.status, func.count())
+                    .where(deliveries.c.issue_id == issue_id)
+                    .group_by(deliveries.c.status)
+                ).all()
+            )
         mean_size, sent = int(sizes[0] or 0), int(sizes[1])
-        connections = args.processes * args.pool
         started = time.perf_counter()
         subprocess.run(
             [
@@ -197,13 +286,14 @@ def main() -> None:
         sink.terminate()
         sink.wait()
         engine.dispose()
-    if report.paused:
-        print(f"PAUSED: {report.paused}")
+    if paused:
+        print(f"PAUSED: {paused}")
     our_rate = sent / ours
     their_rate = sent / theirs
+    what = "`digest send` start to exit" if args.via_cli else "ranked, rendered, ledgered, sent"
     print(
         f"ours:        {sent:,} messages ({mean_size / 1024:.1f} KB mean) in {ours:.1f} s "
-        f"= {our_rate:,.0f} msg/s (ranked, rendered, ledgered, sent)"
+        f"= {our_rate:,.0f} msg/s ({what}; {processes} processes, {connections} connections)"
     )
     print(
         f"smtp-source: {sent:,} messages of {mean_size / 1024:.1f} KB over {connections} "
@@ -215,8 +305,9 @@ def main() -> None:
         f"load:        {load_before} before, {load_after} after (1, 5, 15 min averages; "
         f"{os.cpu_count()} cores)"
     )
-    print(f"peak RSS:    parent {own_rss:.0f} MB, largest worker process {child_rss:.0f} MB")
-    print(f"ledger:      {report.ledger}")
+    largest = "largest `digest send` process" if args.via_cli else "largest worker process"
+    print(f"peak RSS:    parent {own_rss:.0f} MB, {largest} {child_rss:.0f} MB")
+    print(f"ledger:      {totals}")
     if args.keep:
         print(f"kept {workdir}")
     else:

@@ -72,8 +72,19 @@ class SendingSettings(Section):
     error_rate_threshold: float = Field(default=0.2, gt=0, le=1)
     error_rate_window: int = Field(default=200, ge=10)
     resend_unknown: bool = False
-    processes: int = Field(default=1, ge=1)
+    processes: int | Literal["auto"] = "auto"  # "auto": one per core, capped by subscribers
     retry_wait_seconds: float = Field(default=600.0, ge=0)
+
+    @field_validator("processes", mode="before")
+    @classmethod
+    def _processes(cls, value: Any) -> Any:
+        # One clear line instead of one error per member of the union.
+        if isinstance(value, str) and value.strip().lower() == "auto":
+            return "auto"
+        text = str(value).strip()
+        if isinstance(value, bool) or not text.isdigit() or int(text) < 1:
+            raise ValueError(f'must be "auto" or a whole number of processes >= 1, not {value!r}')
+        return int(text)
 
 
 def _empty_is_none(value: Any) -> Any:

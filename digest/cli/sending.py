@@ -169,6 +169,11 @@ def _show_report(report: SendReport) -> None:
         if this_run.get(status) or report.ledger.get(status):
             table.add_row(status, str(this_run.get(status, "")), str(report.ledger.get(status, 0)))
     out.print(table)
+    if report.processes:
+        out.print(
+            f"sent by {report.processes} process{'es' if report.processes > 1 else ''} over "
+            f"{report.connections} SMTP connections"
+        )
     rate = f"{report.rate:.0f} msg/s" if report.counts.sent else "-"
     out.print(
         f"{run.sent} sent in {report.seconds:.1f} s ({rate}), {run.bytes_sent / 1e6:.1f} MB; "

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from digest.issues import Issue
+from digest.sending.processes import usable_cores
 from digest.sending.results import SHUTDOWN, RangeResult, RunControls, RunCounts
 from digest.sending.scope import SendScope
 from papercore.config import Settings
@@ -44,9 +45,11 @@ def send_in_processes(
     on_progress: Callable[[RunCounts], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
 ) -> RangeResult:
-    """Send a begun scope in ``sending.processes`` spawned processes and wait for them all; the
-    result adds up their counts and carries the first pause (or failure) of any of them."""
-    shares = parts_of(engine, scope, settings.sending.processes)
+    """Send a begun scope in ``sending.processes`` spawned processes (one per core for "auto")
+    and wait for them all; the result adds up their counts and carries the first pause (or
+    failure) of any of them."""
+    processes = settings.sending.processes
+    shares = parts_of(engine, scope, processes if isinstance(processes, int) else usable_cores())
     context = multiprocessing.get_context("spawn")
     reports: multiprocessing.Queue[tuple[int, str, Any]] = context.Queue()
     stop = context.Event()

@@ -82,8 +82,11 @@ class RangeRun:
         self.pool = settings.smtp.pool_size
         self.page_size = max(8, 2 * self.pool)
         self.queue: asyncio.Queue[Job | None] = asyncio.Queue(maxsize=self.pool)
+        # This process's share of the global rate: the sender fixes ``processes`` to the number
+        # it started ("auto" here means nobody resolved it: this process sends alone).
+        share = sending.processes if isinstance(sending.processes, int) else 1
         self.pacing: Pacing = controls.pacing or LocalPacing.of(
-            sending.rate_per_second / max(1, sending.processes), sending.per_domain_connections
+            sending.rate_per_second / share, sending.per_domain_connections
         )
         self.recorder = Recorder(
             engine, settings, issue.id, self.clock, controls.rng, controls.on_progress
@@ -241,6 +244,7 @@ class RangeRun:
                 j.message.message_id,
                 j.message.paper_ids,
                 len(j.message.data),
+                j.message.why,
             )
             for j in jobs
         ]

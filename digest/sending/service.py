@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 from digest.issues import Issue
 from digest.sending import ledger, lifecycle
 from digest.sending.messages import MessageFactory, Prepared
+from digest.sending.processes import processes_for, usable_cores, with_processes
 from digest.sending.results import ProgressFn, RangeResult, RunControls, RunCounts
 from digest.sending.runner import Sender, run_issue, send_here
 from digest.sending.scope import SendScope
@@ -38,6 +39,8 @@ class SendReport:
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
     already_done: bool = False
+    processes: int = 0  # sending processes the run used (0: it sent nothing)
+    connections: int = 0  # SMTP connections it could open over all of them
 
     @property
     def rate(self) -> float:
@@ -134,7 +137,8 @@ async def send_issue_async(
     database work of starting and settling runs in a thread)."""
     scope = scope or SendScope(issue.id)
     started = time.monotonic()
-    send = sender(engine, settings, now, transport, factory, on_progress, should_stop)
+    used = Used()
+    send = sender(engine, settings, now, transport, factory, on_progress, should_stop, used)
     report = await run_issue(
         engine,
         settings,
@@ -148,8 +152,28 @@ async def send_issue_async(
     elapsed = time.monotonic() - started
     totals = await asyncio.to_thread(_totals, engine, issue.id)
     return SendReport(
-        report.issue, report.counts, totals, report.interrupted, report.paused, elapsed
+        report.issue,
+        report.counts,
+        totals,
+        report.interrupted,
+        report.paused,
+        elapsed,
+        processes=used.processes,
+        connections=used.connections,
     )
+
+
+@dataclass
+class Used:
+    """The most processes, and SMTP connections over them, that a run's scopes were sent with."""
+
+    processes: int = 0
+    connections: int = 0
+
+    def note(self, processes: int, pool_size: int) -> None:
+        """A scope is being sent in ``processes`` processes of ``pool_size`` connections each."""
+        self.processes = max(self.processes, processes)
+        self.connections = max(self.connections, processes * pool_size)
 
 
 def sender(
@@ -160,24 +184,39 @@ def sender(
     factory: MessageFactory | None,
     on_progress: ProgressFn | None = None,
     should_stop: Callable[[], bool] | None = None,
+    used: Used | None = None,
 ) -> Sender:
-    """How a run's scopes are sent: in ``sending.processes`` processes when that is more than one
-    and neither a transport nor a factory is given, else in this process."""
+    """How a run's scopes are sent: when neither a transport nor a factory is given, in as many
+    processes as ``sending.processes`` resolves to for the messages waiting in the scope (one
+    per core for "auto", ``processes.processes_for``), else in this process. ``used`` hears
+    how many processes and connections each scope got."""
     controls = RunControls(should_stop=should_stop, on_progress=on_progress)
-    if transport is None and factory is None and settings.sending.processes > 1:
-        from digest.sending.parallel import send_in_processes
+    pool_size = settings.smtp.pool_size
+    cores = usable_cores()
 
-        async def in_processes(issue: Issue, scope: SendScope) -> RangeResult:
+    async def send(issue: Issue, scope: SendScope) -> RangeResult:
+        n = 1
+        if transport is None and factory is None and settings.sending.processes != 1:
+            waiting = await asyncio.to_thread(_waiting, engine, scope)
+            n = processes_for(settings.sending.processes, waiting, cores)
+        if used is not None:
+            used.note(n, pool_size)
+        fixed = with_processes(settings, n)  # children and the local rate share see the number
+        if n > 1:
+            from digest.sending.parallel import send_in_processes
+
             return await asyncio.to_thread(
-                send_in_processes, engine, settings, issue, scope, now, on_progress, should_stop
+                send_in_processes, engine, fixed, issue, scope, now, on_progress, should_stop
             )
+        return await send_here(engine, fixed, issue, scope, now, controls, transport, factory)
 
-        return in_processes
+    return send
 
-    async def here(issue: Issue, scope: SendScope) -> RangeResult:
-        return await send_here(engine, settings, issue, scope, now, controls, transport, factory)
 
-    return here
+def _waiting(engine: Engine, scope: SendScope) -> int:
+    with engine.connect() as connection:
+        found = ledger.counts_in(connection, scope)
+    return found["pending"] + found["deferred"]
 
 
 def _totals(engine: Engine, issue_id: int) -> dict[str, int]:
