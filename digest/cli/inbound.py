@@ -66,11 +66,7 @@ def inbound(
             raise ConfigError(["inbound.imap_url: set it to poll a mailbox (--imap)"])
         poller = ImapPoller(service, rt.settings, on_handled=_line)
         if once:
-            client = poller.connect()
-            try:
-                done = poller.poll_once(client)
-            finally:
-                client.logout()
+            done = poller.run_once()
             out.print(f"{len(done)} messages processed")
             return
         out.print(f"polling {poller.mailbox.host} folder {poller.mailbox.folder} (Ctrl-C stops)")

@@ -89,8 +89,16 @@ class ImapPoller:
                 client.create_folder(self.processed)
             client.select_folder(box.folder)
         except (IMAPClientError, OSError) as exc:
-            raise SourceUnavailable(f"IMAP {box.host}:{box.port}: {exc}") from exc
+            raise SourceUnavailable(f"IMAP {box.host}:{box.port}: {_reason(exc)}") from exc
         return client
+
+    def run_once(self) -> list[Handled]:
+        """Connect, process what is in the folder now, and log out (``digest inbound --once``)."""
+        client = self.connect()
+        try:
+            return self.poll_once(client)
+        finally:
+            _logout(client)
 
     def poll_once(self, client: IMAPClient) -> list[Handled]:
         """Process every message now in the folder and move each to the processed folder."""
@@ -108,7 +116,7 @@ class ImapPoller:
                 if self.on_handled is not None:
                     self.on_handled(handled)
         except (IMAPClientError, OSError) as exc:
-            raise SourceUnavailable(f"IMAP {self.mailbox.host}: {exc}") from exc
+            raise SourceUnavailable(f"IMAP {self.mailbox.host}: {_reason(exc)}") from exc
         return done
 
     def _file_away(self, client: IMAPClient, uid: int) -> None:
@@ -139,6 +147,12 @@ class ImapPoller:
         if not (self.idle and client.has_capability("IDLE")):
             stop.wait(self.poll_seconds)
             return
+        try:
+            self._idle(client, stop)
+        except (IMAPClientError, OSError) as exc:  # the server went away while we waited
+            raise SourceUnavailable(f"IMAP {self.mailbox.host}: {_reason(exc)}") from exc
+
+    def _idle(self, client: IMAPClient, stop: threading.Event) -> None:
         client.idle()
         try:
             waited = 0.0
@@ -153,3 +167,11 @@ class ImapPoller:
 def _logout(client: IMAPClient) -> None:
     with contextlib.suppress(IMAPClientError, OSError):
         client.logout()
+
+
+def _reason(exc: Exception) -> str:
+    """The server's words without Python's bytes quoting (imapclient raises with bytes)."""
+    words = exc.args[0] if len(exc.args) == 1 else exc
+    if isinstance(words, bytes):
+        return words.decode("utf-8", "replace")
+    return str(words) or type(exc).__name__
