@@ -15,7 +15,7 @@ from digest.ranking import Pick
 from papercore.config import Settings, load_settings
 from papercore.papers import Paper
 from subscribers.links import SubscriberLinks
-from subscribers.model import Subscriber
+from subscribers.model import Interest, Subscriber
 from subscribers.tokens import Signer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -57,8 +57,17 @@ def pick(p: Paper, why: tuple[str, ...] = ("matches: graph neural networks",)) -
     return Pick(paper=p, score=1.0, relevance=0.5, why=why)
 
 
-def subscriber(i: int = 7, frequency: str = "daily") -> Subscriber:
-    return Subscriber(id=i, email=f"reader{i}@example.com", frequency=frequency)  # type: ignore[arg-type]
+def subscriber(
+    i: int = 7, frequency: str = "daily", topics: tuple[str, ...] = ("graph neural networks",)
+) -> Subscriber:
+    """A reader with ``topics`` (none: the trending digest)."""
+    interests = tuple(Interest("topic", t) for t in topics)
+    return Subscriber(
+        id=i,
+        email=f"reader{i}@example.com",
+        frequency=frequency,  # type: ignore[arg-type]
+        interests=interests,
+    )
 
 
 def links(sub: Subscriber, issue_id: int = 12) -> SubscriberLinks:

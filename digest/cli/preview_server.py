@@ -1,5 +1,6 @@
 """``digest preview --serve``: a local page that re-renders on every reload and shows, side by
-side, the HTML, a 375 px mobile view, the text part, the headers and the size."""
+side, the HTML at desktop width and at 375 px, each in light and dark, the text part, the headers
+and the size (an iframe's ``color-scheme`` sets its ``prefers-color-scheme``)."""
 
 from __future__ import annotations
 
@@ -27,11 +28,16 @@ nav {{ width: 220px; overflow: auto; border-right: 1px solid #ddd; padding: 8px;
 nav a {{ display: block; padding: 2px 0; }} main {{ flex: 1; overflow: auto; padding: 8px; }}
 .row {{ display: flex; gap: 12px; align-items: flex-start; }}
 iframe {{ border: 1px solid #ccc; height: 80vh; }} pre {{ white-space: pre-wrap; font-size: 12px; }}
-.desktop {{ flex: 1; min-width: 400px; }} .mobile {{ width: 375px; }} .side {{ width: 420px; }}
+.desktop {{ width: 640px; }} .mobile {{ width: 375px; }} .side {{ width: 420px; }}
+.views .row {{ margin-bottom: 12px; }} iframe {{ height: 70vh; }}
+.light {{ color-scheme: light; }} .dark {{ color-scheme: dark; }}
 </style></head><body><nav><h3>Templates</h3>{templates}<h3>Subscribers</h3>{subscribers}</nav>
 <main><h2>{heading}</h2><p id="size">{size}</p><div class="row">
-<iframe class="desktop" title="HTML" src="{raw}"></iframe>
-<iframe class="mobile" title="Mobile, 375 px" src="{raw}"></iframe>
+<div class="views"><div class="row">
+<iframe class="desktop light" title="Desktop, light" src="{raw}"></iframe>
+<iframe class="mobile light" title="Mobile, 375 px, light" src="{raw}"></iframe></div>
+<div class="row"><iframe class="desktop dark" title="Desktop, dark" src="{raw}"></iframe>
+<iframe class="mobile dark" title="Mobile, 375 px, dark" src="{raw}"></iframe></div></div>
 <div class="side"><h3>Headers</h3><pre id="headers">{headers}</pre>
 <h3>Text part</h3><pre id="text">{text}</pre></div></div></main></body></html>"""
 

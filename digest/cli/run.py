@@ -24,7 +24,7 @@ from digest.schedule.preflight import check_relay
 from digest.schedule.service import Service, utc_now
 from digest.sending import ledger
 from digest.web.server import WebServer, make_server
-from papercore.config import Settings
+from papercore.config import Settings, require_safe_mail
 from papercore.errors import SourceUnavailable
 from subscribers import store
 
@@ -54,6 +54,10 @@ def run(
             '"procrastinate") instead of sending here.',
         ),
     ] = False,
+    dev: Annotated[
+        bool,
+        typer.Option("--dev", help="Local testing: allow example and loopback settings."),
+    ] = False,
 ) -> None:
     """Collect papers on a schedule and mail each subscriber at their local hour.
 
@@ -64,11 +68,14 @@ def run(
     rt = runtime(ctx)
     events.configure(log_json)
     settings = rt.settings
+    require_safe_mail(settings, dev=dev, command="digest run")
     engine = rt.engine()  # a database that is unreachable or behind is a StorageError here
     clock = rt.now if rt.clock is not None else utc_now
     web = None
     if with_web:  # bound before the service starts: a busy port is a one-line ConfigError
-        web = make_server(settings, engine, clock=clock, own_signals=False, own_logging=False)
+        web = make_server(
+            settings, engine, dev=dev, clock=clock, own_signals=False, own_logging=False
+        )
     failed = asyncio.run(
         _serve(
             settings,

@@ -29,7 +29,7 @@ from digest.sending.results import RunCounts
 from digest.sending.scope import SendScope
 from digest.sending.service import SendReport, preview, send_requested
 from digest.sending.sink import Received, SinkHandler, SmtpServer
-from papercore.config import Settings
+from papercore.config import Settings, require_safe_mail
 from papercore.errors import InputError, RunPaused
 from subscribers import store
 
@@ -53,6 +53,10 @@ def send(
     resume: Annotated[
         bool, typer.Option("--resume", help="Continue an interrupted, paused or finished issue.")
     ] = False,
+    dev: Annotated[
+        bool,
+        typer.Option("--dev", help="Local testing: allow example and loopback settings."),
+    ] = False,
 ) -> None:
     """Send an issue: every due subscriber gets their ranked digest, each outcome is recorded.
 
@@ -61,6 +65,8 @@ def send(
     if frequency not in FREQUENCIES:
         raise typer.BadParameter(f"{frequency!r} is not daily or weekly", param_hint="--frequency")
     rt = runtime(ctx)
+    if not dry_run:
+        require_safe_mail(rt.settings, dev=dev, command="digest send")
     engine, settings, now = rt.engine(), rt.settings, rt.now()
     issue_date = on or now.date()
     only_id: int | None = None

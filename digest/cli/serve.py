@@ -10,6 +10,7 @@ import typer
 
 from digest.cli.app import app, err, out, runtime
 from digest.web.server import make_server
+from papercore.config import require_safe_mail
 
 
 @app.command(rich_help_panel="People")
@@ -20,7 +21,10 @@ def serve(
         int | None, typer.Option(help="Port to listen on, 0 for any free one [web.port].")
     ] = None,
     dev: Annotated[
-        bool, typer.Option("--dev", help="Development: allow the example secret key.")
+        bool,
+        typer.Option(
+            "--dev", help="Local testing: allow the example secret, http and loopback settings."
+        ),
     ] = False,
 ) -> None:
     """Run the web app: signup with double opt-in, preferences, one-click unsubscribe, archive.
@@ -28,6 +32,7 @@ def serve(
     Example: digest serve --host 0.0.0.0 --port 8000
     """
     rt = runtime(ctx)
+    require_safe_mail(rt.settings, dev=dev, command="digest serve")  # before the database
     web = make_server(rt.settings, rt.engine(), host=host, port=port, dev=dev, clock=rt.now)
     if web.example_secret:
         err.print("warning: --dev with the example secret key: links can be forged")

@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 from digest.cli.app import app, out, runtime
 from digest.cli.options import date_option
 from digest.schedule.due import IssueKey
-from papercore.config import Settings
+from papercore.config import Settings, require_safe_mail
 from papercore.errors import ConfigError
 from subscribers import store
 
@@ -50,6 +50,10 @@ def worker(
     until_empty: Annotated[
         bool, typer.Option("--until-empty", help="Exit when no batch is left to run.")
     ] = False,
+    dev: Annotated[
+        bool,
+        typer.Option("--dev", help="Local testing: allow example and loopback settings."),
+    ] = False,
 ) -> None:
     """Run batch jobs: rank, render and send queued batches through the delivery ledger.
 
@@ -60,6 +64,7 @@ def worker(
     """
     rt = runtime(ctx)
     settings = rt.settings
+    require_safe_mail(settings, dev=dev, command="digest worker")
     _require_queue(settings)
     engine = rt.engine()
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")

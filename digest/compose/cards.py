@@ -8,11 +8,12 @@ from functools import lru_cache
 from typing import Protocol
 from urllib.parse import quote_plus, urlsplit
 
+from digest.compose.summary import summarise
 from digest.compose.text import clean, shorten
-from papercore.papers import Paper
+from papercore.papers import Paper, arxiv_id, is_title_id
 
 TITLE_LIMIT = 240
-SUMMARY_LIMIT = 420
+SUMMARY_LIMIT = 300
 SHOWN_AUTHORS = 3
 
 
@@ -34,7 +35,9 @@ class Badge:
 
 @dataclass(frozen=True, slots=True)
 class CardView:
-    """A paper as the templates see it: every text cleaned and shortened, every link https."""
+    """A paper as the templates see it: every text cleaned and shortened, every link https.
+    ``signals`` are what readers did (upvotes, comments); ``links`` where to read it
+    (Paper, PDF, Code), each only when the source knows it."""
 
     id: str
     title: str
@@ -43,11 +46,16 @@ class CardView:
     summary: str
     summary_is_ai: bool
     published: str
-    badges: tuple[Badge, ...]
+    signals: tuple[Badge, ...]
+    links: tuple[Badge, ...]
+
+    @property
+    def badges(self) -> tuple[Badge, ...]:
+        return self.signals + self.links
 
     @property
     def code_url(self) -> str | None:
-        return next((b.link for b in self.badges if b.link), None)
+        return next((b.link for b in self.links if b.label == "Code"), None)
 
 
 def https(url: str | None) -> str | None:
@@ -79,40 +87,56 @@ def short_name(name: str) -> str:
 
 
 def short_authors(authors: Sequence[str], count: int | None) -> str:
-    """'A. Author, B. Author +5', or 'N authors' when only the count is known."""
+    """'A. Author, B. Author, C. Author et al.', or 'N authors' when only the count is known."""
     names = [short_name(a) for a in authors if clean(a)]
     if not names:
         if not count:
             return ""
         return "1 author" if count == 1 else f"{count} authors"
-    shown = ", ".join(names[:SHOWN_AUTHORS])
-    rest = max(len(names), count or 0) - min(len(names), SHOWN_AUTHORS)
-    return shorten(shown, 120) + (f" +{rest}" if rest > 0 else "")
+    shown = shorten(", ".join(names[:SHOWN_AUTHORS]), 120)
+    more = max(len(names), count or 0) > SHOWN_AUTHORS
+    return shown + (" et al." if more else "")
 
 
-def badges(paper: Paper) -> tuple[Badge, ...]:
+def signals(paper: Paper) -> tuple[Badge, ...]:
+    """What readers did with the paper, when the source counts it."""
     found = []
     if paper.upvotes:
         found.append(Badge(f"{paper.upvotes:,} upvote{'s' if paper.upvotes != 1 else ''}"))
     if paper.comments:
         found.append(Badge(f"{paper.comments:,} comment{'s' if paper.comments != 1 else ''}"))
+    return tuple(found)
+
+
+def read_links(paper: Paper) -> tuple[Badge, ...]:
+    """'Paper · PDF · Code': the arXiv abstract and PDF for an arXiv id (else the paper's own
+    page), and the code repository when the source names one."""
+    found = []
+    aid = None if is_title_id(paper.id) else arxiv_id(paper.id)
+    if aid:
+        found.append(Badge("Paper", f"https://arxiv.org/abs/{aid}"))
+        found.append(Badge("PDF", f"https://arxiv.org/pdf/{aid}"))
+    else:
+        found.append(Badge("Paper", paper_link(paper)))
     code = https(paper.code_url)
     if code:
-        found.append(Badge("code available", code))
+        found.append(Badge("Code", code))
     return tuple(found)
 
 
 def card_view(paper: Paper) -> CardView:
-    summary = clean(paper.ai_summary)
+    extract = summarise(paper.abstract, SUMMARY_LIMIT)
+    summary = extract or shorten(clean(paper.ai_summary), SUMMARY_LIMIT)
     return CardView(
         id=paper.id,
         title=shorten(clean(paper.title), TITLE_LIMIT) or "(untitled)",
         link=paper_link(paper),
         authors=short_authors(paper.authors, paper.author_count),
-        summary=shorten(summary or clean(paper.abstract), SUMMARY_LIMIT),
-        summary_is_ai=bool(summary),
+        summary=summary,
+        summary_is_ai=bool(summary) and not extract,
         published=paper.published.strftime("%-d %b %Y") if paper.published else "",
-        badges=badges(paper),
+        signals=signals(paper),
+        links=read_links(paper),
     )
 
 

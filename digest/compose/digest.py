@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from digest.compose import environment
+from digest.compose import environment, plan
 from digest.compose.cards import CardView, PickLike, card_view, why_line
 from digest.compose.environment import compile_mjml, email_environment
 from digest.compose.fragments import Assembly, Marks, Part, Region, Slot, Static, regions
@@ -32,13 +32,7 @@ from subscribers.links import SubscriberLinks, issue_link
 from subscribers.model import Subscriber
 
 _NONE: frozenset[str] = frozenset()
-# Which card regions are left out: (the pick has reasons, the mail is personal) -> names.
-_CARD_DROPS = {
-    (True, True): _NONE,
-    (False, True): frozenset(("why",)),
-    (True, False): frozenset(("feedback",)),
-    (False, False): frozenset(("why", "feedback")),
-}
+_LABELS = {"personal": "Top pick for you", "trending": "Most upvoted", "public": "Top of the issue"}
 # Room kept for the footer's personal links and the "N more papers" block, on top of their
 # static size, when deciding how many cards fit the budget.
 _SLACK = 2_000
@@ -123,6 +117,7 @@ class Composer:
             "slot": self.marks.slot,
             "region": self.marks.region,
             "mj_region": self.marks.mj_region,
+            "html_region": self.marks.html_region,
             **values,
         }
 
@@ -162,6 +157,10 @@ class PreparedIssue:
         )
         self.issue_url = issue_link(settings.app.base_url, issue.id)
         unique = {p.id: p for p in papers}
+        # The trending digest's "recent" is measured from the newest paper in the pool (or the
+        # issue's date, if earlier): a pool that stopped growing still has its own recent papers.
+        dates = [p.published for p in unique.values() if p.published is not None]
+        self.recent_anchor = min([max(dates), issue.date]) if dates else issue.date
         self.html_doc, self.text_doc = self._render([card_view(p) for p in unique.values()])
         self._dates: dict[object, str] = {}
 
@@ -183,16 +182,16 @@ class PreparedIssue:
             self.text_doc.cards[paper.id] = extra_text.cards[paper.id]
         return found, self.text_doc.cards[paper.id]
 
-    def _subject(self, picks: Sequence[PickLike]) -> str:
-        if not picks:
-            return f"{self.issue.date_text}: {self.composer.settings.app.name}"
-        return _subject_for(self.issue.date_text, picks[0].paper.title)
-
     def message(
         self, subscriber: Subscriber, picks: Sequence[PickLike], links: SubscriberLinks
     ) -> OutgoingMessage:
-        """The complete personalised message for one subscriber."""
+        """The complete personalised message for one subscriber: the trending digest (no
+        topics, no authors) keeps to recent papers and says what it is."""
         to = check_address(subscriber.email)
+        topics = subscriber.topics
+        trending = plan.is_trending(topics, subscriber.authors)
+        if trending:
+            picks = plan.recent_only(picks, self.recent_anchor)
         unsubscribe, preferences, view = links.unsubscribe, links.preferences, links.view_in_browser
         values = {
             "preferences": _attr(preferences),
@@ -208,10 +207,13 @@ class PreparedIssue:
         }
         encoded: dict[str, bytes] = {}
         html_out, text_out = Assembly(_html_value, encoded), Assembly(_text_value, encoded)
-        self._assemble(html_out, text_out, picks, values, text_values, links)
+        mode = "trending" if trending else "personal"
+        self._assemble(html_out, text_out, picks, values, text_values, links, topics, mode)
         body_html, body_text = "".join(html_out.text), "".join(text_out.text)
 
-        subject = self._subject(picks)
+        subject = _subject_for(
+            tuple(p.paper.title for p in picks[:1]), len(picks), self.composer.settings.app.name
+        )
         msg_id = message_id(self.composer.domain, "digest", self.issue.id, subscriber.id)
         date_line = self._dates.get(links.now)
         if date_line is None:
@@ -240,33 +242,41 @@ class PreparedIssue:
         values: dict[str, str],
         text_values: dict[str, str],
         links: SubscriberLinks | None,
+        topics: Sequence[str] = (),
+        mode: str = "public",
     ) -> int:
-        """Fill both documents; returns how many picks were shown in full. Picks that would
-        take the HTML over budget become the "N more papers" link."""
+        """Fill both documents; returns how many picks were shown in full. ``mode`` is
+        "personal", "trending" or "public" (the web archive). Picks that would take the HTML
+        over budget become the "N more papers" link."""
+        trending = mode == "trending"
         count = len(picks)
-        if not count:
-            values["count"] = text_values["count"] = "Nothing new this time"
-        else:
-            picked = " picked for you" if links else " in this issue"
-            values["count"] = text_values["count"] = _plural(count, "paper") + picked
-        preheader = _preheader(picks)
-        values["preheader"] = html.escape(preheader)
-        html_out.add(self.html_doc.head.flat(_NONE), values)
-        text_out.add(self.text_doc.head.flat(_NONE), text_values)
+        values["count"] = text_values["count"] = _count_line(count, mode)
+        if topics:
+            shown_topics = shorten(", ".join(clean(t) for t in topics), 160)
+            values["topics"], text_values["topics"] = html.escape(shown_topics), shown_topics
+        values["preheader"] = html.escape(plan.preheader(picks, topics, trending))
+        values["label"] = text_values["label"] = _LABELS[mode]
+        head_drop = _HEAD_DROPS[mode if mode != "personal" or topics else "public"]
+        html_out.add(self.html_doc.head.flat(head_drop), values)
+        text_out.add(self.text_doc.head.flat(head_drop), text_values)
         tail_drop = {"public", "empty"} if links else {"personal", "empty"}
         reserve = _static_size(self.html_doc.tail.flat(frozenset(tail_drop))) + _SLACK
         shown = 0
-        for pick in picks:
+        for placed in plan.place(picks, topics, trending, public=links is None):
+            pick = placed.pick
             html_card, text_card = self._cards(pick)
-            why = why_line(pick.why)
-            card_values = {"why": html.escape(why)}
-            card_text = {"why": why}
+            why = "" if trending else why_line(pick.why)  # the intro says how it is ranked
+            card_values = {"why": html.escape(why), "label": values["label"]}
+            card_text = {"why": why, "label": values["label"]}
+            if placed.heading:
+                card_values["group"] = html.escape(placed.heading)
+                card_text["group"] = placed.heading
             if links is not None:
                 more = links.feedback(pick.paper.id, True)
                 less = links.feedback(pick.paper.id, False)
                 card_values["more"], card_values["less"] = _attr(more), _attr(less)
                 card_text["more"], card_text["less"] = more, less
-            drop = _CARD_DROPS[bool(why), links is not None]
+            drop = _card_drops(placed.lead, bool(placed.heading), bool(why), links is not None)
             html_parts = html_card.flat(drop)
             if links is not None:
                 size = _static_size(html_parts) + sum(len(v.encode()) for v in card_values.values())
@@ -305,24 +315,40 @@ def _static_size(parts: Sequence[Static | Slot]) -> int:
     return sum(p.size for p in parts if isinstance(p, Static))
 
 
+# Which head regions are left out: the intro line fits who reads it.
+_HEAD_DROPS = {
+    "personal": frozenset(("trending",)),
+    "trending": frozenset(("topics",)),
+    "public": frozenset(("topics", "trending")),
+}
+
+
+@lru_cache(maxsize=64)
+def _card_drops(lead: bool, heading: bool, why: bool, personal: bool) -> frozenset[str]:
+    """The card regions a pick leaves out."""
+    drop = {"compact"} if lead else {"lead"}
+    if not heading:
+        drop.add("group")
+    if not why:
+        drop.add("why")
+    if not personal:
+        drop.add("feedback")
+    return frozenset(drop)
+
+
+def _count_line(count: int, mode: str) -> str:
+    if not count:
+        return "Nothing new this time"
+    if mode == "trending":
+        return _plural(count, "trending paper")
+    return _plural(count, "paper") + (" picked for you" if mode == "personal" else " in this issue")
+
+
 @lru_cache(maxsize=4096)
-def _subject_for(date_text: str, title: str) -> str:
-    return shorten(one_line(f"{date_text}: {card_title(title)}"), 140)
+def _subject_for(top: tuple[str, ...], count: int, app_name: str) -> str:
+    return one_line(plan.subject_line(top[0] if top else None, count, app_name))
 
 
 @lru_cache(maxsize=4096)
 def _subject_header(subject: str) -> str:
     return unstructured("Subject", subject)
-
-
-def card_title(title: str) -> str:
-    return clean(title) or "(untitled)"
-
-
-def _preheader(picks: Sequence[PickLike]) -> str:
-    if not picks:
-        return "No new papers matched your interests this time."
-    top = shorten(card_title(picks[0].paper.title), 90)
-    if len(picks) == 1:
-        return f"Today's pick: {top}"
-    return f"{top} · and {_plural(len(picks) - 1, 'more paper')} picked for you"

@@ -30,7 +30,15 @@ def qp_chunk(text: str) -> bytes:
     encoded = binascii.b2a_qp(text.replace("\n", "\r\n").encode("utf-8"), istext=True)
     if "\n" not in text and b"\n" in encoded:  # b2a_qp soft-breaks with a bare LF then
         encoded = encoded.replace(b"\n", b"\r\n")
-    return encoded if encoded.endswith(b"\r\n") else encoded + _SOFT_BREAK
+    if encoded.endswith(b"\r\n"):
+        return encoded
+    start = encoded.rfind(b"\n") + 1
+    if len(encoded) - start >= 76:  # the soft break's "=" would make the line 77 long
+        cut = len(encoded) - 2
+        while encoded[cut - 2 : cut - 1] == b"=" or encoded[cut - 1 : cut] == b"=":
+            cut -= 1  # never split an =XX escape
+        encoded = encoded[:cut] + _SOFT_BREAK + encoded[cut:]
+    return encoded + _SOFT_BREAK
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +132,11 @@ class Marks:
             f"<mj-raw><!--{self._token('B', name)}--></mj-raw>\n"
             f"{caller()}<mj-raw><!--{self._token('E', name)}--></mj-raw>\n"
         )
+
+    def html_region(self, name: str, caller: Callable[[], str]) -> Markup:
+        """For ``{% call html_region("name") %}...{% endcall %}`` inside an ``mj-text``: the
+        marks are HTML comments that MJML keeps, so a region costs no extra table markup."""
+        return Markup(f"<!--{self._token('B', name)}-->{caller()}<!--{self._token('E', name)}-->")
 
     def strip(self, document: str) -> str:
         """The document with every mark removed (for validating what a person would see)."""

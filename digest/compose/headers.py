@@ -114,11 +114,16 @@ def domain_of(address: str) -> str:
 
 
 def list_unsubscribe(url: str, mailto: str, token: str) -> str:
-    """RFC 2369 List-Unsubscribe (https first, mailto second) and RFC 8058 one-click."""
-    if not url.startswith("https://") and not url.startswith("http://"):
-        raise InputError("List-Unsubscribe needs an http(s) URL")
-    mail = f"mailto:{check_address(mailto)}?subject=unsubscribe%20{token}"
-    return (
-        fold("List-Unsubscribe", [f"<{one_line(url)}>", f"<{mail}>"], separator=", ")
-        + "List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"
-    )
+    """RFC 2369 List-Unsubscribe and RFC 8058 one-click: the URL only when it is https (one-click
+    requires it; `digest send` refuses http outside --dev), the mailto only when configured (an
+    address nobody reads is not advertised). Nothing at all when neither applies."""
+    targets = []
+    one_click = url.startswith("https://")
+    if one_click:
+        targets.append(f"<{one_line(url)}>")
+    if mailto.strip():
+        targets.append(f"<mailto:{check_address(mailto.strip())}?subject=unsubscribe%20{token}>")
+    if not targets:
+        return ""
+    header = fold("List-Unsubscribe", targets, separator=", ")
+    return header + ("List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n" if one_click else "")

@@ -17,7 +17,7 @@ from digest.sending.transports.smtp import SmtpTransport
 from digest.web.app import create_app
 from digest.web.notice_mailer import NoticeMailer
 from digest.web.state import utc_now
-from papercore.config import EXAMPLE_SECRET, Settings
+from papercore.config import EXAMPLE_SECRET, Settings, require_safe_mail
 from papercore.errors import ConfigError
 
 
@@ -67,20 +67,15 @@ def make_server(
     """The web app's server, its socket already listening on ``host``:``port`` (default
     ``[web]`` host and port; port 0 takes a free one, reported as ``WebServer.port``).
 
-    Raises ConfigError when web.secret_key is the example value unless ``dev``, and when the
-    address cannot be bound. Notices go through ``transport`` (default: the SMTP relay).
+    Raises ConfigError when the settings are unfit to mail real people
+    (``papercore.config.require_safe_mail``) unless ``dev``, and when the address cannot be
+    bound. Notices go through ``transport`` (default: the SMTP relay).
     ``dev`` also logs at info with an access log (else warnings only); ``own_logging`` False
     leaves the log handlers to the caller, ``own_signals`` False leaves SIGTERM and SIGINT to it.
     Both commands share: proxy headers trusted, no ``Server`` header, ``clock`` for pages,
     tokens and notices."""
     example = settings.web.secret_key.get_secret_value() == EXAMPLE_SECRET
-    if example and not dev:
-        raise ConfigError(
-            [
-                "web.secret_key is the example value: set DIGEST_WEB__SECRET_KEY to a long random "
-                "string (or use `digest serve --dev` on your own machine)"
-            ]
-        )
+    require_safe_mail(settings, dev=dev, command="digest serve")  # it mails notices
     mailer = NoticeMailer(settings, transport or SmtpTransport(settings.smtp), clock=clock)
     web_app = create_app(settings, engine, mailer, clock=clock)
     chosen_host = host or settings.web.host

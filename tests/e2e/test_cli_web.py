@@ -71,7 +71,7 @@ def test_serve_answers_on_the_port_it_reports_without_a_server_header(cli: Cli) 
     import httpx
 
     process = subprocess.Popen(
-        [DIGEST, "serve", "--host", "127.0.0.1", "--port", "0"],
+        [DIGEST, "serve", "--dev", "--host", "127.0.0.1", "--port", "0"],
         cwd=cli.workdir,
         env=cli.env,
         stdout=subprocess.PIPE,

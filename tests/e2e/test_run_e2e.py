@@ -66,7 +66,7 @@ def test_digests_arrive_and_sigterm_leaves_ledger_and_sink_in_agreement(
     joined_long_ago(engine)
     log = cli.workdir / "run.log"
     process = subprocess.Popen(
-        [DIGEST, "run", "--log-json"],
+        [DIGEST, "run", "--dev", "--log-json"],
         cwd=cli.workdir,
         env=run_env(cli, port),
         stdout=subprocess.DEVNULL,
@@ -108,7 +108,7 @@ def test_digests_arrive_and_sigterm_leaves_ledger_and_sink_in_agreement(
 
     # A restart right away sends nothing more: everyone has had today's issue.
     again = subprocess.run(
-        [DIGEST, "run", "--once"],
+        [DIGEST, "run", "--dev", "--once"],
         cwd=cli.workdir,
         env=run_env(cli, port),
         capture_output=True,
@@ -120,7 +120,7 @@ def test_digests_arrive_and_sigterm_leaves_ledger_and_sink_in_agreement(
 
 
 def test_start_up_fails_in_one_line_when_the_smtp_relay_is_down(cli: Cli) -> None:
-    result = cli("run", env={"DIGEST_SMTP__PORT": "1"}, check=False)
+    result = cli("run", "--dev", env={"DIGEST_SMTP__PORT": "1"}, check=False)
     assert result.returncode == 7
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: the SMTP relay 127.0.0.1:1 is")
@@ -129,7 +129,7 @@ def test_start_up_fails_in_one_line_when_the_smtp_relay_is_down(cli: Cli) -> Non
 
 def test_start_up_fails_in_one_line_when_the_database_is_unreachable(cli: Cli) -> None:
     url = "postgresql+psycopg://nobody@127.0.0.1:1/nothing"
-    result = cli("run", "--once", env={"DIGEST_DATABASE__URL": url}, check=False)
+    result = cli("run", "--dev", "--once", env={"DIGEST_DATABASE__URL": url}, check=False)
     assert result.returncode == 5
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "is unreachable" in lines[0]
@@ -148,7 +148,7 @@ def test_run_with_web_serves_the_signup_page_and_stops_on_sigterm(
         web_port = probe.getsockname()[1]
     log = cli.workdir / "run-web.log"
     process = subprocess.Popen(
-        [DIGEST, "run", "--with-web"],
+        [DIGEST, "run", "--dev", "--with-web"],
         cwd=cli.workdir,
         env=run_env(cli, port) | {"DIGEST_WEB__PORT": str(web_port)},
         stdout=subprocess.DEVNULL,

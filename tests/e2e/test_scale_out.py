@@ -151,7 +151,7 @@ def test_workers_survive_a_killed_worker_without_doubled_or_lost_mail(
         for n in range(3):
             workers.append(
                 subprocess.Popen(
-                    [DIGEST, "worker", "--name", f"w{n}"],
+                    [DIGEST, "worker", "--dev", "--name", f"w{n}"],
                     cwd=workdir,
                     env=cli.env,
                     stdin=subprocess.DEVNULL,
@@ -167,7 +167,7 @@ def test_workers_survive_a_killed_worker_without_doubled_or_lost_mail(
             worker_ids.append(scalar(pg, "SELECT max(id) FROM procrastinate_workers"))
 
         started = time.monotonic()
-        scheduled = cli("run", "--once", "--scheduler-only")
+        scheduled = cli("run", "--dev", "--once", "--scheduler-only")
         print(f"scheduler done {time.monotonic() - started:.1f}s")
         assert scheduled.returncode == 0
         batches = scalar(pg, "SELECT count(*) FROM procrastinate_jobs")

@@ -92,10 +92,11 @@ def test_a_killed_send_resumes_without_losing_or_doubling_a_message(
             "DIGEST_DKIM__KEY_PATH": str(key),
             "DIGEST_DKIM__SELECTOR": "test",
             "DIGEST_DKIM__DOMAIN": "example.org",
+            "DIGEST_APP__BASE_URL": "https://digest.example.org",  # one-click needs https
         }
         today = now.date().isoformat()
         process = subprocess.Popen(
-            [DIGEST, "send", "--date", today],
+            [DIGEST, "send", "--dev", "--date", today],
             cwd=cli.workdir,
             env=env,
             stdout=subprocess.DEVNULL,
@@ -111,9 +112,9 @@ def test_a_killed_send_resumes_without_losing_or_doubling_a_message(
         before = len(handler.received)
         assert 0 < before < SUBSCRIBERS
 
-        refused = cli("send", "--date", today, check=False, env=env)
+        refused = cli("send", "--dev", "--date", today, check=False, env=env)
         assert refused.returncode == 3 and "--resume" in refused.stderr
-        resumed = cli("send", "--date", today, "--resume", env=env)
+        resumed = cli("send", "--dev", "--date", today, "--resume", env=env)
         assert "in flight when an earlier run stopped" in resumed.stdout
         listed = cli("deliveries", "--status", "unknown", env=env)
 

@@ -48,7 +48,7 @@ def test_sigterm_stops_a_send_cleanly_and_resume_finishes_it(cli: Cli, engine: E
         }
         today = now.date().isoformat()
         process = subprocess.Popen(
-            [DIGEST, "send", "--date", today],
+            [DIGEST, "send", "--dev", "--date", today],
             cwd=cli.workdir,
             env=env,
             stdout=subprocess.DEVNULL,
@@ -70,7 +70,7 @@ def test_sigterm_stops_a_send_cleanly_and_resume_finishes_it(cli: Cli, engine: E
             found = ledger.counts(connection, issue.id)
         assert found["sending"] == found["unknown"] == 0
         assert 0 < found["sent"] < SUBSCRIBERS and found["sent"] == len(handler.received)
-        cli("send", "--date", today, "--resume", env=env)
+        cli("send", "--dev", "--date", today, "--resume", env=env)
 
     with engine.connect() as connection:
         issue = latest_issue(connection)

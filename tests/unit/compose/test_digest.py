@@ -76,12 +76,15 @@ def test_card_content_badges_authors_why_and_feedback_links() -> None:
     sub = subscriber()
     message = prepared([p]).message(sub, [pick(p, ("matches: graphs", "trending"))], links(sub))
     for text in (message.html, message.text):
-        assert "A. Smith, B. Jones, C. King +2" in text
-        assert "12 upvotes" in text and "2 comments" in text and "code available" in text
+        assert "A. Smith, B. Jones, C. King et al." in text
+        assert "12 upvotes" in text and "2 comments" in text
         assert "matches: graphs · trending" in text
-        assert "AI summary" in text and "A short AI summary." in text
+        assert "AI summary" not in text  # the summary is taken from the abstract
+        assert "graph neural networks scale message passing" in text
         assert "https://github.com/lab/p2" in text  # http made https
-        assert "https://huggingface.co/papers/2611.00002" in text
+        assert "https://arxiv.org/pdf/2611.00002" in text
+        assert "https://huggingface.co/papers/2611.00002" in text  # the title's link
+    assert "https://arxiv.org/abs/2611.00002" in message.html  # "Paper · PDF · Code"
     assert message.html.count("/feedback/") == 2
     assert "http://" not in message.html.replace('xmlns="http://', "").replace(
         'xmlns:v="urn', ""
@@ -92,8 +95,9 @@ def test_authors_are_shortened_or_counted() -> None:
     assert short_authors(["Ada Lovelace"], None) == "A. Lovelace"
     assert short_authors([], 12) == "12 authors"
     assert short_authors(["Ann Bee", "Cy Dee", "Ed Eff", "Gi Hi", "Io Jo"], 40) == (
-        "A. Bee, C. Dee, E. Eff +37"
+        "A. Bee, C. Dee, E. Eff et al."
     )
+    assert short_authors(["Ann Bee", "Cy Dee", "Ed Eff"], 3) == "A. Bee, C. Dee, E. Eff"
 
 
 def test_text_part_wraps_at_78_columns_except_links() -> None:

@@ -84,11 +84,11 @@ def test_message_ids_are_deterministic_per_issue_and_subscriber() -> None:
     assert first.data == issue.message(a, [pick(papers[0])], links(a)).data
 
 
-def test_subject_is_the_date_and_the_top_pick() -> None:
+def test_subject_is_the_top_pick_without_the_date() -> None:
     p = Paper(id="2611.00001", title="Ünïcode títle ✨ about graphs")
     sub = subscriber()
     out = prepared([p]).message(sub, [pick(p)], links(sub))
-    assert out.subject == "21 Nov 2026: Ünïcode títle ✨ about graphs"
+    assert out.subject == "Ünïcode títle ✨ about graphs"
     assert parse(out.data)["Subject"] == out.subject
     assert b"=?utf-8?b?" in out.data.split(b"\r\n\r\n")[0]
 

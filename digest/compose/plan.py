@@ -1,0 +1,127 @@
+"""How one subscriber's digest is laid out, from their picks: which paper leads, which topic
+heading each card sits under, the subject and the preheader. Pure functions of the picks, the
+subscriber's topics and the issue's date; the templates only show what these decide."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+
+from digest.compose.cards import PickLike
+from digest.compose.text import clean, shorten
+
+SUBJECT_TITLE = 60  # what a phone shows of a subject line, about
+PREHEADER_LIMIT = 140
+# The trending digest keeps to papers published (or, without a date, listed) this recently.
+TRENDING_MAX_AGE_DAYS = 14
+OTHER = "More for you"
+TRENDING_REST = "Also trending"
+PUBLIC_REST = "More in this issue"
+
+
+@dataclass(frozen=True, slots=True)
+class Placed:
+    """A pick where it goes: ``lead`` for the top story, ``heading`` when a new group starts
+    with this card (the group's name), else None."""
+
+    pick: PickLike
+    lead: bool
+    heading: str | None
+
+
+def is_trending(topics: Sequence[str], authors: Sequence[str]) -> bool:
+    """A subscriber with nothing to match gets the trending digest."""
+    return not topics and not authors
+
+
+def paper_age_days(pick: PickLike, on: date) -> int | None:
+    """Days from the paper's publication (else its listing) to ``on``; None when unknown."""
+    paper = pick.paper
+    when = paper.published
+    if when is None:
+        moment = paper.posted_at or paper.first_seen
+        when = moment.date() if moment is not None else None
+    return None if when is None else (on - when).days
+
+
+def recent_only(picks: Sequence[PickLike], on: date) -> list[PickLike]:
+    """The trending digest's picks without papers older than TRENDING_MAX_AGE_DAYS on ``on``:
+    popular is not new (a 2019 paper listed today is not "trending this week"). Papers of
+    unknown age stay."""
+    kept = []
+    for pick in picks:
+        age = paper_age_days(pick, on)
+        if age is None or age <= TRENDING_MAX_AGE_DAYS:
+            kept.append(pick)
+    return kept
+
+
+@lru_cache(maxsize=4096)
+def _topic_pattern(topic: str) -> re.Pattern[str]:
+    return re.compile(r"(?<!\w)" + re.escape(topic.casefold()) + r"(?!\w)")
+
+
+def topic_of(why: Sequence[str], topics: Sequence[str]) -> str | None:
+    """The first of the subscriber's topics that the ranking's reasons name, whatever their
+    wording ("matches: X", "related to X"); None when they name none."""
+    reasons = " | ".join(why).casefold()
+    for topic in topics:
+        if topic.strip() and _topic_pattern(topic.strip()).search(reasons):
+            return clean(topic)
+    return None
+
+
+def place(
+    picks: Sequence[PickLike], topics: Sequence[str], trending: bool, *, public: bool = False
+) -> list[Placed]:
+    """The lead story, then the rest grouped under the topic their reasons name (groups in
+    the order of their best pick, rank order inside a group; "More for you" for the rest).
+    The trending digest and the public archive are one ranked list after the lead."""
+    if not picks:
+        return []
+    placed = [Placed(picks[0], True, None)]
+    rest = picks[1:]
+    if trending or public:
+        first = TRENDING_REST if trending else PUBLIC_REST
+        return placed + [Placed(p, False, first if i == 0 else None) for i, p in enumerate(rest)]
+    groups: dict[str, list[PickLike]] = {}
+    for pick in rest:
+        groups.setdefault(topic_of(pick.why, topics) or OTHER, []).append(pick)
+    if OTHER in groups:  # the unlabelled papers come last
+        groups[OTHER] = groups.pop(OTHER)
+    for name, members in groups.items():
+        placed += [Placed(p, False, name if i == 0 else None) for i, p in enumerate(members)]
+    return placed
+
+
+def title_of(pick: PickLike) -> str:
+    return clean(pick.paper.title) or "(untitled)"
+
+
+def subject_line(top_title: str | None, count: int, app_name: str) -> str:
+    """The best match's title in at most 60 characters, plus "+N more" for the other
+    ``count - 1`` picks; no date (the Date header has it)."""
+    if top_title is None or not count:
+        return f"No new papers this time · {app_name}"
+    top = shorten(clean(top_title) or "(untitled)", SUBJECT_TITLE)
+    return top if count == 1 else f"{top} +{count - 1} more"
+
+
+def preheader(picks: Sequence[PickLike], topics: Sequence[str], trending: bool) -> str:
+    """The line inboxes show after the subject: the next picks' titles (the subject already
+    names the first), else the topics or what the digest is."""
+    if len(picks) > 1:
+        titles = [shorten(title_of(p), 70) for p in picks[1:4]]
+        return shorten("Also: " + " · ".join(titles), PREHEADER_LIMIT)
+    if trending:
+        about = "Trending this week: the most upvoted new papers"
+    elif topics:
+        about = "For your topics: " + ", ".join(clean(t) for t in topics)
+    else:
+        about = "Your research digest"
+    if not picks:
+        return shorten(f"No new papers this time. {about}.", PREHEADER_LIMIT)
+    return shorten(about, PREHEADER_LIMIT)
