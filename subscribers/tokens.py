@@ -13,13 +13,14 @@ import binascii
 import hashlib
 import hmac
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from papercore.errors import DigestError
 
-PURPOSES = ("confirm", "unsubscribe", "preferences", "feedback", "view", "csrf")
+PURPOSES = ("confirm", "unsubscribe", "preferences", "feedback", "view", "csrf", "feed")
 
 
 class BadToken(DigestError):
@@ -90,8 +91,18 @@ def _b64(data: bytes) -> str:
     return binascii.b2a_base64(data, newline=False).translate(_URLSAFE).rstrip(b"=").decode()
 
 
+_B64URL = re.compile(r"[A-Za-z0-9_-]*")
+
+
 def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    """Strict unpadded base64url: any other character, padding, an impossible length or unused
+    low bits set raise ValueError, so that each value has exactly one spelling."""
+    if len(text) % 4 == 1 or _B64URL.fullmatch(text) is None:
+        raise ValueError("not canonical base64url")
+    data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    if _b64(data) != text:  # the last character carried bits that do not belong to the value
+        raise ValueError("not canonical base64url")
+    return data
 
 
 class Signer:

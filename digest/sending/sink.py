@@ -48,7 +48,9 @@ class SinkHandler:
 
     def __post_init__(self) -> None:
         if self.maildir is not None:
-            self._box = mailbox.Maildir(self.maildir, create=True)
+            for folder in ("tmp", "new", "cur"):  # an existing, empty DIR becomes a Maildir
+                (self.maildir / folder).mkdir(parents=True, exist_ok=True)
+            self._box = mailbox.Maildir(self.maildir, create=False)
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         content = envelope.original_content or b""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from starlette.datastructures import MutableHeaders
 from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -82,3 +84,19 @@ class BodyLimit:
 
 class TooLarge(Exception):
     pass
+
+
+class CanonicalHost:
+    """Serve every request as if it came to ``base_url``'s host: the ``Host`` header a client
+    sends never reaches a URL the app builds (Starlette's slash redirects, for one). The scheme
+    stays the connection's (the secure-cookie flag must match what the browser used)."""
+
+    def __init__(self, app: ASGIApp, base_url: str) -> None:
+        self.app = app
+        self.host = (urlsplit(base_url).netloc or "localhost").encode("ascii")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            headers = [(k, v) for k, v in scope["headers"] if k != b"host"]
+            scope = dict(scope, headers=[(b"host", self.host), *headers])
+        await self.app(scope, receive, send)

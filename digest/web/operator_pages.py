@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
+import re
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -18,7 +19,7 @@ from digest.issues import recent_issues
 from digest.personal import preview_digest, preview_subscriber
 from digest.sending import ledger
 from digest.web.archive_pages import mail_page
-from digest.web.state import Web, web_of
+from digest.web.state import Web, client_ip, web_of
 from papercore.errors import DigestError
 from subscribers import store
 from subscribers.model import STATUSES
@@ -39,6 +40,38 @@ def authorised(web: Web, request: Request) -> bool:
     return hmac.compare_digest(user.encode(), USER.encode()) & hmac.compare_digest(
         given.encode(), password.encode()
     )
+
+
+async def login(web: Web, request: Request) -> Response | None:
+    """None when the request carries the operator's password; else the response to send: 404
+    without a password, 429 once wrong guesses used the hour's budget (per address or in all;
+    recorded in the database, shared by every web process), else the basic-auth challenge."""
+    if not web.settings.web.operator_password.get_secret_value():
+        return challenge(web)
+    ip, at = client_ip(request), web.clock().timestamp()
+
+    def throttled() -> bool:
+        return web.operator_per_ip.exhausted(ip, at) or web.operator_all.exhausted("all", at)
+
+    if await run_in_threadpool(throttled):
+        return web.message("Too many attempts", "Too many wrong passwords; try again later.", 429)
+    if authorised(web, request):
+        return None
+    if "authorization" in request.headers:  # a wrong guess (not a browser's first request)
+
+        def record() -> None:
+            web.operator_per_ip.allow(ip, at)
+            web.operator_all.allow("all", at)
+
+        await run_in_threadpool(record)
+    return challenge(web)
+
+
+def inert(html: str, base_url: str) -> str:
+    """``html`` with every link that carries a subscriber's token (feedback, unsubscribe,
+    preferences, view) made harmless: the operator sees the digest, not their live links."""
+    pattern = re.escape(base_url) + r"/(?:feedback|unsubscribe|preferences|view)/[A-Za-z0-9_.\-]+"
+    return re.sub(pattern, "#preview", html)
 
 
 def challenge(web: Web) -> Response:
@@ -80,8 +113,9 @@ def _dashboard(web: Web) -> dict[str, Any]:
 
 async def dashboard(request: Request) -> Response:
     web = web_of(request)
-    if not authorised(web, request):
-        return challenge(web)
+    refused = await login(web, request)
+    if refused is not None:
+        return refused
     return web.page("operator.html", **await run_in_threadpool(_dashboard, web))
 
 
@@ -89,15 +123,17 @@ async def preview(request: Request) -> Response:
     """The next digest as a send now would build it: for ``?subscriber=EMAIL``, else for
     ``?topic=...`` (repeatable), else the trending digest (``digest.personal.preview_digest``)."""
     web = web_of(request)
-    if not authorised(web, request):
-        return challenge(web)
+    refused = await login(web, request)
+    if refused is not None:
+        return refused
     email = request.query_params.get("subscriber") or None
     topics = request.query_params.getlist("topic")[:20]
 
     def render() -> str:
         with web.engine.connect() as connection:
             person = preview_subscriber(connection, email, topics)
-        return preview_digest(web.engine, web.settings, person, web.clock()).message.html
+        html = preview_digest(web.engine, web.settings, person, web.clock()).message.html
+        return inert(html, web.base_url)
 
     try:
         html = await run_in_threadpool(render)

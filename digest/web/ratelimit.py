@@ -23,11 +23,25 @@ class RateLimiter:
         self.window = window
         self._secret = secret.encode()
 
+    def _hash(self, key: str) -> str:
+        return hmac.new(self._secret, f"{self.scope}\0{key}".encode(), hashlib.sha256).hexdigest()
+
+    def exhausted(self, key: str, at: float) -> bool:
+        """Whether ``key`` has used its budget at time ``at``, counting nothing (blocking)."""
+        with self.engine.connect() as connection:
+            used = connection.execute(
+                select(func.count()).where(
+                    hits.c.scope == self.scope,
+                    hits.c.key_hash == self._hash(key),
+                    hits.c.at > at - self.window,
+                )
+            ).scalar_one()
+        return bool(used >= self.limit)
+
     def allow(self, key: str, at: float) -> bool:
         """Count a hit for ``key`` at time ``at`` (seconds); False once over the budget (the
         refused hit is not counted). Blocking: call it from a worker thread."""
-        key_hash = hmac.new(self._secret, f"{self.scope}\0{key}".encode(), hashlib.sha256)
-        digest = key_hash.hexdigest()
+        digest = self._hash(key)
         with transaction(self.engine) as connection:
             _lock(connection, digest)
             connection.execute(

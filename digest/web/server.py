@@ -72,8 +72,8 @@ def make_server(
     bound. Notices go through ``transport`` (default: the SMTP relay).
     ``dev`` also logs at info with an access log (else warnings only); ``own_logging`` False
     leaves the log handlers to the caller, ``own_signals`` False leaves SIGTERM and SIGINT to it.
-    Both commands share: proxy headers trusted, no ``Server`` header, ``clock`` for pages,
-    tokens and notices."""
+    Both commands share: proxy headers trusted only from ``[web] trusted_proxies``, no
+    ``Server`` header, ``clock`` for pages, tokens and notices."""
     example = settings.web.secret_key.get_secret_value() == EXAMPLE_SECRET
     require_safe_mail(settings, dev=dev, command="digest serve")  # it mails notices
     mailer = NoticeMailer(settings, transport or SmtpTransport(settings.smtp), clock=clock)
@@ -82,7 +82,9 @@ def make_server(
     chosen_port = settings.web.port if port is None else port
     config = uvicorn.Config(
         web_app,
-        proxy_headers=True,
+        # X-Forwarded-* only from [web] trusted_proxies (never FORWARDED_ALLOW_IPS, never loopback)
+        proxy_headers=bool(settings.web.trusted_proxies),
+        forwarded_allow_ips=list(settings.web.trusted_proxies),
         server_header=False,
         log_level="info" if dev else "warning",
         access_log=dev,
