@@ -68,3 +68,12 @@ def confirm_link(
 
 def issue_link(base_url: str, issue_id: int) -> str:
     return f"{base_url}/issue/{issue_id}"
+
+
+def feed_link(
+    base_url: str, signer: Signer, subscriber_id: int, feed_version: int, now: datetime
+) -> str:
+    """The subscriber's Atom feed URL: a "feed" token that never expires and names their
+    feed_version, so that a new feed URL (a bumped version) revokes every older one."""
+    token = signer.make("feed", subscriber_id, now=now, extra={"f": feed_version})
+    return f"{base_url}/feed/{token}.atom"

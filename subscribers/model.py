@@ -13,10 +13,12 @@ from email_validator import EmailNotValidError, validate_email
 from papercore.errors import InputError
 
 Status = Literal["pending", "active", "paused", "unsubscribed", "bounced"]
-Frequency = Literal["daily", "weekly"]
+Frequency = Literal["daily", "weekly", "feed"]
 InterestKind = Literal["topic", "author", "mute"]
 STATUSES: tuple[Status, ...] = ("pending", "active", "paused", "unsubscribed", "bounced")
-FREQUENCIES: tuple[Frequency, ...] = ("daily", "weekly")
+# "feed": no mail; the daily issue's picks go to the subscriber's Atom feed only
+FREQUENCIES: tuple[Frequency, ...] = ("daily", "weekly", "feed")
+FREQUENCY_LABELS = {"daily": "Daily", "weekly": "Weekly", "feed": "Feed only (no email)"}
 MAX_PHRASE = 200
 MAX_INTERESTS = 50
 
@@ -50,6 +52,7 @@ class Subscriber:
     timezone: str = "UTC"
     interests: tuple[Interest, ...] = field(default=())
     token_version: int = 1
+    feed_version: int = 1  # carried in the feed URL's token; bumping it revokes the old URL
     created_at: datetime | None = None
     confirmed_at: datetime | None = None
     last_digest_at: datetime | None = None
@@ -57,6 +60,16 @@ class Subscriber:
 
     def phrases(self, kind: InterestKind) -> tuple[str, ...]:
         return tuple(i.phrase for i in self.interests if i.kind == kind)
+
+    @property
+    def mailed(self) -> bool:
+        """Whether their digest comes by mail (not "feed only")."""
+        return self.frequency != "feed"
+
+    @property
+    def issue_frequency(self) -> Literal["daily", "weekly"]:
+        """The issue whose picks they get: a "feed only" subscriber is ranked with the daily one."""
+        return "weekly" if self.frequency == "weekly" else "daily"
 
     @property
     def topics(self) -> tuple[str, ...]:
@@ -81,7 +94,12 @@ def normalise_email(raw: str) -> str:
         valid = validate_email(candidate, check_deliverability=False)
     except EmailNotValidError as exc:
         raise InputError(f"invalid email address {candidate[:80]!r}: {exc}") from exc
-    return valid.normalized.lower()
+    if valid.ascii_email is None:  # a non-ASCII local part needs SMTPUTF8 end to end
+        raise InputError(
+            f"email address {candidate[:80]!r} has non-ASCII characters before the @, which "
+            "cannot be mailed reliably; please use an address with ASCII letters only"
+        )
+    return valid.ascii_email.lower()  # an international domain in its xn-- (IDNA) form
 
 
 def email_hash(address: str) -> str:
@@ -108,13 +126,18 @@ def clean_phrases(raw: list[str] | tuple[str, ...], what: str = "topic") -> tupl
     return phrases
 
 
+MAX_TIMEZONE = 64
+
+
 def check_timezone(name: str) -> str:
+    """``name`` when it is an IANA time zone; InputError otherwise (never another exception)."""
+    unknown = InputError(f"unknown time zone {name[:64]!r} (use an IANA name such as Europe/Paris)")
+    if len(name) > MAX_TIMEZONE or not name.isascii() or not name.isprintable():
+        raise unknown
     try:
         ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise InputError(
-            f"unknown time zone {name[:64]!r} (use an IANA name such as Europe/Paris)"
-        ) from exc
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:  # OSError: odd file names
+        raise unknown from exc
     return name
 
 
@@ -126,5 +149,5 @@ def check_hour(hour: int) -> int:
 
 def check_frequency(value: str) -> Frequency:
     if value not in FREQUENCIES:
-        raise InputError(f"frequency {value[:20]!r} is not one of daily, weekly")
+        raise InputError(f"frequency {value[:20]!r} is not one of {', '.join(FREQUENCIES)}")
     return value

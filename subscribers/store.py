@@ -44,6 +44,7 @@ def _subscriber(
         timezone=row.timezone,
         interests=tuple(found),
         token_version=row.token_version,
+        feed_version=row.feed_version,
         created_at=utc(row.created_at) if row.created_at else None,
         confirmed_at=utc(row.confirmed_at) if row.confirmed_at else None,
         last_digest_at=utc(row.last_digest_at) if row.last_digest_at else None,

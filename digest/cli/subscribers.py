@@ -18,11 +18,13 @@ from papercore.db.engine import transaction
 from papercore.errors import InputError
 from subscribers import store
 from subscribers.csv_import import import_rows, parse_csv
+from subscribers.links import feed_link
 from subscribers.model import STATUSES, normalise_email
 from subscribers.operator_add import OperatorRequest, add_subscriber
 from subscribers.paper_list import read_paper_list
 from subscribers.rights import export, forget, profile
 from subscribers.seeding import seed_profile
+from subscribers.tokens import Signer
 from subscribers.unsubscribe import unsubscribe
 
 subscribers_app = typer.Typer(help="Manage subscribers.", no_args_is_help=True)
@@ -39,7 +41,7 @@ def subscribe(
     author: Annotated[list[str], typer.Option(help="An author to follow (repeat).")] = [],  # noqa: B006
     mute: Annotated[list[str], typer.Option(help="A phrase to mute (repeat).")] = [],  # noqa: B006
     name: Annotated[str, typer.Option(help="Display name.")] = "",
-    frequency: Annotated[str, typer.Option(help="daily | weekly")] = "daily",
+    frequency: Annotated[str, typer.Option(help="daily | weekly | feed (no mail)")] = "daily",
     weekday: Annotated[
         int, typer.Option(help="Weekly delivery day, 0 = Monday.", min=0, max=6)
     ] = 0,
@@ -194,10 +196,16 @@ def subscribers_export(
 
     Example: digest subscribers export > subscribers.csv
     """
-    with runtime(ctx).engine().connect() as connection:
+    run = runtime(ctx)
+    with run.engine().connect() as connection:
         if email is not None:
             data = export(connection, normalise_email(email))
-            print(json.dumps(data, indent=2, ensure_ascii=False))
+            person = store.get(connection, int(data["id"]))
+            settings = run.settings
+            signer = Signer(settings.web.secret_key.get_secret_value())
+            base = settings.app.base_url
+            url = feed_link(base, signer, person.id, person.feed_version, run.now())
+            print(json.dumps(data | {"feed_url": url}, indent=2, ensure_ascii=False))
             return
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")

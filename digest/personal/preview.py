@@ -79,7 +79,7 @@ def preview_digest(
     and new-paper rule. ``picks`` may be empty (a send would then skip them)."""
     with engine.connect() as connection:
         issue = next_issue(
-            connection, subscriber.frequency, day or now.astimezone(UTC).date()
+            connection, subscriber.issue_frequency, day or now.astimezone(UTC).date()
         )
         delivered = delivered_ids(connection, subscriber.id) if subscriber.id else set()
     digests = PersonalDigests.build(

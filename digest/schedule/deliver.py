@@ -19,8 +19,9 @@ from typing import Protocol, cast
 from sqlalchemy import Connection, Engine
 
 from digest import paper_store
-from digest.schedule.due import IssueKey, Slot, slot_of, split_empty, unrecorded
+from digest.schedule.due import IssueKey, Slot, feed_slot_of, slot_of, split_empty, unrecorded
 from digest.schedule.events import LOGGER, event
+from digest.schedule.feeds import file_feeds
 from digest.sending import ledger
 from papercore.config import Settings
 from subscribers.model import Frequency, Subscriber
@@ -98,12 +99,17 @@ class DeliverPlan:
     skip: dict[IssueKey, list[int]] = field(default_factory=dict)
     sending: int = 0  # subscribers in the send ranges
     due: dict[IssueKey, list[int]] = field(default_factory=dict)  # exactly who, in id order
+    # "feed only" subscribers due now (no mail; their picks are filed for the feed), and those
+    # with nothing new
+    feed: dict[IssueKey, list[int]] = field(default_factory=dict)
+    feed_empty: dict[IssueKey, list[int]] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
 class DeliverReport:
     due: int = 0
     skipped: int = 0
+    filed: int = 0  # feed-only subscribers whose picks went to their feed
     issues: list[str] = field(default_factory=list)
     stopped: bool = False
 
@@ -113,6 +119,7 @@ def plan_pass(engine: Engine, settings: Settings, now: datetime, page: int = 100
     builder = RangeBuilder()
     skips: dict[IssueKey, list[int]] = defaultdict(list)
     due: dict[IssueKey, list[int]] = defaultdict(list)
+    feeds = FeedPlan()
     sending = 0
     with engine.connect() as connection:
         newest = paper_store.newest_first_seen(connection)
@@ -121,9 +128,38 @@ def plan_pass(engine: Engine, settings: Settings, now: datetime, page: int = 100
             batch.append(subscriber)
             if len(batch) >= page:
                 sending += _settle(connection, batch, now, newest, settings, builder, skips, due)
+                feeds.add(connection, batch, now, newest, settings)
                 batch = []
         sending += _settle(connection, batch, now, newest, settings, builder, skips, due)
-    return DeliverPlan(builder.finish(), dict(skips), sending, dict(due))
+        feeds.add(connection, batch, now, newest, settings)
+    return DeliverPlan(
+        builder.finish(), dict(skips), sending, dict(due), dict(feeds.due), dict(feeds.empty)
+    )
+
+
+@dataclass(slots=True)
+class FeedPlan:
+    """The feed-only subscribers due now, per daily issue (``due.feed_slot_of``)."""
+
+    due: dict[IssueKey, list[int]] = field(default_factory=lambda: defaultdict(list))
+    empty: dict[IssueKey, list[int]] = field(default_factory=lambda: defaultdict(list))
+
+    def add(
+        self,
+        connection: Connection,
+        people: list[Subscriber],
+        now: datetime,
+        newest: datetime | None,
+        settings: Settings,
+    ) -> None:
+        zone = settings.schedule.default_timezone
+        slots = [slot for s in people if (slot := feed_slot_of(s, now, zone)) is not None]
+        open_slots = unrecorded(slots, _finished(connection, slots))
+        send, skip = split_empty(open_slots, newest, settings.schedule.skip_empty)
+        for slot in send:
+            self.due[slot.issue].append(slot.subscriber_id)
+        for slot in skip:
+            self.empty[slot.issue].append(slot.subscriber_id)
 
 
 def _settle(
@@ -181,6 +217,11 @@ async def deliver(
         report.issues.append(issue_name(issue))
         event(log, "deliver.issue", issue=issue_name(issue), ranges=len(ranges))
         await sender.send(issue, ranges, now, stopping, plan.due.get(issue))
+    if (plan.feed or plan.feed_empty) and not stopping():
+        report.filed = await asyncio.to_thread(
+            file_feeds, engine, settings, plan.feed, now, empty=plan.feed_empty
+        )
+        event(log, "deliver.filed", subscribers=report.filed)
     report.stopped = report.stopped or stopping()
     return report
 

@@ -10,13 +10,14 @@ slot. The slot's local date names the issue they get (issues are unique per date
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from subscribers.model import Frequency, Subscriber
 
-PERIOD = {"daily": timedelta(days=1), "weekly": timedelta(days=7)}
+# "feed only" subscribers are never due for mail; their feed follows the daily rhythm (feed_slot_of)
+PERIOD = {"daily": timedelta(days=1), "weekly": timedelta(days=7), "feed": timedelta(days=1)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +96,7 @@ def slot_of(subscriber: Subscriber, now: datetime, default_zone: str = "UTC") ->
     a period before it: a subscriber who moves to a zone further east is not mailed twice within
     hours because the new zone's day has already begun.
     """
-    if subscriber.status != "active":
+    if subscriber.status != "active" or not subscriber.mailed:
         return None
     zone = zone_of(subscriber.timezone, default_zone)
     day, at = latest_slot_start(
@@ -109,6 +110,14 @@ def slot_of(subscriber: Subscriber, now: datetime, default_zone: str = "UTC") ->
         if reference >= at:  # joined after the slot began: their first slot is the next one
             return None
     return Slot(subscriber.id, IssueKey(day, subscriber.frequency), at, reference)
+
+
+def feed_slot_of(subscriber: Subscriber, now: datetime, default_zone: str = "UTC") -> Slot | None:
+    """A "feed only" subscriber's current slot, if due: the daily issue of their local date at
+    their hour, by the same rules as a daily subscriber's mail (None for anyone mailed)."""
+    if subscriber.mailed:
+        return None
+    return slot_of(replace(subscriber, frequency="daily"), now, default_zone)
 
 
 def due_slots(

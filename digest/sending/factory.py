@@ -54,6 +54,7 @@ class DigestFactory:
             message.subject,
             message.html,
             self.digests.now,
+            tuple(p.why for p in picks),
         )
 
 

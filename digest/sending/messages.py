@@ -25,6 +25,7 @@ class Prepared:
     # Papers first seen up to this moment were considered: it becomes last_digest_at once sent
     # (None: the moment the outcome is recorded).
     papers_as_of: datetime | None = None
+    why: tuple[tuple[str, ...], ...] = ()  # each paper's explanation lines, for the ledger
 
 
 class MessageFactory(Protocol):

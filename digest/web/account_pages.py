@@ -12,22 +12,38 @@ from sqlalchemy import Connection
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from digest.paper_store import get_papers
 from digest.web.forms import FormErrors, read_preferences
 from digest.web.mailer import Notice
-from digest.web.signup_pages import confirm_url, links_for
+from digest.web.signup_pages import (
+    TIMEZONES,
+    confirm_url,
+    first_digest_text,
+    links_for,
+    topic_suggestions,
+)
 from digest.web.state import Web, client_ip, user_agent, web_of
 from papercore.db.engine import transaction
 from subscribers import signup
+from subscribers.links import feed_link
 from subscribers.model import Subscriber
-from subscribers.preferences import address_change_allowed, apply_preferences
+from subscribers.preferences import (
+    PreferenceChange,
+    address_change_allowed,
+    apply_preferences,
+)
 from subscribers.tokens import BadToken, Claims
 from subscribers.unsubscribe import unsubscribe
 
 T = TypeVar("T")
+SAVED = {
+    "yes": "Saved.",
+    "moving": "Saved. To move your digest to the new address, click the link we sent there; "
+    "until then it keeps coming here.",
+}
 ONE_CLICK = "List-Unsubscribe=One-Click"
 
 
@@ -120,6 +136,12 @@ async def preferences_page(
         learned=learned,
         weekdays=signup.WEEKDAYS,
         unsubscribe=links.unsubscribe,
+        suggestions=await run_in_threadpool(topic_suggestions, web),
+        chosen=[str(v) for v in form.getlist("suggested")] if form is not None else [],
+        timezones=TIMEZONES,
+        keep_timezone=True,  # their saved zone, never the browser's guess
+        first_digest=first_digest_text(web, person),
+        feed_url=feed_link(web.base_url, web.signer, person.id, person.feed_version, web.clock()),
     )
     web.csrf.remember(request, response, browser)
     return response
@@ -133,7 +155,8 @@ async def preferences(request: Request) -> Response:
         return web.bad_link()
     person = found[0]
     if request.method == "GET":
-        return await preferences_page(web, request, person, token)
+        said = SAVED.get(request.query_params.get("saved", ""), "")
+        return await preferences_page(web, request, person, token, notice=said)
     now = web.clock()
     form = await request.form(max_files=0, max_fields=200)
     try:
@@ -157,13 +180,9 @@ async def preferences(request: Request) -> Response:
         return saved, mail
 
     saved, mail = await write(web, save)
-    message = "Saved."
-    if change.new_email is not None:
-        message = (
-            f"Saved. To move your digest to {change.new_email}, click the link we sent there; "
-            "until then it keeps coming here."
-        )
-    response = await preferences_page(web, request, saved, token, notice=message)
+    # Post/Redirect/Get: reloading the page shows it again rather than posting the form twice
+    outcome = "moving" if change.new_email is not None else "yes"
+    response = RedirectResponse(f"{web.base_url}/preferences/{token}?saved={outcome}", 303)
     if mail and change.new_email is not None:
         link = confirm_url(web, saved, new_email=change.new_email)
         return web.mail_after(response, Notice("confirm", change.new_email, {"confirm": link}))
@@ -187,6 +206,8 @@ async def unsubscribe_page(request: Request) -> Response:
             "unsubscribe.html",
             token=token,
             email=person.email,
+            person=person,
+            weekdays=signup.WEEKDAYS,
             csrf_token=web.csrf.token(browser, web.clock()),
         )
         web.csrf.remember(request, response, browser)
@@ -198,6 +219,14 @@ async def unsubscribe_page(request: Request) -> Response:
         web.csrf.check(request, form, now)
     except BadToken:
         by_person = False
+    if not by_person and form.get("List-Unsubscribe") != "One-Click":  # RFC 8058 section 3.2
+        return web.message(
+            "Nothing changed",
+            "To unsubscribe, open the link and press the button.",
+            400,
+            link=f"{web.base_url}/unsubscribe/{token}",
+            link_text="Unsubscribe",
+        )
     ip, agent = client_ip(request), user_agent(request)
     via = "page" if by_person else "one-click"
     changed = await write(
@@ -209,6 +238,50 @@ async def unsubscribe_page(request: Request) -> Response:
             done, Notice("unsubscribed", person.email, {"signup": f"{web.base_url}/"})
         )
     return done
+
+
+async def instead_page(request: Request) -> Response:
+    """The unsubscribe page's gentler choices (POST with CSRF): ``instead=pause`` pauses the
+    digest, ``instead=weekly`` makes it weekly; either keeps the subscription."""
+    web = web_of(request)
+    token = request.path_params["token"]
+    found = await holder(web, token, "unsubscribe")
+    if found is None or found[0].status not in ("active", "paused"):
+        return web.bad_link()
+    person, now = found[0], web.clock()
+    form = await request.form(max_files=0, max_fields=20)
+    choice = form.get("instead")
+    try:
+        web.csrf.check(request, form, now)
+    except BadToken:
+        choice = None
+    if choice not in ("pause", "weekly"):
+        return web.message(
+            "Nothing changed", "This page expired. Open the link from your email again.", 403
+        )
+    change = PreferenceChange(
+        topics=person.topics,
+        authors=person.authors,
+        mutes=person.mutes,
+        frequency="weekly" if choice == "weekly" else person.frequency,
+        weekday=person.weekday,
+        hour=person.hour,
+        timezone=person.timezone,
+        paused=choice == "pause" or person.status == "paused",
+        new_email=None,
+    )
+    ip, agent = client_ip(request), user_agent(request)
+    saved = await write(
+        web, lambda c: apply_preferences(c, person, change, now, ip=ip, user_agent=agent)
+    )
+    if choice == "pause":
+        title, text = "Your digest is paused", "Nothing more comes until you resume it."
+    else:
+        when = signup.schedule_text(saved.frequency, saved.weekday, saved.hour, saved.timezone)
+        title, text = "Your digest is now weekly", f"It comes {when}."
+    return web.message(
+        title, text, link=links_for(web, saved).preferences, link_text="Your preferences"
+    )
 
 
 def _unsubscribed(web: Web) -> Response:
@@ -223,4 +296,5 @@ def _unsubscribed(web: Web) -> Response:
 routes = [
     Route("/preferences/{token}", preferences, methods=["GET", "POST"]),
     Route("/unsubscribe/{token}", unsubscribe_page, methods=["GET", "POST"]),
+    Route("/unsubscribe/{token}/instead", instead_page, methods=["POST"]),
 ]

@@ -14,17 +14,19 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount, Route
-from starlette.staticfiles import StaticFiles
 
 from digest.web import (
     account_pages,
     archive_pages,
+    feed_pages,
     learning_pages,
     operator_pages,
     signup_pages,
     webhooks,
 )
-from digest.web.headers import BodyLimit, SecurityHeaders
+from digest.web.assets import CachedStatic
+from digest.web.errors import ErrorPage
+from digest.web.headers import BodyLimit, CanonicalHost, SecurityHeaders
 from digest.web.mailer import Mailer
 from digest.web.state import Web, utc_now, web_of
 from papercore.config import Settings
@@ -46,16 +48,19 @@ def create_app(
         *signup_pages.routes,
         *account_pages.routes,
         *learning_pages.routes,
+        *feed_pages.routes,  # before archive_pages: /view/<t>.json ahead of /view/<t>
         *archive_pages.routes,
         *operator_pages.routes,
         *webhooks.routes,
         Route("/favicon.ico", _no_icon, methods=["GET"]),
-        Mount("/static", StaticFiles(directory=web.templates_dir / "static"), name="static"),
+        Mount("/static", CachedStatic(directory=web.templates_dir / "static"), name="static"),
     ]
     app = Starlette(
         routes=routes,
         middleware=[
             Middleware(SecurityHeaders, https=settings.app.base_url.startswith("https://")),
+            Middleware(ErrorPage, render=web.error_page),
+            Middleware(CanonicalHost, base_url=settings.app.base_url),
             Middleware(BodyLimit),
         ],
         exception_handlers={HTTPException: _http_error},

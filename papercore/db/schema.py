@@ -69,6 +69,7 @@ subscribers = Table(
     Column("hour", Integer, nullable=False, default=8),  # local delivery hour
     Column("timezone", String(64), nullable=False, default="UTC"),
     Column("token_version", Integer, nullable=False, default=1),  # bump to revoke tokens
+    Column("feed_version", Integer, nullable=False, default=1, server_default="1"),  # feed URL
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("confirmed_at", DateTime(timezone=True)),
     Column("updated_at", DateTime(timezone=True), nullable=False),
@@ -124,6 +125,7 @@ deliveries = Table(
     Column("last_reply", Text),
     Column("message_id", String(255)),
     Column("paper_ids", JSON, nullable=False, default=list),
+    Column("why", JSON),  # each paper's explanation lines, parallel to paper_ids
     Column("size_bytes", Integer),
     Column("next_attempt_at", DateTime(timezone=True)),
     Column("created_at", DateTime(timezone=True), nullable=False),

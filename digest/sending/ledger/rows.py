@@ -25,6 +25,7 @@ DeliveryStatus = Literal[
     "unknown",
     "bounced",
     "complained",
+    "filed",
 ]
 STATUSES: tuple[DeliveryStatus, ...] = (
     "pending",
@@ -36,6 +37,7 @@ STATUSES: tuple[DeliveryStatus, ...] = (
     "unknown",
     "bounced",  # accepted, then bounced back later (digest/inbound)
     "complained",  # delivered, then reported as spam (digest/inbound)
+    "filed",  # a "feed only" subscriber's picks, recorded for their feed; no mail
 )
 # Finished for an issue: the subscriber is not handed over again (pending/deferred/sending are).
 FINISHED: tuple[DeliveryStatus, ...] = (
@@ -45,7 +47,10 @@ FINISHED: tuple[DeliveryStatus, ...] = (
     "unknown",
     "bounced",
     "complained",
+    "filed",
 )
+# What a subscriber was shown, in mail or in their feed: the issues their feed lists.
+SHOWN: tuple[DeliveryStatus, ...] = ("sent", "unknown", "bounced", "complained", "filed")
 INTERRUPTED = "interrupted: the run stopped while this message was in flight; it may have arrived"
 # Explicit subscriber lists are matched in chunks: one IN list stays well under SQLite's limit.
 ID_CHUNK = 1000
@@ -67,6 +72,7 @@ class Claim:
     message_id: str
     paper_ids: tuple[str, ...]
     size_bytes: int
+    why: tuple[tuple[str, ...], ...] = ()  # each paper's explanation lines, as the mail shows
 
 
 @dataclass(frozen=True, slots=True)
