@@ -98,7 +98,18 @@ def place(
 
 
 def title_of(pick: PickLike) -> str:
-    return clean(pick.paper.title) or "(untitled)"
+    return _clean_title(pick.paper.title)
+
+
+@lru_cache(maxsize=65536)
+def _clean_title(title: str) -> str:
+    return clean(title) or "(untitled)"
+
+
+@lru_cache(maxsize=65536)
+def _also(titles: tuple[str, ...]) -> str:
+    shown = [shorten(_clean_title(t), 70) for t in titles]
+    return shorten("Also: " + " · ".join(shown), PREHEADER_LIMIT)
 
 
 def subject_line(top_title: str | None, count: int, app_name: str) -> str:
@@ -114,8 +125,7 @@ def preheader(picks: Sequence[PickLike], topics: Sequence[str], trending: bool) 
     """The line inboxes show after the subject: the next picks' titles (the subject already
     names the first), else the topics or what the digest is."""
     if len(picks) > 1:
-        titles = [shorten(title_of(p), 70) for p in picks[1:4]]
-        return shorten("Also: " + " · ".join(titles), PREHEADER_LIMIT)
+        return _also(tuple(p.paper.title for p in picks[1:4]))
     if trending:
         about = "Trending this week: the most upvoted new papers"
     elif topics:
