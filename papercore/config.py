@@ -129,6 +129,15 @@ class WebSettings(Section):
     signup_min_seconds: float = Field(default=3.0, ge=0)
     signup_per_ip_per_hour: int = Field(default=20, ge=1)
     signup_per_address_per_day: int = Field(default=3, ge=1)
+    # issue 15 (errors and security): proxies, operator login throttle, token and outbox limits
+    trusted_proxies: list[str] = Field(default_factory=list)  # X-Forwarded-For only from these
+    operator_failures_per_ip_per_hour: int = Field(default=10, ge=1)
+    operator_failures_per_hour: int = Field(default=100, ge=1)  # all addresses together
+    preferences_token_days: int = Field(default=30, ge=1)
+    outbox_max_attempts: int = Field(default=8, ge=1)
+    outbox_retry_seconds: float = Field(default=60.0, gt=0)  # doubles after each failure
+    # issue 15 (flow and design): the privacy notice the signup form links to
+    privacy_url: str = ""  # empty: the built-in /privacy page
 
 
 class ScheduleSettings(Section):

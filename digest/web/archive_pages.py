@@ -1,8 +1,11 @@
-"""The archive: /archive lists past issues, /issue/<n> shows one as the public sees it, and
+"""The archive: /archive lists past issues, /issue/<n> shows one as the public sees it (the
+trending digest of its day, never what a subscriber got), and
 /view/<token> shows a subscriber their own copy (or, without an issue, a preview of their next
 digest: the welcome mail's link)."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from sqlalchemy import Connection
 from starlette.concurrency import run_in_threadpool
@@ -13,7 +16,8 @@ from starlette.routing import Route
 from digest.compose import Composer, IssueInfo
 from digest.issues import PUBLISHED, Issue, get_issue, published_issues
 from digest.paper_store import get_papers
-from digest.personal import preview_digest
+from digest.personal import PersonalDigests, preview_digest
+from digest.personal.preview import PREVIEW_ADDRESS
 from digest.ranking import Pick
 from digest.sending import ledger
 from digest.web.account_pages import holder
@@ -23,13 +27,6 @@ from digest.web.state import Web, web_of
 from papercore.errors import NotFound
 from papercore.papers import Paper
 from subscribers.model import Subscriber
-
-
-def issue_papers(connection: Connection, issue_id: int, limit: int) -> list[Paper]:
-    """The papers an issue actually sent, most widely sent first."""
-    chosen = ledger.papers_sent_most(connection, issue_id, limit)
-    found = get_papers(connection, chosen)
-    return [found[i] for i in chosen if i in found]
 
 
 def delivered_papers(connection: Connection, issue_id: int, subscriber_id: int) -> list[Paper]:
@@ -43,30 +40,51 @@ def _picks(papers: list[Paper]) -> list[Pick]:
     return [Pick(paper, 0.0, 0.0, ()) for paper in papers]
 
 
-_rendered: dict[tuple[int, int, str, tuple[str, ...]], str] = {}
+@dataclass(frozen=True, slots=True)
+class PublicIssue:
+    """An issue as the public sees it: the trending digest of its day, nobody's own copy."""
+
+    issue: Issue
+    picks: tuple[Pick, ...]
+
+    @property
+    def title(self) -> str:
+        return f"No. {self.issue.id} · {self.issue.date:%A %-d %B %Y}"
 
 
-def _generic_html(web: Web, issue: Issue, papers: list[Paper]) -> str:
-    """The public page of an issue, rendered once for as long as its papers stay the same."""
-    key = (id(web), issue.id, issue.status, tuple(p.id for p in papers))
-    if key not in _rendered:
-        if len(_rendered) > 64:
-            _rendered.clear()
+_public: dict[tuple[int, int, str], PublicIssue] = {}
+
+
+def public_issue(web: Web, issue: Issue) -> PublicIssue:
+    """The trending digest of the issue's day: its pool ranked for a stand-in with no topics
+    by the one personal-digest builder, as of when the issue was opened (so it never changes).
+    Built once per issue and status."""
+    key = (id(web), issue.id, issue.status)
+    if key not in _public:
+        if len(_public) > 256:
+            _public.clear()
         info = IssueInfo(issue.id, issue.date, issue.frequency)
-        _rendered[key] = Composer(web.settings).prepare(info, papers).generic_html(_picks(papers))
-    return _rendered[key]
+        digests = PersonalDigests.build(web.engine, web.settings, info, issue.created_at)
+        nobody = Subscriber(id=0, email=PREVIEW_ADDRESS)  # no topics, never had a digest
+        _public[key] = PublicIssue(issue, tuple(digests.picks(nobody, ())))
+    return _public[key]
 
 
 def mail_page(html: str) -> Response:
     return HTMLResponse(html, headers={"Content-Security-Policy": MAIL_CSP})
 
 
+ARCHIVE_WITH_TITLES = 20  # the newest issues list their top papers; older ones their date
+
+
 async def archive(request: Request) -> Response:
     web = web_of(request)
 
-    def load() -> list[Issue]:
+    def load() -> list[PublicIssue | Issue]:
         with web.engine.connect() as connection:
-            return published_issues(connection)
+            found = published_issues(connection)
+        head = [public_issue(web, issue) for issue in found[:ARCHIVE_WITH_TITLES]]
+        return [*head, *found[ARCHIVE_WITH_TITLES:]]
 
     return web.page("archive.html", issues=await run_in_threadpool(load))
 
@@ -74,22 +92,21 @@ async def archive(request: Request) -> Response:
 async def issue_page(request: Request) -> Response:
     web = web_of(request)
     number = request.path_params["number"]
+    if number >= 2**63:  # no database key is that large (SQLite would raise OverflowError)
+        return web.message("Not found", "There is no such issue.", 404)
 
-    def render() -> str | None:
+    def load() -> PublicIssue | None:
         with web.engine.connect() as connection:
             try:
                 issue = get_issue(connection, number)
             except NotFound:
                 return None
-            if issue.status not in PUBLISHED:
-                return None
-            papers = issue_papers(connection, issue.id, web.settings.ranking.picks)
-        return _generic_html(web, issue, papers)
+        return public_issue(web, issue) if issue.status in PUBLISHED else None
 
-    html = await run_in_threadpool(render)
-    if html is None:
+    found = await run_in_threadpool(load)
+    if found is None:
         return web.message("Not found", "There is no such issue.", 404)
-    return mail_page(html)
+    return web.page("issue.html", title=found.title, public=found)
 
 
 def _own_copy(web: Web, person: Subscriber, issue_id: object) -> str | None:

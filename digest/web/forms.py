@@ -56,9 +56,33 @@ def seed_list(raw: str) -> PaperList:
 
 
 def _integer(value: str, low: int, high: int, what: str) -> int:
-    if not value.strip().isdigit() or not low <= int(value) <= high:
+    digits = value.strip()
+    # ASCII digits only: "²".isdigit() is True but int("²") raises
+    if not (digits.isascii() and digits.isdigit() and len(digits) <= 6) or not (
+        low <= int(digits) <= high
+    ):
         raise InputError(f"{what} must be a whole number from {low} to {high}")
-    return int(value)
+    return int(digits)
+
+
+# What a person reads next to a schedule field they got wrong (the list gives the valid choices).
+PLAIN_WORDS = {
+    "frequency": "Choose daily or weekly.",
+    "weekday": "Choose a day of the week from the list.",
+    "hour": "Choose an hour from the list.",
+    "timezone": "We do not know this time zone. Start typing a city, e.g. Paris, and pick it.",
+}
+
+
+def in_plain_words(name: str, message: str) -> str:
+    """The message shown next to field ``name``: plain words for a schedule field, and an
+    address's problem without the library's "invalid email address '…':" preamble."""
+    if name in PLAIN_WORDS:
+        return PLAIN_WORDS[name]
+    if message.startswith("invalid email address") and ": " in message:
+        reason = message.split("': ", 1)[-1].rstrip(".")
+        return f"Please check your email address. {reason[:1].upper()}{reason[1:]}."
+    return message[:1].upper() + message[1:]
 
 
 class _Reader:
@@ -70,7 +94,7 @@ class _Reader:
         try:
             return read()
         except DigestError as exc:
-            self.errors[name] = exc.one_line()
+            self.errors[name] = in_plain_words(name, exc.one_line())
             return default
 
     def done(self) -> None:
@@ -106,7 +130,8 @@ def read_signup(form: FormData) -> SignupRequest:
 
 def read_preferences(form: FormData, current_email: str) -> PreferenceChange:
     r = _Reader(form)
-    topics = r.field("topics", lambda: phrases(form, "topics", "topic"), NONE)
+    suggested = [v for v in form.getlist("suggested") if isinstance(v, str)][:50]
+    topics = r.field("topics", lambda: phrases(form, "topics", "topic", suggested), NONE)
     authors = r.field("authors", lambda: phrases(form, "authors", "author"), NONE)
     mutes = r.field("mutes", lambda: phrases(form, "mutes", "muted phrase"), NONE)
     frequency, weekday, hour, timezone = _schedule(r)

@@ -17,7 +17,7 @@ from digest.inbound import store as inbound_store
 from digest.inbound.rates import return_rates
 from digest.issues import recent_issues
 from digest.personal import preview_digest, preview_subscriber
-from digest.sending import ledger
+from digest.sending import ledger, outbox
 from digest.web.archive_pages import mail_page
 from digest.web.state import Web, client_ip, web_of
 from papercore.errors import DigestError
@@ -101,9 +101,12 @@ def _dashboard(web: Web) -> dict[str, Any]:
         suppressed = store.suppression_count(connection)
         returned = return_rates(connection, web.clock())
         kept = inbound_store.kept(connection, 20)
+        notices, notice_problems = outbox.counts(connection), outbox.problems(connection)
     return {
         "returned": returned,
         "kept": kept,
+        "outbox": notices,
+        "outbox_problems": notice_problems,
         "counts": [(s, counts.get(s, 0)) for s in STATUSES],
         "suppressed": suppressed,
         "runs": runs,

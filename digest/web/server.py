@@ -3,6 +3,7 @@ uvicorn server here, with the same options, notice mailer and secret-key rule.""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import socket
 from collections.abc import Callable, Iterator
@@ -16,7 +17,8 @@ from digest.sending.transports import Transport
 from digest.sending.transports.smtp import SmtpTransport
 from digest.web.app import create_app
 from digest.web.notice_mailer import NoticeMailer
-from digest.web.state import utc_now
+from digest.web.outbox_drain import drain_forever
+from digest.web.state import Web, utc_now
 from papercore.config import EXAMPLE_SECRET, Settings, require_safe_mail
 from papercore.errors import ConfigError
 
@@ -31,13 +33,18 @@ class WebServer:
     port: int
     mailer: NoticeMailer
     example_secret: bool  # only with dev: links signed with the example key can be forged
+    web: Web | None = None  # whose outbox `serve` drains in the background
 
     async def serve(self) -> None:
         """Serve until ``server.should_exit`` is set (or SIGTERM / SIGINT when the server owns
-        them); then close the listener and the notice mailer's transport."""
+        them), draining the notice outbox in the background; then close the listener and the
+        notice mailer's transport."""
+        drainer = asyncio.create_task(drain_forever(self.web)) if self.web else None
         try:
             await self.server.serve(sockets=[self.listener])
         finally:
+            if drainer is not None:
+                drainer.cancel()
             self.listener.close()
             await self.mailer.close()
 
@@ -93,7 +100,7 @@ def make_server(
     server = uvicorn.Server(config) if own_signals else _SignalFreeServer(config)
     listener = _listen(chosen_host, chosen_port)
     bound = int(listener.getsockname()[1])
-    return WebServer(server, listener, chosen_host, bound, mailer, example)
+    return WebServer(server, listener, chosen_host, bound, mailer, example, web_app.state.web)
 
 
 def _listen(host: str, port: int) -> socket.socket:

@@ -16,10 +16,13 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from digest.compose.environment import builtin_templates_dir
+from digest.sending import outbox
+from digest.web.assets import asset_url
 from digest.web.csrf import Csrf
 from digest.web.mailer import Mailer, Notice
 from digest.web.ratelimit import RateLimiter
 from papercore.config import Settings
+from papercore.db.engine import transaction
 from subscribers.tokens import BadToken, Claims, Signer
 
 log = logging.getLogger("digest.web")
@@ -50,6 +53,8 @@ class Web:
     env: Environment = field(init=False)
     per_ip: RateLimiter = field(init=False)
     per_address: RateLimiter = field(init=False)
+    operator_per_ip: RateLimiter = field(init=False)
+    operator_all: RateLimiter = field(init=False)
 
     def __post_init__(self) -> None:
         web = self.settings.web
@@ -62,12 +67,20 @@ class Web:
             trim_blocks=True,
             lstrip_blocks=True,
         )
+        self.env.globals["asset"] = asset_url(self.templates_dir / "static")
         secret = web.secret_key.get_secret_value()
         self.per_ip = RateLimiter(
             self.engine, "signup-ip", web.signup_per_ip_per_hour, 3600, secret
         )
         self.per_address = RateLimiter(
             self.engine, "signup-address", web.signup_per_address_per_day, 86400, secret
+        )
+        # failed operator logins: per client address, and all addresses together
+        self.operator_per_ip = RateLimiter(
+            self.engine, "operator-ip", web.operator_failures_per_ip_per_hour, 3600, secret
+        )
+        self.operator_all = RateLimiter(
+            self.engine, "operator-all", web.operator_failures_per_hour, 3600, secret
         )
 
     @property
@@ -93,6 +106,16 @@ class Web:
             "It is invalid, has expired, or was replaced by a newer one. "
             "Please use the link in your most recent email.",
             status_code=400,
+            new_link=True,  # message.html offers "send me a new link"
+        )
+
+    def error_page(self, error_id: str) -> HTMLResponse:
+        """The styled 500 page; ``error_id`` is the one the log names with the traceback."""
+        return self.message(
+            "Something went wrong",
+            f"This request could not be handled; it was logged as error {error_id}. "
+            "Please try again later, or tell the operator this id.",
+            500,
         )
 
     def claims(self, token: str, purpose: str) -> Claims | None:
@@ -102,16 +125,23 @@ class Web:
             return None
 
     def mail_after(self, response: Response, notice: Notice) -> Response:
-        """Send the notice once the response is written: the page never waits for SMTP (so how
-        long it takes cannot tell whether an address is subscribed)."""
-        response.background = BackgroundTask(self._send, notice)
+        """Queue the notice in the outbox now (committed before the page is sent, so a crash
+        cannot lose it) and send it once the response is written: the page never waits for
+        SMTP, and a failure is retried (``outbox_drain``) and shown on /operator."""
+        with transaction(self.engine) as connection:
+            outbox.enqueue(
+                connection, notice.kind, notice.to, notice.links, notice.facts, self.clock()
+            )
+        response.background = BackgroundTask(self._send)
         return response
 
-    async def _send(self, notice: Notice) -> None:
+    async def _send(self) -> None:
+        from digest.web.outbox_drain import drain  # it builds on Web
+
         try:
-            await self.mailer.send(notice)
-        except Exception:  # a failed notice must not fail the page; it is logged
-            log.exception("could not send the %s notice", notice.kind)
+            await drain(self)
+        except Exception:  # a failed drain must not fail the page; the next one retries
+            log.exception("could not drain the outbox")
 
 
 def web_of(request: Request) -> Web:

@@ -263,3 +263,22 @@ feedback_examples = Table(
     UniqueConstraint("subscriber_id", "paper_id"),
 )
 Index("ix_feedback_examples_paper_id", feedback_examples.c.paper_id)
+
+
+# Notice mails (confirm, welcome, change of address, goodbye) waiting for the relay
+# (digest/sending/outbox.py): written when the page's change is saved, so a crash loses none.
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("kind", String(32), nullable=False),
+    Column("to_address", String(320), nullable=False),
+    Column("payload", Text, nullable=False),  # JSON: the notice's links and facts
+    Column("status", String(16), nullable=False),  # pending, sent, failed
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=False),
+    Column("last_error", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("sent_at", DateTime(timezone=True)),
+    Index(None, "status", "next_attempt_at"),
+)
