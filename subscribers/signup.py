@@ -43,6 +43,7 @@ class SignupOutcome:
     subscriber_id: int | None
     token_version: int
     send_confirmation: bool
+    manage: Subscriber | None = None  # already active or paused: mail them a link to manage it
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,14 +73,14 @@ def request_signup(
 ) -> SignupOutcome:
     """Record a signup. New, unsubscribed and bounced addresses become pending and get a
     confirmation link (a returning person opts in again; their old links are revoked). Pending
-    ones get a fresh link. Active and paused subscribers, and suppressed addresses, are left
-    alone and sent nothing."""
+    ones get a fresh link. Active and paused subscribers are left alone (``manage`` names them:
+    the page mails them a link to their preferences); suppressed addresses are sent nothing."""
     nothing = SignupOutcome(None, 0, False)
     if store.is_suppressed(connection, request.email):
         return nothing
     existing = store.find(connection, request.email)
     if existing is not None and existing.status in ("active", "paused"):
-        return nothing
+        return SignupOutcome(None, 0, False, manage=existing)
     fields: dict[str, Any] = {
         "frequency": request.frequency,
         "weekday": request.weekday,

@@ -1,10 +1,12 @@
-"""The one-off mails around a subscription: confirm (double opt-in), welcome, unsubscribed."""
+"""The one-off mails around a subscription: confirm (double opt-in), welcome, unsubscribed, and
+manage (a signup with an address that is already subscribed)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from digest.compose.digest import Composer
 from digest.compose.environment import compile_mjml
@@ -19,13 +21,14 @@ from digest.compose.headers import (
 from digest.compose.mime import OutgoingMessage, boundary_for, multipart_alternative
 from papercore.config import Settings
 
-NoticeKind = Literal["confirm", "welcome", "unsubscribed"]
-NOTICES: tuple[NoticeKind, ...] = ("confirm", "welcome", "unsubscribed")
+NoticeKind = Literal["confirm", "welcome", "unsubscribed", "manage"]
+NOTICES: tuple[NoticeKind, ...] = ("confirm", "welcome", "unsubscribed", "manage")
 
 _SUBJECTS = {
     "confirm": "Confirm your subscription to {name}",
     "welcome": "Welcome to {name}",
     "unsubscribed": "You are unsubscribed from {name}",
+    "manage": "Your {name} subscription",
 }
 
 
@@ -36,6 +39,7 @@ def render_notice(
     action_url: str,
     unsubscribe_url: str | None = None,
     preview_url: str | None = None,
+    facts: Mapping[str, Any] | None = None,
 ) -> tuple[str, str, str]:
     """(subject, MJML source, plain text) of a notice."""
     if kind not in _SUBJECTS:
@@ -46,8 +50,9 @@ def render_notice(
         subject=subject,
         action_url=action_url,
         unsubscribe_url=unsubscribe_url,
-        preferences_url=action_url if kind == "welcome" else None,
+        preferences_url=action_url if kind in ("welcome", "manage") else None,
         preview_url=preview_url,
+        **(facts or {}),
     )
     source = composer.env.get_template(f"{kind}.mjml.j2").render(context)
     text = composer.env.get_template(f"{kind}.txt.j2").render(context)
@@ -64,6 +69,7 @@ def notice(
     unsubscribe_url: str | None = None,
     preview_url: str | None = None,
     templates_dir: Path | None = None,
+    facts: Mapping[str, Any] | None = None,
 ) -> OutgoingMessage:
     """A complete message for one of the subscription notices.
 
@@ -78,6 +84,7 @@ def notice(
         action_url=action_url,
         unsubscribe_url=unsubscribe_url,
         preview_url=preview_url,
+        facts=facts,
     )
     html = compile_mjml(source)
     text = text.replace("\r\n", "\n")

@@ -8,19 +8,22 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
-NoticeKind = Literal["confirm", "welcome", "unsubscribed"]
+NoticeKind = Literal["confirm", "welcome", "unsubscribed", "manage"]
 
 
 @dataclass(frozen=True, slots=True)
 class Notice:
     """One notice mail. ``links``: confirm → {"confirm"}; welcome → {"preview", "preferences",
-    "unsubscribe", "archive"}; unsubscribed → {"signup"}."""
+    "unsubscribe", "archive"}; unsubscribed → {"signup"}; manage → {"preferences",
+    "unsubscribe"}. ``facts``: what else the mail tells them (welcome, manage: "topics", a list,
+    and "first_digest", a sentence)."""
 
     kind: NoticeKind
     to: str
     links: Mapping[str, str] = field(default_factory=dict)
+    facts: Mapping[str, Any] = field(default_factory=dict)
 
 
 class Mailer(Protocol):

@@ -27,7 +27,12 @@ class NoticeMailer:
 
     def render(self, item: Notice) -> OutgoingMessage:
         """The complete message for a notice (the action link is the one thing it asks for)."""
-        action = {"confirm": "confirm", "welcome": "preferences", "unsubscribed": "signup"}
+        action = {
+            "confirm": "confirm",
+            "welcome": "preferences",
+            "unsubscribed": "signup",
+            "manage": "preferences",
+        }
         return notice(
             item.kind,
             self.settings,
@@ -36,6 +41,7 @@ class NoticeMailer:
             now=self.clock(),
             unsubscribe_url=item.links.get("unsubscribe"),
             preview_url=item.links.get("preview"),
+            facts=item.facts,
         )
 
     async def send(self, item: Notice) -> None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import available_timezones
 
 from sqlalchemy import Connection
 from starlette.concurrency import run_in_threadpool
@@ -15,6 +16,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from digest.paper_store import SeedShelf, list_papers
+from digest.schedule.due import next_slot_start, zone_of
 from digest.web.forms import FormErrors, read_signup
 from digest.web.mailer import Notice
 from digest.web.state import Web, client_ip, user_agent, web_of
@@ -28,6 +30,7 @@ from subscribers.tokens import BadToken
 
 log = logging.getLogger("digest.web")
 HONEYPOT = "website"
+TIMEZONES = sorted(z for z in available_timezones() if "/" in z and not z.startswith("Etc/"))
 SUGGESTIONS_TTL = 600.0
 _suggestions: dict[int, tuple[float, list[str]]] = {}
 
@@ -47,14 +50,35 @@ def confirm_url(web: Web, person: Subscriber, new_email: str | None = None) -> s
     return f"{web.base_url}/confirm/{token}"
 
 
-def _topic_suggestions(web: Web) -> list[str]:
+def topic_suggestions(web: Web) -> list[str]:
+    """Topics this week's papers share (first seen in the last 7 days), cached for 10 minutes."""
     cached = _suggestions.get(id(web))
     if cached and time.monotonic() - cached[0] < SUGGESTIONS_TTL:
         return cached[1]
+    week_ago = web.clock() - timedelta(days=7)
     with web.engine.connect() as connection:
-        found = suggest_topics(list_papers(connection, limit=300), limit=12)
+        recent = list_papers(connection, since=week_ago.date(), limit=500)
+    found = suggest_topics(recent, limit=12, seen_since=week_ago)
     _suggestions[id(web)] = (time.monotonic(), found)
     return found
+
+
+def first_digest_text(web: Web, person: Subscriber) -> str:
+    """When their next digest comes, in their own time zone, as a sentence."""
+    if person.status == "paused":
+        return "Your digest is paused: nothing comes until you resume it."
+    at = next_slot_start(person, web.clock(), web.settings.schedule.default_timezone)
+    local = at.astimezone(zone_of(person.timezone, web.settings.schedule.default_timezone))
+    return f"Your first digest comes on {local:%A %-d %B} at {local:%H:%M} ({person.timezone})."
+
+
+def subscription_facts(web: Web, person: Subscriber) -> dict[str, Any]:
+    """What the welcome and manage mails and the subscribed page repeat back to them."""
+    return {
+        "topics": list(person.topics),
+        "first_digest": first_digest_text(web, person),
+        "paused": person.status == "paused",
+    }
 
 
 async def _form_page(
@@ -63,6 +87,7 @@ async def _form_page(
     status_code: int = 200,
     form: FormData | None = None,
     errors: dict[str, str] | None = None,
+    notice: str = "",
 ) -> Response:
     browser = web.csrf.browser_id(request)
     schedule = web.settings.schedule
@@ -79,6 +104,8 @@ async def _form_page(
     if form is not None:
         values |= {k: str(form.get(k, ""))[:2000] for k in values}
         chosen = [str(v) for v in form.getlist("suggested")]
+    else:  # "send me a new link" from a dead link arrives with the address filled in
+        values["email"] = request.query_params.get("email", "")[:320]
     response = web.page(
         "signup.html",
         status_code,
@@ -86,8 +113,12 @@ async def _form_page(
         values=values,
         chosen=chosen,
         errors=errors or {},
-        suggestions=await run_in_threadpool(_topic_suggestions, web),
+        notice=notice,
+        suggestions=await run_in_threadpool(topic_suggestions, web),
         weekdays=signup.WEEKDAYS,
+        timezones=TIMEZONES,
+        keep_timezone=form is not None,  # a re-shown form keeps what they chose, even "UTC"
+        privacy_url=web.settings.web.privacy_url or "/privacy",
     )
     web.csrf.remember(request, response, browser)
     return response
@@ -113,8 +144,9 @@ async def signup_submit(request: Request) -> Response:
         log.info("signup dropped: honeypot filled")
         return sent_page
     if now.timestamp() - shown_at < web.settings.web.signup_min_seconds:
-        log.info("signup dropped: form sent %.1fs after it was shown", now.timestamp() - shown_at)
-        return sent_page
+        log.info("signup held: form sent %.1fs after it was shown", now.timestamp() - shown_at)
+        fast = "That was fast! Please check your details and press Subscribe again."
+        return await _form_page(web, request, 200, form, notice=fast)
     try:
         wanted = read_signup(form)
     except FormErrors as exc:
@@ -136,11 +168,24 @@ async def signup_submit(request: Request) -> Response:
         seeded=plan.summary() if plan else "",
         missing=plan.missing if plan else (),
     )
+    if outcome.manage is not None:  # already subscribed: a link to manage it, same page
+        return web.mail_after(sent_page, manage_notice(web, outcome.manage))
     if not outcome.send_confirmation or outcome.subscriber_id is None:
         return sent_page
     person = Subscriber(outcome.subscriber_id, wanted.email, token_version=outcome.token_version)
     notice = Notice("confirm", wanted.email, {"confirm": confirm_url(web, person)})
     return web.mail_after(sent_page, notice)
+
+
+def manage_notice(web: Web, person: Subscriber) -> Notice:
+    """The mail for a signup with an address that is already active or paused."""
+    links = links_for(web, person)
+    return Notice(
+        "manage",
+        person.email,
+        {"preferences": links.preferences, "unsubscribe": links.unsubscribe},
+        subscription_facts(web, person),
+    )
 
 
 def _seed(
@@ -253,6 +298,7 @@ async def _confirm(
             "unsubscribe": links.unsubscribe,
             "archive": links.archive,
         },
+        subscription_facts(web, done.subscriber),
     )
     return web.mail_after(page, notice)
 
@@ -272,11 +318,18 @@ def _subscribed_page(web: Web, person: Subscriber, again: bool) -> Response:
             person.frequency, person.weekday, person.hour, person.timezone
         ),
         preferences=links_for(web, person).preferences,
+        **subscription_facts(web, person),
     )
+
+
+async def privacy_page(request: Request) -> Response:
+    """What we keep about subscribers and why (linked from the signup form)."""
+    return web_of(request).page("privacy.html")
 
 
 routes = [
     Route("/", signup_form, methods=["GET"]),
     Route("/", signup_submit, methods=["POST"]),
     Route("/confirm/{token}", confirm_page, methods=["GET", "POST"]),
+    Route("/privacy", privacy_page, methods=["GET"]),
 ]

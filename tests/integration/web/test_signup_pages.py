@@ -63,7 +63,8 @@ def test_duplicate_signup_looks_the_same_and_sends_nothing_to_active(site: Site)
     new = site.signup("bob@example.org")
     assert first[0] == again[0] == new[0] == 200
     assert again[1].replace("ada@", "x@") == new[1].replace("bob@", "x@")
-    assert [n.to for n in site.mailer.sent[sent_before:]] == ["bob@example.org"]
+    sent = [(n.kind, n.to) for n in site.mailer.sent[sent_before:]]
+    assert sent == [("manage", "ada@example.org"), ("confirm", "bob@example.org")]
     assert people(site.engine)[0].topics == ("graph neural networks", "diffusion models")
 
 
@@ -98,11 +99,14 @@ def test_expired_csrf_token_is_refused(site: Site) -> None:
     assert status == 403 and site.mailer.sent == []
 
 
-def test_honeypot_and_instant_submission_are_dropped_silently(site: Site) -> None:
+def test_honeypot_is_dropped_silently_and_an_instant_submission_is_asked_again(
+    site: Site,
+) -> None:
     status, page = site.signup("bot@example.org", website="http://spam.example")
     assert status == 200 and "Check your inbox" in page
     status, page = site.signup("fast@example.org", wait=0.5)
-    assert status == 200 and "Check your inbox" in page
+    assert status == 200 and "That was fast! Please check your details and press" in page
+    assert 'value="fast@example.org"' in page  # what they typed is still there
     assert site.mailer.sent == [] and people(site.engine) == []
 
 
@@ -174,7 +178,8 @@ def test_every_typed_string_is_escaped(site: Site) -> None:
 
 def test_invalid_address_is_explained(site: Site) -> None:
     status, page = site.signup("not-an-address")
-    assert status == 422 and "invalid email address" in page
+    assert status == 422 and "Please check your email address." in page
+    assert 'aria-invalid="true" aria-describedby="email-error"' in page
 
 
 @pytest.mark.parametrize("problem", ["forged", "expired", "wrong purpose", "garbage", "revoked"])
