@@ -1,8 +1,8 @@
 """feed: a revocable feed token per subscriber, and the why lines of every delivery
 
-Revision ID: 0009
-Revises: 0008
-Create Date: 2026-12-01 03:00:00.000000
+Revision ID: 0008
+Revises: 0007
+Create Date: 2026-11-27 17:00:00.000000
 
 ``subscribers.feed_version`` is carried in the subscriber's feed token (/feed/<token>.atom):
 bumping it ("new feed URL") revokes every feed URL given out before. ``deliveries.why`` holds the
@@ -10,15 +10,12 @@ explanations shown beside each paper (a list of lists of lines, parallel to ``pa
 that the feed and the JSON view show the same reasons as the mail; older rows have none (NULL).
 """
 
-from pathlib import Path
-
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0009'
-# TEMPORARY (issue 18 tests): 0008 is not written yet; the lead sets this to '0008' when chaining.
-down_revision = '0008' if any(Path(__file__).parent.glob('0008_*.py')) else '0007'
+revision = '0008'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 
