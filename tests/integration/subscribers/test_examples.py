@@ -168,7 +168,15 @@ def test_migration_0005_turns_clicks_into_examples_and_drops_learned_phrases(
     _alembic(engine, "0004")
     ingest(engine, PAPERS[:2], NOW)
     with transaction(engine) as connection:
-        sid = store.add(connection, "ada@example.org", NOW, topics=["graphs"], status="active")
+        # The subscribers table as it was at 0004 (later revisions add columns).
+        sid = connection.execute(
+            text(
+                "INSERT INTO subscribers (email, name, status, frequency, weekday, hour, timezone,"
+                " token_version, created_at, updated_at) VALUES ('ada@example.org', '', 'active',"
+                " 'daily', 0, 8, 'UTC', 1, :now, :now) RETURNING id"
+            ),
+            {"now": NOW},
+        ).scalar_one()
         store.set_interests(
             connection,
             sid,
