@@ -237,7 +237,7 @@ def test_the_life_of_a_subscriber(world: World) -> None:
 
         # The unsubscribe page (one button), then one-click by HTTP POST as a mail client does.
         page.goto(one_click.group(1))
-        assert page.locator("button").count() == 1
+        assert page.locator("button.danger").count() == 1  # and two gentler choices
         shot("10-unsubscribe")
         response = httpx.post(
             one_click.group(1),
