@@ -83,13 +83,17 @@ _GENERIC = """
     wide range variety number extensive comprehensive experiment effectiveness efficiency
     superior competitive strong robust demonstrate demonstrates demonstrated key challenge
     challenges ability capabilities capability limited high low end-to-end paradigm technique
-    techniques process tool tools level fine-grained previous prior
+    techniques process tool tools level fine-grained previous prior cost costs computational
+    pre-trained pretrained space
 """
 GENERIC_WORDS = frozenset(_GENERIC.split())
+GENERIC_PHRASES = frozenset({"training data", "training set", "test set", "test time"})
 
 
 def _generic(phrase: str) -> bool:
-    return any(w in GENERIC_WORDS or w.removesuffix("s") in GENERIC_WORDS for w in phrase.split())
+    return phrase in GENERIC_PHRASES or any(
+        w in GENERIC_WORDS or w.removesuffix("s") in GENERIC_WORDS for w in phrase.split()
+    )
 
 
 def _key(phrase: str) -> str:

@@ -136,7 +136,9 @@ async def preferences_page(
         learned=learned,
         weekdays=signup.WEEKDAYS,
         unsubscribe=links.unsubscribe,
-        suggestions=await run_in_threadpool(topic_suggestions, web),
+        suggestions=[
+            s for s in await run_in_threadpool(topic_suggestions, web) if s not in person.topics
+        ],
         chosen=[str(v) for v in form.getlist("suggested")] if form is not None else [],
         timezones=TIMEZONES,
         keep_timezone=True,  # their saved zone, never the browser's guess

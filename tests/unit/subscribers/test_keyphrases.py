@@ -37,3 +37,9 @@ def test_only_papers_first_seen_this_week_count() -> None:
     new = [paper(10 + i, "Sparse autoencoders for vision", days_ago=2) for i in range(2)]
     found = suggest_topics([*old, *new], seen_since=NOW - timedelta(days=7))
     assert found == ["sparse autoencoders"]
+
+
+def test_words_of_any_abstract_are_not_topics() -> None:
+    abstract = "Training data and computational cost matter for graph transformers."
+    papers = [paper(i, f"Note {i}", abstract) for i in range(3)]
+    assert suggest_topics(papers) == ["graph transformers"]
