@@ -4,8 +4,11 @@ Papers are synthesised from the 288 sample papers (each recombines the title of 
 of a few others, so vocabulary and statistics stay realistic). Subscribers get 1-5 topics drawn
 from a Zipf-like distribution over phrases mined from the sample papers (frequent word pairs and
 triples of their titles and abstracts), a few follow authors or mute a phrase, as people do.
+With ``--with-examples SHARE`` that share of them also clicked "more / less like this" on 1-10
+papers in the last 90 days (four in five "more"), half of the papers in this issue's pool and half
+older ones (a pool of ``--older`` papers, the popular ones clicked by many).
 
-    .venv/bin/python benchmarks/rank_scale.py [--subscribers N] [--papers N]
+    .venv/bin/python benchmarks/rank_scale.py [--subscribers N] [--papers N] [--with-examples 0.1]
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ os.environ.setdefault("MKL_NUM_THREADS", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.sample_papers import NOW, load_sample_papers
-from digest.ranking import build_ranker
+from digest.ranking import RankedExample, build_ranker
 from digest.ranking.text import tokens
 from papercore.config import RankingSettings
 from papercore.papers import Paper
@@ -91,6 +94,19 @@ def synthetic_subscribers(
     return people
 
 
+def synthetic_examples(
+    pool: Sequence[Paper], older: Sequence[Paper], rng: random.Random
+) -> list[RankedExample]:
+    """1-10 clicks of the last 90 days, half on pool papers and half on older ones."""
+    weights = [1 / (rank + 1) for rank in range(len(older))]
+    found = []
+    for _ in range(rng.randint(1, 10)):
+        paper = rng.choice(pool) if rng.random() < 0.5 else rng.choices(older, weights)[0]
+        vote = 1 if rng.random() < 0.8 else -1
+        found.append(RankedExample(paper, vote, NOW - timedelta(days=rng.uniform(0, 90))))
+    return found
+
+
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -100,16 +116,27 @@ def main() -> None:
     parser.add_argument("--subscribers", type=int, default=100_000)
     parser.add_argument("--papers", type=int, default=1_000)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--with-examples", type=float, default=0.0, metavar="SHARE")
+    parser.add_argument("--older", type=int, default=2_000)
     args = parser.parse_args()
     rng = random.Random(args.seed)
     samples = load_sample_papers()
     papers = synthetic_papers(samples, args.papers, rng)
     vocabulary = topic_vocabulary(samples)
     people = synthetic_subscribers(vocabulary, args.subscribers, rng)
+    made = synthetic_papers(samples, args.older, rng) if args.with_examples else []
+    older = [
+        replace(p, id=f"older:{k}", posted_at=NOW - timedelta(days=30)) for k, p in enumerate(made)
+    ]
+    clicks = [
+        synthetic_examples(papers, older, rng) if rng.random() < args.with_examples else []
+        for _ in people
+    ]
     distinct = len({i.phrase for p in people for i in p if i.kind == "topic"})
     print(
         f"{len(papers)} papers, {len(people)} subscribers, {len(vocabulary)} phrases in the "
-        f"vocabulary ({distinct} used)"
+        f"vocabulary ({distinct} used), {sum(1 for c in clicks if c)} with examples "
+        f"({sum(len(c) for c in clicks)} clicks, {len(older)} older papers)"
     )
     # CPU time of this process (one thread) is reported next to wall time: on a shared machine
     # the wall clock also counts other processes' turns.
@@ -117,8 +144,8 @@ def main() -> None:
     ranker = build_ranker(papers, RankingSettings(semantic="off"), encoder=None)
     built, cpu_built = time.perf_counter(), time.process_time()
     picked = 0
-    for interests in people:
-        picked += len(ranker.rank(interests, limit=10, now=NOW))
+    for interests, examples in zip(people, clicks, strict=True):
+        picked += len(ranker.rank(interests, examples=examples, limit=10, now=NOW))
     done, cpu_done = time.perf_counter(), time.process_time()
     per_1000 = 1000 * (cpu_done - cpu_built) / len(people)
     print(f"index built in {built - started:.2f} s (cpu {cpu_built - cpu_started:.2f} s)")

@@ -42,6 +42,7 @@ LIKE_SHARE_MAX = 0.5  # likes never decide more than this share of relevance
 LIKES_HALF = 2.0  # (decayed) likes at which they reach half of LIKE_SHARE_MAX
 DISLIKE_MAX = 0.5  # a disliked near-duplicate keeps at least half its relevance
 COLUMN_CACHE_FLOATS = 20_000_000  # similarity columns kept (pool size x columns)
+POOL_MATRIX_MAX = 4000  # up to this many papers, pool-to-pool similarity is computed at once
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,22 +100,39 @@ class ExampleSpace:
         self.lexical = lexical
         self.vectors = vectors  # unit term vectors of the pool, one row per paper
         self.semantic = semantic
+        self.papers = tuple(papers)
         self._row = {p.id: k for k, p in enumerate(papers)}
-        self._columns: dict[str, np.ndarray] = {}
+        self._pool: np.ndarray | None = None  # pool x pool, computed on the first example
+        self._columns: dict[str, np.ndarray] = {}  # papers outside the pool
         self._cache_max = max(100, COLUMN_CACHE_FLOATS // max(len(papers), 1))
 
     def columns(self, papers: Sequence[Paper]) -> np.ndarray:
         """Pool papers x ``papers``: similarity in [0, 1]."""
-        missing = [p for p in dict.fromkeys(papers) if p.id not in self._columns]
+        if not papers:
+            return np.zeros((len(self.papers), 0), dtype=np.float32)
+        if self._pool is None and len(self.papers) <= POOL_MATRIX_MAX:
+            # examples are mostly recent papers: one product serves every subscriber
+            self._pool = self._compute(self.papers)
+        pool = self._pool
+        missing = [
+            p
+            for p in dict.fromkeys(papers)
+            if p.id not in self._columns and (pool is None or p.id not in self._row)
+        ]
         if missing:
             if len(self._columns) + len(missing) > self._cache_max:
                 self._columns.clear()
             computed = self._compute(missing)
             for k, paper in enumerate(missing):
                 self._columns[paper.id] = computed[:, k]
-        if not papers:
-            return np.zeros((self.vectors.shape[0], 0), dtype=np.float32)
-        return np.column_stack([self._columns[p.id] for p in papers])
+        return np.column_stack(
+            [
+                pool[:, self._row[p.id]]
+                if pool is not None and p.id in self._row
+                else self._columns[p.id]
+                for p in papers
+            ]
+        )
 
     def _compute(self, papers: Sequence[Paper]) -> np.ndarray:
         queries = sp.vstack(

@@ -7,7 +7,7 @@ to: X". A pick lifted by the subscriber's liked papers says "like: <title of the
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -21,30 +21,28 @@ LIKE_REASON = 0.05
 
 
 def topic_reasons(
-    row: int,
-    column: int,
     topics: Sequence[tuple[str, float]],
     matches: np.ndarray,
-    covers: Callable[[str], np.ndarray],
+    covered: np.ndarray,
     floor: float,
-) -> list[str]:
-    """The liked topics the paper scored on (best first, at most ``MAX_REASONS``), as
-    "matches: ..." for those whose words it contains and "related to: ..." for the others."""
-    named = sorted(
-        (
-            (float(matches[t, column]), phrase)
-            for t, (phrase, weight) in enumerate(topics)
-            if weight > 0 and matches[t, column] >= floor
-        ),
-        reverse=True,
-    )[:MAX_REASONS]
-    exact = [phrase for _, phrase in named if covers(phrase)[row]]
-    loose = [phrase for _, phrase in named if not covers(phrase)[row]]
+) -> list[list[str]]:
+    """For each pick (columns of ``matches``, topics x picks), the liked topics it scored on,
+    best first, at most ``MAX_REASONS``: "matches: ..." for those whose words it contains
+    (``covered``) and "related to: ..." for the others."""
+    liked = [t for t, (_, w) in enumerate(topics) if w > 0]
     found = []
-    if exact:
-        found.append("matches: " + ", ".join(exact))
-    if loose:
-        found.append("related to: " + ", ".join(loose))
+    for scored, has in zip(matches.T.tolist(), covered.T.tolist(), strict=True):
+        named = [t for t in liked if scored[t] >= floor]
+        if len(named) > 1:
+            named = sorted(named, key=lambda t: -scored[t])[:MAX_REASONS]
+        exact = [topics[t][0] for t in named if has[t]]
+        loose = [topics[t][0] for t in named if not has[t]]
+        reasons = []
+        if exact:
+            reasons.append("matches: " + ", ".join(exact))
+        if loose:
+            reasons.append("related to: " + ", ".join(loose))
+        found.append(reasons)
     return found
 
 

@@ -106,6 +106,7 @@ class Ranker:
             self._similarity = redundancy((self._vectors @ self._vectors.T).toarray())
             np.fill_diagonal(self._similarity, 0.0)
         self._topics: dict[str, np.ndarray] = {}
+        self._ceilings: dict[str, float] = {}  # each cached topic's best relevance in the pool
         self.examples = ExampleSpace(self.papers, self.lexical, self._vectors, semantic)
         self._masks: dict[tuple[str, str], np.ndarray] = {}
         self._trending: tuple[datetime, Trending] | None = None
@@ -131,7 +132,9 @@ class Ranker:
                 found = fused.astype(np.float32)
             if len(self._topics) >= TOPIC_CACHE_MAX:
                 self._topics.clear()
+                self._ceilings.clear()
             self._topics[phrase] = found
+            self._ceilings[phrase] = float(found.max()) if len(found) else 0.0
         return found
 
     def rank(
@@ -175,10 +178,9 @@ class Ranker:
         )
         if per_topic is not None or (learned is not None and learned.share > 0):
             relevance = learned.apply(topical) if learned is not None else topical
-            # a paper the typed topics pick stays eligible whatever the clicks
-            eligible = (relevance >= self.settings.relevance_floor) | (
-                topical >= self.settings.relevance_floor
-            )
+            eligible = relevance >= self.settings.relevance_floor
+            if learned is not None:  # a paper the typed topics pick stays in whatever the clicks
+                eligible |= topical >= self.settings.relevance_floor
             # Popularity and freshness scale with relevance: they order papers that match
             # about equally well, and cannot lift a weak match over a strong one.
             score = relevance * (self.settings.relevance_weight + trend.topical)
@@ -220,6 +222,7 @@ class Ranker:
                 eligible,
                 score,
                 self.settings.relevance_floor,
+                [self._ceilings[p] * min(w, 1.0) for p, w in topics],
             )
         return self._picks(rows, score, relevance, topical, topics, per_topic, followed, learned)
 
@@ -300,18 +303,22 @@ class Ranker:
         chosen = np.array(rows, dtype=np.int64)
         scores = score[chosen].tolist()
         relevances = relevance[chosen].tolist()
-        matches = per_topic[:, chosen] if per_topic is not None else None
         floor = self.settings.relevance_floor
+        named: list[list[str]] = [[] for _ in rows]
+        if per_topic is not None:
+            covered = np.vstack([self.covering(phrase)[chosen] for phrase, _ in topics])
+            named = topic_reasons(topics, per_topic[:, chosen], covered, floor)
+        topical_of = topical[chosen].tolist() if learned is not None else None
+        followed_of = followed[chosen].tolist() if followed is not None else None
         picks = []
         for k, row in enumerate(rows):
             paper = self.papers[row]
-            why: list[str] = []
-            if matches is not None:
-                why += topic_reasons(row, k, topics, matches, self.covering, floor)
-            like = like_reason(row, float(topical[row]), learned, floor)
-            if like is not None:  # first when the likes alone brought the paper in
-                why.insert(0 if float(topical[row]) < floor else len(why), like)
-            if followed is not None and followed[row]:
+            why = named[k]
+            if topical_of is not None:
+                like = like_reason(row, topical_of[k], learned, floor)
+                if like is not None:  # first when the likes alone brought the paper in
+                    why.insert(0 if topical_of[k] < floor else len(why), like)
+            if followed_of is not None and followed_of[k]:
                 why.append("by an author you follow")
             popular, fresh = self._reasons(row)
             if popular:
