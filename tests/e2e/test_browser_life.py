@@ -54,11 +54,12 @@ class World:
     base_url: str
     sink: SinkHandler
 
-    def mail(self, subject_part: str, timeout: float = 15) -> EmailMessage:
-        """The newest message to ADDRESS whose subject contains ``subject_part``."""
+    def mail(self, subject_part: str, timeout: float = 15, after: int = 0) -> EmailMessage:
+        """The newest message to ADDRESS whose subject contains ``subject_part``, among those
+        received after the first ``after``."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            for received in reversed(self.sink.received):
+            for received in reversed(self.sink.received[after:]):
                 if ADDRESS in received.recipients and subject_part in received.subject:
                     parsed = email.message_from_bytes(received.data, policy=email.policy.default)
                     assert isinstance(parsed, EmailMessage)
@@ -211,13 +212,15 @@ def test_the_life_of_a_subscriber(world: World) -> None:
 
         # A digest, through the real send service and SMTP.
         now = datetime.now(UTC)
+        before = len(world.sink.received)
         issue_id = send_daily_issue(world, now)
-        digest = world.mail(now.strftime("%-d"), timeout=30)
+        digest = world.mail("", timeout=30, after=before)  # the subject names the top pick
         text = text_of(digest)
-        unsubscribe_header = str(digest["List-Unsubscribe"])
-        assert digest["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
-        one_click = re.search(r"<(https?://[^>]+/unsubscribe/[^>]+)>", unsubscribe_header)
-        assert one_click, unsubscribe_header
+        # This server is plain http on loopback: RFC 8058 allows only https in the header, so
+        # the one-click URL is taken from the message's own unsubscribe link.
+        assert "http://" not in str(digest.get("List-Unsubscribe", ""))
+        one_click = re.search(r"(http://\S+/unsubscribe/\S+)", text)
+        assert one_click, text
 
         page.goto(link_after(text, "View in browser:"))
         shot("06-view-in-browser")
