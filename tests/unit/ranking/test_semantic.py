@@ -111,3 +111,24 @@ def test_centring_lets_the_distinctive_words_of_a_topic_count(
     monkeypatch.setattr(semantic, "CENTRE", 0.0)
     uncentred = build_ranker(papers, RankingSettings(semantic="on"), encoder=encoder)
     assert not uncentred.rank(topic, limit=1, now=NOW)[0].paper.title.startswith("BiBench")
+
+
+def test_the_semantic_ranker_learns_from_a_liked_paper_outside_the_pool() -> None:
+    from datetime import timedelta
+
+    from digest.ranking import RankedExample
+    from tests.unit.ranking.support import paper
+
+    handsets = paper("Fast mobile inference", "Running compact models on mobile devices.")
+    older = paper("Inference on phones", "Compact models running on smartphones and handsets.")
+    cache, encoder = MemoryEmbeddings(), FakeEncoder()
+    ranker = build_ranker(
+        [*BACKGROUND, handsets], RankingSettings(), embeddings_cache=cache, encoder=encoder
+    )
+    liked = [RankedExample(older, 1, NOW - timedelta(days=1))] * 3
+    picks = ranker.rank(
+        [Interest("topic", "reinforcement learning")], examples=liked, limit=3, now=NOW
+    )
+    mine = [p for p in picks if p.paper == handsets]
+    assert mine and mine[0].why[0] == f"like: {older.title}"
+    assert older.id in cache.vectors  # embedded once, kept like any paper's
