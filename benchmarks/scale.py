@@ -142,13 +142,15 @@ def run_in_process(env: dict[str, str], workdir: Path, profile: Path | None) -> 
 
 def run_workers(env: dict[str, str], workdir: Path, n: int, profile: Path | None = None) -> float:
     """Queue the issue, start ``n`` workers that exit when the queue is empty; wall seconds."""
-    subprocess.run(
+    queued = subprocess.run(
         [DIGEST, "enqueue", "--date", ISSUE.isoformat()],
         cwd=workdir,
         env=env,
-        check=True,
         capture_output=True,
+        text=True,
     )
+    if queued.returncode != 0:
+        sys.exit(f"digest enqueue failed ({queued.returncode}): {queued.stderr.strip()}")
     usage = subprocess.run([DIGEST, "worker", "--help"], env=env, capture_output=True, text=True)
     dev = ["--dev"] if "--dev" in usage.stdout else []
     started = time.monotonic()

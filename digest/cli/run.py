@@ -106,7 +106,7 @@ async def _serve(
         await check_relay(settings.smtp)
         from digest.sending.transports.smtp import SmtpTransport
 
-        sender = InlineSender(engine, settings, SmtpTransport(settings.smtp))
+        sender = InlineSender(engine, settings, SmtpTransport(settings.smtp), spread=True)
     service = Service(settings, engine, sender, clock=clock)
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):

@@ -123,6 +123,8 @@ class SharedDomainLimiter:
     _connection: psycopg.AsyncConnection[Any] | None = field(default=None, init=False)
     _domains: dict[str, _Domain] = field(default_factory=dict, init=False)
     _db: asyncio.Lock = field(default_factory=asyncio.Lock, init=False)
+    _releasing: list[tuple[str, int]] = field(default_factory=list, init=False)
+    _unlocker: asyncio.Task[None] | None = field(default=None, init=False)
 
     @asynccontextmanager
     async def slot(self, recipient: str) -> AsyncIterator[None]:
@@ -155,7 +157,7 @@ class SharedDomainLimiter:
     def _give(self, domain: str, state: _Domain, index: int) -> None:
         since = state.busy.pop(index)
         if time.monotonic() - since >= self.max_hold:
-            asyncio.get_running_loop().create_task(self._unlock(domain, index))
+            self._release(domain, index)
         else:
             state.free[index] = since
             asyncio.get_running_loop().call_later(self.linger, self._expire, domain, index, since)
@@ -165,7 +167,13 @@ class SharedDomainLimiter:
         state = self._domains.get(domain)
         if state is not None and state.free.get(index) == since:
             del state.free[index]
-            asyncio.get_running_loop().create_task(self._unlock(domain, index))
+            self._release(domain, index)
+
+    def _release(self, domain: str, index: int) -> None:
+        """Give the slot back soon: slots given back meanwhile go in the same round trip."""
+        self._releasing.append((domain, index))
+        if self._unlocker is None or self._unlocker.done():
+            self._unlocker = asyncio.get_running_loop().create_task(self._unlock_released())
 
     async def _lock_any(self, domain: str, state: _Domain) -> int | None:
         """Take (and mark busy) the first slot of the domain that no process holds, in one round
@@ -186,15 +194,21 @@ class SharedDomainLimiter:
             state.busy[index] = time.monotonic()
             return index
 
-    async def _unlock(self, domain: str, index: int) -> None:
-        connection = self._connection
-        if connection is None:  # closed: the session, and every lock it held, is gone
-            return
-        async with self._db:
-            await connection.execute("SELECT pg_advisory_unlock(%s)", (_slot_key(domain, index),))
-        state = self._domains.get(domain)
-        if state is not None:
-            state.changed.set()
+    async def _unlock_released(self) -> None:
+        while True:  # slots given back while a round trip was on its way go in the next one
+            async with self._db:
+                released, self._releasing = self._releasing, []
+                connection = self._connection
+                if connection is None or not released:  # closed: the session's locks are gone
+                    return
+                await connection.execute(
+                    "SELECT pg_advisory_unlock(k) FROM unnest(%s::bigint[]) AS k",
+                    ([_slot_key(domain, index) for domain, index in released],),
+                )
+            for domain in {domain for domain, _ in released}:
+                state = self._domains.get(domain)
+                if state is not None:
+                    state.changed.set()
 
     async def _open(self) -> psycopg.AsyncConnection[Any]:
         if self._connection is None:

@@ -24,6 +24,7 @@ from digest.sending.messages import MessageFactory
 from digest.sending.results import RangeResult, RunControls, RunCounts
 from digest.sending.runner import run_issue, send_here
 from digest.sending.scope import SendScope
+from digest.sending.service import sender
 from digest.sending.transports import Transport
 from papercore.config import Settings
 from papercore.db.engine import transaction
@@ -49,6 +50,8 @@ class InlineSender:
     transport: Transport
     build_factory: FactoryBuilder = _real_factory
     totals: RunCounts = field(default_factory=RunCounts)
+    # `digest run`: ``sending.processes`` processes of their own relay connections (issue 17)
+    spread: bool = False
 
     async def send(
         self,
@@ -63,10 +66,14 @@ class InlineSender:
         opened = await asyncio.to_thread(
             lifecycle.open_for, self.engine, issue.issue_date, issue.frequency, now
         )
+        # Several processes ("auto" and more than one core): each builds its own factory.
+        spread = self.spread and self.settings.sending.processes != 1
         # Ranking index and rendered cards: built once per issue and pass.
-        factory = await asyncio.to_thread(
-            self.build_factory, self.engine, self.settings, opened, now
-        )
+        factory = None
+        if not spread:
+            factory = await asyncio.to_thread(
+                self.build_factory, self.engine, self.settings, opened, now
+            )
         if subscriber_ids is not None:
             scopes = [SendScope(opened.id).narrowed(subscriber_ids)]
         else:
@@ -74,8 +81,11 @@ class InlineSender:
         if not scopes or should_stop():
             return
         controls = RunControls(should_stop=should_stop)
+        in_processes = sender(self.engine, self.settings, now, None, None, None, should_stop)
 
         async def send(began: Issue, scope: SendScope) -> RangeResult:
+            if spread:
+                return await in_processes(began, scope)
             return await send_here(
                 self.engine, self.settings, began, scope, now, controls, self.transport, factory
             )

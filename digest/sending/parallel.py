@@ -7,6 +7,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import queue
+import sys
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -123,6 +124,7 @@ def _child(
     from digest.sending.runner import send_here
     from papercore.errors import DigestError
 
+    _die_with_parent(parent)
     engine = make_engine(settings.database_url)
 
     def should_stop() -> bool:  # also when the parent died (e.g. killed): never run orphaned
@@ -142,3 +144,19 @@ def _child(
     finally:
         engine.dispose()
     reports.put((index, "done", (result.counts, result.paused)))
+
+
+def _die_with_parent(parent: int) -> None:
+    """A parent killed outright (SIGKILL, OOM) takes its children along, as if the run were one
+    process: what they had in flight stays ``sending`` and the next run reports it unknown,
+    rather than orphans sending on beside it. (A parent told to stop tells them first.)"""
+    if not sys.platform.startswith("linux"):
+        return  # elsewhere ``should_stop`` notices the parent gone and stops cleanly
+    import ctypes
+    import signal
+
+    pr_set_pdeathsig = 1
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:  # it died before the line above
+        os._exit(1)

@@ -5,6 +5,7 @@ Writes deliveries (``ledger.finish``) and, through ``effects``, the memory and s
 
 from __future__ import annotations
 
+import asyncio
 import random
 import time
 from collections.abc import Callable
@@ -18,6 +19,7 @@ from digest.sending.ledger import Outcome
 from digest.sending.messages import Prepared
 from digest.sending.policy import CircuitBreaker, Verdict, backoff_seconds
 from digest.sending.results import ProgressFn, RunCounts
+from digest.sending.roundtrip import one_round_trip
 from papercore.config import Settings
 from papercore.db.engine import transaction
 
@@ -67,7 +69,8 @@ class Recorder:
         )
         self.counts = RunCounts()
         self.paused: str | None = None
-        self.writing = False  # a page's transaction is running in a thread
+        self.writing = False  # a page's (or a flush's) transaction is running in a thread
+        self._writer: asyncio.Task[None] | None = None  # the flush running in the background
         self._pending = Effects()
         self._last_flush = time.monotonic()
 
@@ -137,21 +140,44 @@ class Recorder:
             )
 
     def maybe_flush(self) -> None:
-        """Write the waiting outcomes when enough of them, or enough time, has gathered."""
+        """Write the waiting outcomes when enough of them, or enough time, has gathered: in a
+        thread, so the event loop keeps transmitting while the database works."""
         if self.writing:
-            return  # the page transaction in progress; the next flush or page takes these
+            return  # a transaction in progress; the next flush or page takes these
         if (
             len(self._pending.outcomes) >= FLUSH_EVERY
             or time.monotonic() - self._last_flush >= FLUSH_SECONDS
         ):
-            self.flush()
+            batch = self.take()
+            if not batch.outcomes:
+                return
+            self.writing = True
+            self._writer = asyncio.get_running_loop().create_task(self._write_in_thread(batch))
+
+    async def _write_in_thread(self, batch: Effects) -> None:
+        try:
+            await asyncio.to_thread(self._write_now, batch)
+        finally:
+            self.writing = False
+        self.progress()
+
+    def _write_now(self, batch: Effects) -> None:
+        with transaction(self.engine) as connection:
+            self.write(connection, batch, self.clock())
+
+    async def idle(self) -> None:
+        """Wait until no flush runs in the background (raising what it raised): the caller may
+        write next."""
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            await writer
 
     def flush(self) -> None:
-        """Write every waiting outcome now (one transaction) and report progress."""
+        """Write every waiting outcome now (one transaction) and report progress; after
+        ``idle()`` when flushes may run in the background."""
         batch = self.take()
         if batch.outcomes:
-            with transaction(self.engine) as connection:
-                self.write(connection, batch, self.clock())
+            self._write_now(batch)
         self.progress()
 
     def progress(self) -> None:
@@ -167,7 +193,17 @@ class Recorder:
 
     def write(self, connection: Connection, batch: Effects, now: datetime) -> None:
         """Write ``batch`` in the caller's transaction: outcomes, memory, bounces."""
+        with one_round_trip(connection):
+            self.write_outcomes(connection, batch, now)
+        self.write_bounces(connection, batch, now)
+
+    def write_outcomes(self, connection: Connection, batch: Effects, now: datetime) -> None:
+        """The outcomes and the memory of ``batch``, reading nothing back (they can join other
+        writes in one round trip); ``write_bounces`` must follow in the same transaction."""
         if batch.outcomes:
             ledger.finish(connection, self.issue_id, batch.outcomes, now)
             effects.remember_delivered(connection, self.issue_id, batch.delivered, now)
-            effects.bounce(connection, batch.bounced, now)
+
+    def write_bounces(self, connection: Connection, batch: Effects, now: datetime) -> None:
+        """The suppressions of ``batch``'s bounced addresses (rare; these read as they write)."""
+        effects.bounce(connection, batch.bounced, now)

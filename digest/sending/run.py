@@ -31,6 +31,7 @@ from digest.sending.pacing import LocalPacing, Pacing
 from digest.sending.policy import Verdict, classify
 from digest.sending.recorder import Effects, Job, Recorder
 from digest.sending.results import RangeResult, RunControls
+from digest.sending.roundtrip import one_round_trip
 from digest.sending.scope import SendScope
 from digest.sending.transports import (
     AuthenticationFailed,
@@ -112,6 +113,7 @@ class RangeRun:
             for _ in workers:
                 await self.queue.put(None)
             await asyncio.gather(*workers)
+            await self.recorder.idle()
             self.recorder.flush()
         return RangeResult(self.recorder.counts, self.recorder.paused)
 
@@ -168,6 +170,7 @@ class RangeRun:
                 await self._compose_and_dispatch(screened)
                 continue
             await self.queue.join()
+            await self.recorder.idle()
             self.recorder.flush()
             with self.engine.connect() as connection:
                 if ledger.due_retries(connection, self.scope, self.clock(), 1):
@@ -236,6 +239,7 @@ class RangeRun:
     async def _dispatch(
         self, jobs: list[Job], skips: list[tuple[int, str]], missing: list[int]
     ) -> None:
+        await self.recorder.idle()  # one writer at a time: a background flush finishes first
         now = self.clock()
         done = self.recorder.take()
         claims = [
@@ -272,11 +276,15 @@ class RangeRun:
         now: datetime,
     ) -> set[int]:
         with transaction(self.engine) as connection:
-            # outcomes first: one transaction per page records what finished and claims more
-            self.recorder.write(connection, done, now)
-            ledger.add_pending(connection, self.issue.id, missing, now)
-            ledger.skip(connection, self.issue.id, skips, now)
-            return ledger.claim(connection, self.issue.id, claims, now)
+            # One transaction per page records what finished and claims more; everything but
+            # the claim's answer travels in one round trip, then the claim, then the commit.
+            with one_round_trip(connection):
+                self.recorder.write_outcomes(connection, done, now)
+                ledger.add_pending(connection, self.issue.id, missing, now)
+                ledger.skip(connection, self.issue.id, skips, now)
+                ledger.describe_claims(connection, self.issue.id, claims, now)
+            self.recorder.write_bounces(connection, done, now)
+            return ledger.take_claims(connection, self.issue.id, claims, now)
 
     # transmitting
 

@@ -33,11 +33,13 @@ from digest.sending.ledger.rows import (
 from digest.sending.ledger.writes import (
     add_pending,
     claim,
+    describe_claims,
     finish,
     mark_returned,
     recover_interrupted,
     seed_pending,
     skip,
+    take_claims,
 )
 
 __all__ = [
@@ -54,6 +56,7 @@ __all__ = [
     "claim",
     "counts",
     "counts_in",
+    "describe_claims",
     "due_retries",
     "find_by_message_id",
     "finish",
@@ -71,5 +74,6 @@ __all__ = [
     "sent_since",
     "skip",
     "states",
+    "take_claims",
     "unfinished",
 ]

@@ -14,6 +14,7 @@ from datetime import datetime
 
 from sqlalchemy import (
     JSON,
+    ColumnElement,
     Connection,
     and_,
     bindparam,
@@ -91,58 +92,72 @@ _BY_KEY = and_(
 )
 
 
+def _due(now: datetime) -> ColumnElement[bool]:
+    """Rows a runner may claim now: pending, or deferred and due by ``now``."""
+    return (deliveries.c.status == "pending") | (
+        (deliveries.c.status == "deferred")
+        & (deliveries.c.next_attempt_at.is_(None) | (deliveries.c.next_attempt_at <= now))
+    )
+
+
 def claim(
     connection: Connection, issue_id: int, claims: Sequence[Claim], now: datetime
 ) -> set[int]:
     """Mark messages as leaving now (status sending), with their id, papers and size; returns
     the subscriber ids claimed. Only rows still pending, or deferred and due by ``now``, are
     claimed, so two runners can never both send one message: a row another runner claimed (or
-    settled) first is left out and must not be sent."""
+    settled) first is left out and must not be sent. (``describe_claims`` then ``take_claims``.)"""
+    describe_claims(connection, issue_id, claims, now)
+    return take_claims(connection, issue_id, claims, now)
+
+
+def describe_claims(
+    connection: Connection, issue_id: int, claims: Sequence[Claim], now: datetime
+) -> None:
+    """The first half of ``claim``: each message's id, papers and size on its row if the row is
+    due (which locks it for this transaction). Reads nothing back, so it can join a page's other
+    writes in one round trip; ``take_claims`` must follow in the same transaction."""
+    if claims:
+        connection.execute(
+            update(deliveries)
+            .where(_BY_KEY, _due(now))
+            .values(
+                message_id=bindparam("b_message_id"),
+                paper_ids=bindparam("b_paper_ids", type_=JSON),
+                size_bytes=bindparam("b_size"),
+            ),
+            [
+                {
+                    "b_issue": issue_id,
+                    "b_subscriber": c.subscriber_id,
+                    "b_message_id": c.message_id,
+                    "b_paper_ids": list(c.paper_ids),
+                    "b_size": c.size_bytes,
+                }
+                for c in claims
+            ],
+        )
+
+
+def take_claims(
+    connection: Connection, issue_id: int, claims: Sequence[Claim], now: datetime
+) -> set[int]:
+    """The second half of ``claim``: one conditional UPDATE marks the due rows ``sending`` (row
+    locks make it atomic per row) and returns whose they are."""
     if not claims:
         return set()
-    due = (deliveries.c.status == "pending") | (
-        (deliveries.c.status == "deferred")
-        & (deliveries.c.next_attempt_at.is_(None) | (deliveries.c.next_attempt_at <= now))
-    )
-    # One conditional UPDATE decides which rows are ours (row locks make it atomic per row);
-    # the per-message details follow for those rows only.
-    claimed = set(
+    return set(
         connection.execute(
             update(deliveries)
             .where(
                 deliveries.c.issue_id == issue_id,
                 deliveries.c.subscriber_id.in_([c.subscriber_id for c in claims]),
-                due,
+                _due(now),
             )
             .values(status="sending", next_attempt_at=None, updated_at=now)
             .returning(deliveries.c.subscriber_id)
         ).scalars()
     )
-    mine = [c for c in claims if c.subscriber_id in claimed]
-    if not mine:
-        return claimed
-    connection.execute(
-        update(deliveries)
-        .where(_BY_KEY)
-        .values(
-            message_id=bindparam("b_message_id"),
-            paper_ids=bindparam("b_paper_ids", type_=JSON),
-            why=bindparam("b_why", type_=JSON),
-            size_bytes=bindparam("b_size"),
-        ),
-        [
-            {
-                "b_issue": issue_id,
-                "b_subscriber": c.subscriber_id,
-                "b_message_id": c.message_id,
-                "b_paper_ids": list(c.paper_ids),
-                "b_why": [list(lines) for lines in c.why] if c.why else None,
-                "b_size": c.size_bytes,
-            }
-            for c in mine
-        ],
-    )
-    return claimed
 
 
 def skip(
