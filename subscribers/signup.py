@@ -179,6 +179,13 @@ def confirm_address_change(
     return store.get(connection, person.id)
 
 
+def masked(email: str) -> str:
+    """``email`` with all but the first letter of its local part hidden: ``n***@example.org``
+    (enough for its owner to recognise it, not enough to hand it to anyone else)."""
+    local, _, domain = email.rpartition("@")
+    return f"{local[:1]}***@{domain}"
+
+
 def current_subscriber(
     connection: Connection, subscriber_id: int, token_version: int
 ) -> Subscriber | None:

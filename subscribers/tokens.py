@@ -14,10 +14,12 @@ import hashlib
 import hmac
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from papercore.config import WebSettings
 from papercore.errors import DigestError
 
 PURPOSES = ("confirm", "unsubscribe", "preferences", "feedback", "view", "csrf", "feed")
@@ -108,12 +110,21 @@ def _unb64(text: str) -> bytes:
 class Signer:
     """Makes and checks tokens with one secret. Keys per purpose are derived once."""
 
-    def __init__(self, secret: str) -> None:
+    def __init__(self, secret: str, ttls: Mapping[str, int] | None = None) -> None:
+        """``ttls``: seconds a purpose's tokens live when ``make`` is given no ttl of its own."""
         if len(secret) < 16:
             raise ValueError("the token secret must be at least 16 characters")
         root = hashlib.sha256(secret.encode("utf-8")).digest()
         self._keys = {p: hmac.new(root, p.encode(), hashlib.sha256).digest() for p in PURPOSES}
         self._pads = {p: _hmac_pads(key) for p, key in self._keys.items()}
+        self._ttls = dict(ttls or {})
+
+    @classmethod
+    def from_settings(cls, web: WebSettings) -> Signer:
+        """The app's signer: ``[web] secret_key``; preferences links, in every digest, expire
+        after ``[web] preferences_token_days`` (an old mail's link then offers a new one)."""
+        days = {"preferences": web.preferences_token_days * 86400}
+        return cls(web.secret_key.get_secret_value(), ttls=days)
 
     def make(
         self,
@@ -124,8 +135,10 @@ class Signer:
         ttl_seconds: int | None = None,
         extra: dict[str, Any] | None = None,
     ) -> str:
-        """A token for ``purpose`` about ``subject``; without ttl it does not expire."""
+        """A token for ``purpose`` about ``subject``; without ttl it lives as long as the
+        signer's ttl for the purpose, and without that it does not expire."""
         pads = self._pads[purpose]
+        ttl_seconds = ttl_seconds or self._ttls.get(purpose)
         expires = int(now.timestamp()) + ttl_seconds if ttl_seconds else 0
         body: dict[str, Any] = {"p": purpose, "s": str(subject), "e": expires}
         if extra:

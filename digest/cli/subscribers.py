@@ -202,7 +202,7 @@ def subscribers_export(
             data = export(connection, normalise_email(email))
             person = store.get(connection, int(data["id"]))
             settings = run.settings
-            signer = Signer(settings.web.secret_key.get_secret_value())
+            signer = Signer.from_settings(settings.web)
             base = settings.app.base_url
             url = feed_link(base, signer, person.id, person.feed_version, run.now())
             print(json.dumps(data | {"feed_url": url}, indent=2, ensure_ascii=False))

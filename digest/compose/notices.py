@@ -1,5 +1,6 @@
-"""The one-off mails around a subscription: confirm (double opt-in), welcome, unsubscribed, and
-manage (a signup with an address that is already subscribed)."""
+"""The one-off mails around a subscription: confirm (double opt-in), welcome, unsubscribed, manage
+(a signup with an address that is already subscribed), confirm_address (a change of address, to the
+new one) and address_moved (the receipt of that change, to the old one)."""
 
 from __future__ import annotations
 
@@ -21,14 +22,25 @@ from digest.compose.headers import (
 from digest.compose.mime import OutgoingMessage, boundary_for, multipart_alternative
 from papercore.config import Settings
 
-NoticeKind = Literal["confirm", "welcome", "unsubscribed", "manage"]
-NOTICES: tuple[NoticeKind, ...] = ("confirm", "welcome", "unsubscribed", "manage")
+NoticeKind = Literal[
+    "confirm", "welcome", "unsubscribed", "manage", "confirm_address", "address_moved"
+]
+NOTICES: tuple[NoticeKind, ...] = (
+    "confirm",
+    "welcome",
+    "unsubscribed",
+    "manage",
+    "confirm_address",
+    "address_moved",
+)
 
 _SUBJECTS = {
     "confirm": "Confirm your subscription to {name}",
     "welcome": "Welcome to {name}",
     "unsubscribed": "You are unsubscribed from {name}",
     "manage": "Your {name} subscription",
+    "confirm_address": "Confirm your new address for {name}",
+    "address_moved": "Your {name} subscription moved to another address",
 }
 
 
@@ -74,7 +86,8 @@ def notice(
     """A complete message for one of the subscription notices.
 
     ``action_url`` is the one thing the mail asks the reader to do: the signed confirm link
-    (confirm), the preferences link (welcome), the signup page (unsubscribed).
+    (confirm, confirm_address), the preferences link (welcome, manage), the signup page
+    (unsubscribed, address_moved).
     ``unsubscribe_url`` (welcome) also becomes the List-Unsubscribe header; ``preview_url``
     (welcome) links to a preview of the subscriber's first digest."""
     composer = Composer(settings, templates_dir)

@@ -73,7 +73,7 @@ class Inbound:
         self.settings = settings
         self.clock = clock
         self.verp = Verp.from_settings(settings)
-        self.signer = Signer(settings.web.secret_key.get_secret_value())
+        self.signer = Signer.from_settings(settings.web)
 
     def handle_message(
         self, raw: bytes, envelope_recipients: Sequence[str] = (), *, via: str

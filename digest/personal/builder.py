@@ -102,7 +102,7 @@ class PersonalDigests:
             ranker,
             prepared,
             NewPapers.of(papers, lookback_ids),
-            Signer(settings.web.secret_key.get_secret_value()),
+            Signer.from_settings(settings.web),
             ExamplePapers(engine, papers),
         )
 

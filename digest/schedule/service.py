@@ -23,6 +23,7 @@ from digest.schedule import queries, scheduler
 from digest.schedule.collect import CollectReport, collect
 from digest.schedule.deliver import DeliverReport, DigestSender, deliver
 from digest.schedule.events import LOGGER, event
+from digest.sending.outbox_sender import drain_through_relay
 from papercore.config import Settings
 from papercore.db.engine import transaction
 from papercore.errors import DigestError
@@ -85,7 +86,12 @@ class Service:
         return report
 
     async def deliver_once(self) -> DeliverReport:
-        return await deliver(self.engine, self.settings, self.sender, self.clock(), self.stop)
+        """One deliver pass, then the notice outbox (confirm, welcome, goodbye ...) drained by
+        this same service: whatever the queue backend, the scheduler sends what pages queued."""
+        report = await deliver(self.engine, self.settings, self.sender, self.clock(), self.stop)
+        if not self.stop.is_set():
+            await drain_through_relay(self.engine, self.settings, self.clock)
+        return report
 
     async def run_once(self) -> tuple[CollectReport, DeliverReport]:
         """One collect and one deliver pass (`digest run --once`); errors propagate."""

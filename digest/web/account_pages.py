@@ -172,23 +172,18 @@ async def preferences(request: Request) -> Response:
         return await preferences_page(web, request, person, token, 422, form, exc.fields)
     ip, agent = client_ip(request), user_agent(request)
 
-    def save(connection: Connection) -> tuple[Subscriber, bool]:
+    def save(connection: Connection) -> None:
         saved = apply_preferences(connection, person, change, now, ip=ip, user_agent=agent)
-        mail = change.new_email is not None and address_change_allowed(
-            connection,
-            saved,
-            change.new_email,
-        )
-        return saved, mail
+        new_email = change.new_email
+        if new_email is not None and address_change_allowed(connection, saved, new_email):
+            link = confirm_url(web, saved, new_email=new_email)  # saved with the change
+            web.queue(connection, Notice("confirm_address", new_email, {"confirm": link}))
 
-    saved, mail = await write(web, save)
+    await write(web, save)
     # Post/Redirect/Get: reloading the page shows it again rather than posting the form twice
     outcome = "moving" if change.new_email is not None else "yes"
     response = RedirectResponse(f"{web.base_url}/preferences/{token}?saved={outcome}", 303)
-    if mail and change.new_email is not None:
-        link = confirm_url(web, saved, new_email=change.new_email)
-        return web.mail_after(response, Notice("confirm", change.new_email, {"confirm": link}))
-    return response
+    return web.send_after(response) if change.new_email is not None else response
 
 
 async def unsubscribe_page(request: Request) -> Response:
@@ -231,15 +226,17 @@ async def unsubscribe_page(request: Request) -> Response:
         )
     ip, agent = client_ip(request), user_agent(request)
     via = "page" if by_person else "one-click"
-    changed = await write(
-        web, lambda c: unsubscribe(c, person, now, via=via, ip=ip, user_agent=agent)
-    )
+
+    def leave(connection: Connection) -> bool:
+        changed = unsubscribe(connection, person, now, via=via, ip=ip, user_agent=agent)
+        if changed and by_person:  # the goodbye is saved with the unsubscribe
+            goodbye = Notice("unsubscribed", person.email, {"signup": f"{web.base_url}/"})
+            web.queue(connection, goodbye)
+        return changed and by_person
+
+    mailed = await write(web, leave)
     done = _unsubscribed(web)
-    if changed and by_person:
-        return web.mail_after(
-            done, Notice("unsubscribed", person.email, {"signup": f"{web.base_url}/"})
-        )
-    return done
+    return web.send_after(done) if mailed else done
 
 
 async def instead_page(request: Request) -> Response:

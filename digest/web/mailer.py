@@ -1,35 +1,16 @@
-"""The port the web app mails through: one notice (confirm, welcome, unsubscribed) at a time.
+"""The port the web app mails through: one notice (confirm, welcome, change of address,
+unsubscribed, manage) at a time.
 
 The app says *what* to tell whom and with which links; the adapter (``notice_mailer``) renders it
-with the rendering code and hands it to a sending transport. ``RecordingMailer`` is the fake.
+with the rendering code and hands it to a sending transport (both live in
+digest.sending.notice_mail). ``RecordingMailer`` is the fake.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from digest.sending.notice_mail import Mailer, Notice, NoticeKind
 
-NoticeKind = Literal["confirm", "welcome", "unsubscribed", "manage"]
-
-
-@dataclass(frozen=True, slots=True)
-class Notice:
-    """One notice mail. ``links``: confirm → {"confirm"}; welcome → {"preview", "preferences",
-    "unsubscribe", "archive"}; unsubscribed → {"signup"}; manage → {"preferences",
-    "unsubscribe"}. ``facts``: what else the mail tells them (welcome, manage: "topics", a list,
-    and "first_digest", a sentence)."""
-
-    kind: NoticeKind
-    to: str
-    links: Mapping[str, str] = field(default_factory=dict)
-    facts: Mapping[str, Any] = field(default_factory=dict)
-
-
-class Mailer(Protocol):
-    async def send(self, notice: Notice) -> None:
-        """Deliver the notice or raise a DigestError (the web app logs it; pages never show it)."""
-        ...
+__all__ = ["Mailer", "Notice", "NoticeKind", "RecordingMailer"]
 
 
 class RecordingMailer:

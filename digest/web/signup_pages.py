@@ -154,27 +154,35 @@ async def signup_submit(request: Request) -> Response:
     if not await run_in_threadpool(web.per_address.allow, wanted.email, now.timestamp()):
         return web.message("Too many signups", "Please try again tomorrow.", 429)
 
-    def record() -> tuple[signup.SignupOutcome, SeedPlan | None]:
+    def record() -> SeedPlan | None:
         with transaction(web.engine) as connection:
             outcome = signup.request_signup(
                 connection, wanted, now, ip=client_ip(request), user_agent=user_agent(request)
             )
-            return outcome, _seed(connection, wanted, outcome, now)
+            mail = signup_notice(web, wanted.email, outcome)
+            if mail is not None:  # saved with the signup: a crash after the commit loses nothing
+                web.queue(connection, mail)
+            return _seed(connection, wanted, outcome, now)
 
-    outcome, plan = await run_in_threadpool(record)
+    plan = await run_in_threadpool(record)
     sent_page = web.page(
         "signup_sent.html",
         email=wanted.email,
         seeded=plan.summary() if plan else "",
         missing=plan.missing if plan else (),
     )
-    if outcome.manage is not None:  # already subscribed: a link to manage it, same page
-        return web.mail_after(sent_page, manage_notice(web, outcome.manage))
+    return web.send_after(sent_page)  # the same page and the same work, known address or not
+
+
+def signup_notice(web: Web, email: str, outcome: signup.SignupOutcome) -> Notice | None:
+    """The mail a signup sends: a link to manage an active or paused subscription, else a
+    confirmation link; None for a suppressed address."""
+    if outcome.manage is not None:
+        return manage_notice(web, outcome.manage)
     if not outcome.send_confirmation or outcome.subscriber_id is None:
-        return sent_page
-    person = Subscriber(outcome.subscriber_id, wanted.email, token_version=outcome.token_version)
-    notice = Notice("confirm", wanted.email, {"confirm": confirm_url(web, person)})
-    return web.mail_after(sent_page, notice)
+        return None
+    person = Subscriber(outcome.subscriber_id, email, token_version=outcome.token_version)
+    return Notice("confirm", email, {"confirm": confirm_url(web, person)})
 
 
 def manage_notice(web: Web, person: Subscriber) -> Notice:
@@ -256,7 +264,7 @@ async def _confirm(
     def activate() -> signup.Confirmation | Subscriber | None:
         with transaction(web.engine) as connection:
             if isinstance(new_email, str):
-                return signup.confirm_address_change(
+                moved = signup.confirm_address_change(
                     connection,
                     person.id,
                     person.token_version,
@@ -265,7 +273,10 @@ async def _confirm(
                     ip=ip,
                     user_agent=agent,
                 )
-            return signup.confirm(
+                if moved is not None:  # the old address hears of it, in the same transaction
+                    web.queue(connection, moved_notice(web, person.email, moved.email))
+                return moved
+            done = signup.confirm(
                 connection,
                 person.id,
                 person.token_version,
@@ -274,33 +285,50 @@ async def _confirm(
                 ip=ip,
                 user_agent=agent,
             )
+            if done is not None and done.newly_active:
+                web.queue(connection, welcome_notice(web, done.subscriber))
+            return done
 
     done = await run_in_threadpool(activate)
     if done is None:
         return web.bad_link()
     if isinstance(done, Subscriber):
-        return web.message(
-            "Address changed",
-            f"Your digest now goes to {done.email}.",
-            link=links_for(web, done).preferences,
-            link_text="Your preferences",
+        return web.send_after(
+            web.message(
+                "Address changed",
+                f"Your digest now goes to {done.email}.",
+                link=links_for(web, done).preferences,
+                link_text="Your preferences",
+            )
         )
     page = _subscribed_page(web, done.subscriber, again=not done.newly_active)
-    if not done.newly_active:
-        return page
-    links = links_for(web, done.subscriber)
-    notice = Notice(
+    return web.send_after(page) if done.newly_active else page
+
+
+def welcome_notice(web: Web, person: Subscriber) -> Notice:
+    """The mail once a subscription is confirmed: their topics, when the first digest comes."""
+    links = links_for(web, person)
+    return Notice(
         "welcome",
-        done.subscriber.email,
+        person.email,
         {
             "preview": links.view_in_browser,
             "preferences": links.preferences,
             "unsubscribe": links.unsubscribe,
             "archive": links.archive,
         },
-        subscription_facts(web, done.subscriber),
+        subscription_facts(web, person),
     )
-    return web.mail_after(page, notice)
+
+
+def moved_notice(web: Web, old_email: str, new_email: str) -> Notice:
+    """The receipt mailed to the old address after a change: where it went, masked."""
+    return Notice(
+        "address_moved",
+        old_email,
+        {"signup": f"{web.base_url}/"},
+        {"new_address": signup.masked(new_email)},
+    )
 
 
 def links_for(web: Web, person: Subscriber, issue_id: int | None = None) -> SubscriberLinks:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
@@ -22,7 +22,6 @@ from digest.web.csrf import Csrf
 from digest.web.mailer import Mailer, Notice
 from digest.web.ratelimit import RateLimiter
 from papercore.config import Settings
-from papercore.db.engine import transaction
 from subscribers.tokens import BadToken, Claims, Signer
 
 log = logging.getLogger("digest.web")
@@ -58,7 +57,7 @@ class Web:
 
     def __post_init__(self) -> None:
         web = self.settings.web
-        self.signer = Signer(web.secret_key.get_secret_value())
+        self.signer = Signer.from_settings(web)
         self.csrf = Csrf(self.signer)
         self.templates_dir = self.templates_dir or web_templates_dir(self.settings)
         self.env = Environment(
@@ -124,14 +123,17 @@ class Web:
         except BadToken:
             return None
 
-    def mail_after(self, response: Response, notice: Notice) -> Response:
-        """Queue the notice in the outbox now (committed before the page is sent, so a crash
-        cannot lose it) and send it once the response is written: the page never waits for
-        SMTP, and a failure is retried (``outbox_drain``) and shown on /operator."""
-        with transaction(self.engine) as connection:
-            outbox.enqueue(
-                connection, notice.kind, notice.to, notice.links, notice.facts, self.clock()
-            )
+    def queue(self, connection: Connection, notice: Notice) -> None:
+        """Write ``notice`` to the outbox in the caller's transaction, the one that saves the
+        change it tells about: both are committed or neither, so a crash cannot lose the mail
+        (``digest serve``, the scheduler and ``send_after`` drain it)."""
+        outbox.enqueue(
+            connection, notice.kind, notice.to, notice.links, notice.facts, self.clock()
+        )
+
+    def send_after(self, response: Response) -> Response:
+        """Drain the outbox once the response is written: the page never waits for SMTP, and a
+        failure is retried with backoff and shown on /operator."""
         response.background = BackgroundTask(self._send)
         return response
 

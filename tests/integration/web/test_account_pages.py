@@ -126,7 +126,7 @@ def test_address_change_needs_confirmation_and_revokes_old_links(site: Site) -> 
     status, page = save_preferences(site, person, email="ada@new.example.org")
     assert status == 200 and "click the link we sent there" in page
     assert reload(site, person).email == "ada@example.org"  # not yet
-    notice = site.mailer.last("confirm", "ada@new.example.org")
+    notice = site.mailer.last("confirm_address", "ada@new.example.org")
     status, page = site.confirm(notice.links["confirm"])
     assert status == 200 and "ada@new.example.org" in page
     after = reload(site, person)
