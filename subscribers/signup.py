@@ -73,13 +73,19 @@ def request_signup(
 ) -> SignupOutcome:
     """Record a signup. New, unsubscribed and bounced addresses become pending and get a
     confirmation link (a returning person opts in again; their old links are revoked). Pending
-    ones get a fresh link. Active and paused subscribers are left alone (``manage`` names them:
-    the page mails them a link to their preferences); suppressed addresses are sent nothing."""
+    ones get a fresh link. Active and paused subscribers keep what they have (``manage`` names
+    them: the page mails them a link to their preferences), with the same writes done, so that
+    both answers take as long; suppressed addresses are sent nothing."""
     nothing = SignupOutcome(None, 0, False)
     if store.is_suppressed(connection, request.email):
         return nothing
     existing = store.find(connection, request.email)
     if existing is not None and existing.status in ("active", "paused"):
+        # the same writes as a new signup (interests, an event), their topics unchanged, so
+        # that the response time does not tell who subscribes
+        weights = {i.phrase: i.weight for i in existing.interests if i.kind == "topic"}
+        store.set_interests(connection, existing.id, "topic", existing.topics, weights)
+        _record_signup(connection, existing.id, now, ip, user_agent, already=existing.status)
         return SignupOutcome(None, 0, False, manage=existing)
     fields: dict[str, Any] = {
         "frequency": request.frequency,
@@ -99,6 +105,18 @@ def request_signup(
         store.update_fields(connection, subscriber_id, now, **fields)
     weights = {i.phrase: i.weight for i in existing.interests} if existing else {}
     store.set_interests(connection, subscriber_id, "topic", request.topics, weights)
+    _record_signup(connection, subscriber_id, now, ip, user_agent, topics=len(request.topics))
+    return SignupOutcome(subscriber_id, version, True)
+
+
+def _record_signup(
+    connection: Connection,
+    subscriber_id: int,
+    now: datetime,
+    ip: str | None,
+    user_agent: str | None,
+    **detail: object,
+) -> None:
     store.record_event(
         connection,
         subscriber_id,
@@ -106,9 +124,8 @@ def request_signup(
         now,
         ip=ip,
         user_agent=_short(user_agent),
-        detail={"via": "web", "topics": len(request.topics)},
+        detail={"via": "web", **detail},
     )
-    return SignupOutcome(subscriber_id, version, True)
 
 
 def confirm(
