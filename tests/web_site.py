@@ -10,7 +10,8 @@ from html import unescape
 from sqlalchemy import Engine
 from starlette.testclient import TestClient
 
-from digest.web import RecordingMailer, create_app
+from digest.sending.notice_mail import RecordingMailer
+from digest.web import create_app
 from papercore.config import Settings
 
 

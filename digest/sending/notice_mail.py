@@ -87,3 +87,20 @@ class NoticeMailer:
 
     async def close(self) -> None:
         await self.transport.close()
+
+
+class RecordingMailer:
+    """Keeps every notice instead of mailing it (tests, and `digest serve --dev` without SMTP)."""
+
+    def __init__(self) -> None:
+        self.sent: list[Notice] = []
+
+    async def send(self, notice: Notice) -> None:
+        self.sent.append(notice)
+
+    def last(self, kind: NoticeKind, to: str | None = None) -> Notice:
+        """The newest notice of ``kind`` (to ``to``); AssertionError when there is none."""
+        for sent in reversed(self.sent):
+            if sent.kind == kind and (to is None or sent.to == to):
+                return sent
+        raise AssertionError(f"no {kind} notice{f' to {to}' if to else ''} was sent")

@@ -1,6 +1,6 @@
-"""The web app (`digest serve`): see app.create_app."""
+"""The web app (`digest serve`): see app.create_app; it mails through
+``digest.sending.notice_mail`` (``Mailer``, ``RecordingMailer`` for tests)."""
 
 from digest.web.app import create_app
-from digest.web.mailer import Mailer, Notice, RecordingMailer
 
-__all__ = ["Mailer", "Notice", "RecordingMailer", "create_app"]
+__all__ = ["create_app"]

@@ -16,8 +16,8 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from digest.paper_store import get_papers
+from digest.sending.notice_mail import Notice
 from digest.web.forms import FormErrors, read_preferences
-from digest.web.mailer import Notice
 from digest.web.signup_pages import (
     TIMEZONES,
     confirm_url,

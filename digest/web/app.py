@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount, Route
 
+from digest.sending.notice_mail import Mailer
 from digest.web import (
     account_pages,
     archive_pages,
@@ -27,7 +28,6 @@ from digest.web import (
 from digest.web.assets import CachedStatic
 from digest.web.errors import ErrorPage
 from digest.web.headers import BodyLimit, CanonicalHost, SecurityHeaders
-from digest.web.mailer import Mailer
 from digest.web.state import Web, utc_now, web_of
 from papercore.config import Settings
 

@@ -13,10 +13,10 @@ from datetime import datetime
 import uvicorn
 from sqlalchemy import Engine
 
+from digest.sending.notice_mail import NoticeMailer
 from digest.sending.transports import Transport
 from digest.sending.transports.smtp import SmtpTransport
 from digest.web.app import create_app
-from digest.web.notice_mailer import NoticeMailer
 from digest.web.outbox_drain import drain_forever
 from digest.web.state import Web, utc_now
 from papercore.config import EXAMPLE_SECRET, Settings, require_safe_mail

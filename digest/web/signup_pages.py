@@ -17,8 +17,8 @@ from starlette.routing import Route
 
 from digest.paper_store import SeedShelf, list_papers
 from digest.schedule.due import next_slot_start, zone_of
+from digest.sending.notice_mail import Notice
 from digest.web.forms import FormErrors, read_signup
-from digest.web.mailer import Notice
 from digest.web.state import Web, client_ip, user_agent, web_of
 from papercore.db.engine import transaction
 from subscribers import signup

@@ -17,9 +17,9 @@ from starlette.responses import HTMLResponse, Response
 
 from digest.compose.environment import builtin_templates_dir
 from digest.sending import outbox
+from digest.sending.notice_mail import Mailer, Notice
 from digest.web.assets import asset_url
 from digest.web.csrf import Csrf
-from digest.web.mailer import Mailer, Notice
 from digest.web.ratelimit import RateLimiter
 from papercore.config import Settings
 from subscribers.tokens import BadToken, Claims, Signer

@@ -26,11 +26,11 @@ from sqlalchemy import Engine
 from digest.ingest import ingest_locations
 from digest.issues import open_issue
 from digest.sending import ledger
+from digest.sending.notice_mail import NoticeMailer
 from digest.sending.service import send_issue
 from digest.sending.sink import SinkHandler, SmtpServer
 from digest.sending.transports.smtp import SmtpTransport
 from digest.web import create_app
-from digest.web.notice_mailer import NoticeMailer
 from papercore.config import Settings, load_settings
 from papercore.db.engine import make_engine, migrate, transaction
 from subscribers import store

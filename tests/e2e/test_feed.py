@@ -26,10 +26,10 @@ import pytest
 import uvicorn
 from sqlalchemy import Engine, select
 
+from digest.sending.notice_mail import NoticeMailer
 from digest.sending.sink import SinkHandler, SmtpServer
 from digest.sending.transports.smtp import SmtpTransport
 from digest.web.app import create_app
-from digest.web.notice_mailer import NoticeMailer
 from papercore.config import load_settings
 from papercore.db.schema import deliveries, subscribers
 from subscribers.links import SubscriberLinks

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from digest.web import RecordingMailer, create_app
+from digest.sending.notice_mail import RecordingMailer
+from digest.web import create_app
 from digest.web.state import web_templates_dir
 from papercore.config import Settings
 from tests.web_site import Clock, Site

@@ -13,10 +13,10 @@ from sqlalchemy import Engine
 from starlette.testclient import TestClient
 
 from digest.sending import outbox
+from digest.sending.notice_mail import NoticeMailer
 from digest.sending.sink import SinkHandler, SmtpServer
 from digest.sending.transports.smtp import SmtpTransport
 from digest.web import create_app
-from digest.web.notice_mailer import NoticeMailer
 from digest.web.outbox_drain import drain
 from papercore.config import Settings
 from tests.web_site import Clock, hidden_fields

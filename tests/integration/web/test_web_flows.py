@@ -13,8 +13,8 @@ from sqlalchemy import Engine
 
 from digest.issues import open_issue, set_status
 from digest.paper_store import ingest
+from digest.sending.notice_mail import NoticeMailer
 from digest.sending.transports.recording import RecordingTransport
-from digest.web.notice_mailer import NoticeMailer
 from papercore.config import Settings
 from papercore.db.engine import transaction
 from papercore.papers import Paper
