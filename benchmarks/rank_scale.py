@@ -38,6 +38,7 @@ from papercore.config import RankingSettings
 from papercore.papers import Paper
 from subscribers.model import Interest
 
+PAGE = 500  # subscribers per page of the send loop
 AUTHORS = [f"Author {chr(65 + i % 26)}{i}" for i in range(400)]
 
 
@@ -144,8 +145,13 @@ def main() -> None:
     ranker = build_ranker(papers, RankingSettings(semantic="off"), encoder=None)
     built, cpu_built = time.perf_counter(), time.process_time()
     picked = 0
-    for interests, examples in zip(people, clicks, strict=True):
-        picked += len(ranker.rank(interests, examples=examples, limit=10, now=NOW))
+    for start in range(0, len(people), PAGE):
+        # as the send loop does for each page (PersonalDigests.prefetch_examples)
+        ranker.prepare_examples([e.paper for c in clicks[start : start + PAGE] for e in c])
+        for interests, examples in zip(
+            people[start : start + PAGE], clicks[start : start + PAGE], strict=True
+        ):
+            picked += len(ranker.rank(interests, examples=examples, limit=10, now=NOW))
     done, cpu_done = time.perf_counter(), time.process_time()
     per_1000 = 1000 * (cpu_done - cpu_built) / len(people)
     print(f"index built in {built - started:.2f} s (cpu {cpu_built - cpu_started:.2f} s)")

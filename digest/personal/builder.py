@@ -114,6 +114,9 @@ class PersonalDigests:
     def prefetch_examples(self, connection: Connection, subscribers: Sequence[Subscriber]) -> None:
         """Read the example papers of a page of subscribers at once, for the ``picks`` to come."""
         self.example_papers.read(connection, (e.paper_id for s in subscribers for e in s.examples))
+        self.ranker.prepare_examples(
+            [e.paper for s in subscribers for e in self.example_papers.of(s)]
+        )
 
     def picks(
         self, subscriber: Subscriber, delivered: Collection[str], limit: int | None = None

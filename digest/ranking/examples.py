@@ -80,7 +80,7 @@ def decay(at: datetime, now: datetime, half_life_days: float) -> float:
 def latest(examples: Sequence[RankedExample]) -> list[RankedExample]:
     """One example per paper, the most recent vote (a later "less" undoes a "more")."""
     found: dict[str, RankedExample] = {}
-    for example in sorted(examples, key=lambda e: utc(e.at)):
+    for example in sorted(examples, key=lambda e: e.at.timestamp()):
         if example.vote in (1, -1):
             found[example.paper.id] = example
     return list(found.values())
@@ -106,30 +106,34 @@ class ExampleSpace:
         self._columns: dict[str, np.ndarray] = {}  # papers outside the pool
         self._cache_max = max(100, COLUMN_CACHE_FLOATS // max(len(papers), 1))
 
-    def columns(self, papers: Sequence[Paper]) -> np.ndarray:
-        """Pool papers x ``papers``: similarity in [0, 1]."""
-        if not papers:
-            return np.zeros((len(self.papers), 0), dtype=np.float32)
-        if self._pool is None and len(self.papers) <= POOL_MATRIX_MAX:
+    def prepare(self, papers: Sequence[Paper]) -> None:
+        """Compute the similarities of these example papers not known yet, in one batch (the
+        builder calls it for a page of subscribers: one product instead of one per person)."""
+        if self._pool is None and len(self.papers) <= POOL_MATRIX_MAX and papers:
             # examples are mostly recent papers: one product serves every subscriber
-            self._pool = self._compute(self.papers)
-        pool = self._pool
+            # (the matrix is symmetric: row k is pool paper k's similarity to every paper)
+            self._pool = self._compute(self.papers).T.copy()
         missing = [
             p
             for p in dict.fromkeys(papers)
-            if p.id not in self._columns and (pool is None or p.id not in self._row)
+            if p.id not in self._columns and (self._pool is None or p.id not in self._row)
         ]
         if missing:
             if len(self._columns) + len(missing) > self._cache_max:
                 self._columns.clear()
             computed = self._compute(missing)
             for k, paper in enumerate(missing):
-                self._columns[paper.id] = computed[:, k]
-        return np.column_stack(
+                self._columns[paper.id] = computed[:, k].copy()
+
+    def rows(self, papers: Sequence[Paper]) -> np.ndarray:
+        """``papers`` x pool papers: similarity in [0, 1]."""
+        if not papers:
+            return np.zeros((0, len(self.papers)), dtype=np.float32)
+        self.prepare(papers)
+        pool, row = self._pool, self._row
+        return np.array(
             [
-                pool[:, self._row[p.id]]
-                if pool is not None and p.id in self._row
-                else self._columns[p.id]
+                pool[row[p.id]] if pool is not None and p.id in row else self._columns[p.id]
                 for p in papers
             ]
         )
@@ -157,23 +161,24 @@ class ExampleSpace:
         kept = latest(examples)
         if not kept:
             return None
-        weights = np.array([decay(e.at, now, half_life_days) for e in kept], dtype=np.float32)
-        columns = self.columns([e.paper for e in kept])
-        n = columns.shape[0]
+        ages = (now.timestamp() - np.array([e.at.timestamp() for e in kept])) / 86_400
+        weights = np.power(0.5, np.maximum(ages, 0.0) / half_life_days).astype(np.float32)
+        similar = self.rows([e.paper for e in kept])
+        n = similar.shape[1]
         liked = np.array([e.vote > 0 for e in kept], dtype=bool)
         lift = np.zeros(n, dtype=np.float32)
         nearest = np.full(n, -1, dtype=np.int64)
         share = 0.0
         if liked.any():
-            alike = columns[:, liked] * weights[liked]
-            nearest = np.argmax(alike, axis=1)
-            centroid = alike.sum(axis=1) / max(float(weights[liked].sum()), 1e-9)
-            lift = LIKE_NEAREST * alike.max(axis=1) + (1 - LIKE_NEAREST) * centroid
+            alike = similar[liked] * weights[liked][:, None]
+            nearest = np.argmax(alike, axis=0)
             count = float(weights[liked].sum())
+            centroid = alike.sum(axis=0) / max(count, 1e-9)
+            lift = LIKE_NEAREST * alike.max(axis=0) + (1 - LIKE_NEAREST) * centroid
             share = LIKE_SHARE_MAX * count / (count + LIKES_HALF)
         drop = np.zeros(n, dtype=np.float32)
         if (~liked).any():
-            drop = DISLIKE_MAX * (columns[:, ~liked] * weights[~liked]).max(axis=1)
+            drop = DISLIKE_MAX * (similar[~liked] * weights[~liked][:, None]).max(axis=0)
         return Learned(
             np.clip(lift, 0.0, 1.0).astype(np.float32),
             share,

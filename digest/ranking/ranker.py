@@ -226,6 +226,10 @@ class Ranker:
             )
         return self._picks(rows, score, relevance, topical, topics, per_topic, followed, learned)
 
+    def prepare_examples(self, papers: Sequence[Paper]) -> None:
+        """Get ready for subscribers with these example papers (one batch for a page of them)."""
+        self.examples.prepare(papers)
+
     def _per_topic(self, topics: Sequence[tuple[str, float]]) -> np.ndarray:
         """Weighted relevance of every paper to each topic: one row per topic."""
         rows = np.vstack([self.topic_relevance(p) for p, _ in topics])
