@@ -29,7 +29,7 @@ import scipy.sparse as sp
 from digest.ranking.lexical import LexicalIndex
 from digest.ranking.semantic import SemanticIndex
 from digest.ranking.text import paper_fields
-from papercore.papers import Paper, utc
+from papercore.papers import Paper
 from subscribers.model import Example
 
 LEXICAL_SHARE = 0.4  # as for topics: the lexical part of a fused similarity
@@ -69,12 +69,6 @@ class Learned:
         """Relevance after the examples, from the typed topics' relevance."""
         blended = (1.0 - self.share) * topical + self.share * self.lift
         return np.clip(blended * (1.0 - self.drop), 0.0, 1.0).astype(np.float32)
-
-
-def decay(at: datetime, now: datetime, half_life_days: float) -> float:
-    """How much an example made at ``at`` still counts at ``now``: 1, halving every half-life."""
-    age = max((utc(now) - utc(at)).total_seconds() / 86_400, 0.0)
-    return float(0.5 ** (age / half_life_days))
 
 
 def latest(examples: Sequence[RankedExample]) -> list[RankedExample]:
