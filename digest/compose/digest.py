@@ -157,10 +157,6 @@ class PreparedIssue:
         )
         self.issue_url = issue_link(settings.app.base_url, issue.id)
         unique = {p.id: p for p in papers}
-        # The trending digest's "recent" is measured from the newest paper in the pool (or the
-        # issue's date, if earlier): a pool that stopped growing still has its own recent papers.
-        dates = [p.published for p in unique.values() if p.published is not None]
-        self.recent_anchor = min([max(dates), issue.date]) if dates else issue.date
         self.html_doc, self.text_doc = self._render([card_view(p) for p in unique.values()])
         self._dates: dict[object, str] = {}
 
@@ -186,12 +182,10 @@ class PreparedIssue:
         self, subscriber: Subscriber, picks: Sequence[PickLike], links: SubscriberLinks
     ) -> OutgoingMessage:
         """The complete personalised message for one subscriber: the trending digest (no
-        topics, no authors) keeps to recent papers and says what it is."""
+        topics, no authors) says what it is (its picks are recent: digest.personal's rule)."""
         to = check_address(subscriber.email)
         topics = subscriber.topics
         trending = plan.is_trending(topics, subscriber.authors)
-        if trending:
-            picks = plan.recent_only(picks, self.recent_anchor)
         unsubscribe, preferences, view = links.unsubscribe, links.preferences, links.view_in_browser
         values = {
             "preferences": _attr(preferences),

@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
 from functools import lru_cache
 
 from digest.compose.cards import PickLike
@@ -15,8 +14,6 @@ from digest.compose.text import clean, shorten
 
 SUBJECT_TITLE = 60  # what a phone shows of a subject line, about
 PREHEADER_LIMIT = 140
-# The trending digest keeps to papers published (or, without a date, listed) this recently.
-TRENDING_MAX_AGE_DAYS = 14
 OTHER = "More for you"
 TRENDING_REST = "Also trending"
 PUBLIC_REST = "More in this issue"
@@ -35,28 +32,6 @@ class Placed:
 def is_trending(topics: Sequence[str], authors: Sequence[str]) -> bool:
     """A subscriber with nothing to match gets the trending digest."""
     return not topics and not authors
-
-
-def paper_age_days(pick: PickLike, on: date) -> int | None:
-    """Days from the paper's publication (else its listing) to ``on``; None when unknown."""
-    paper = pick.paper
-    when = paper.published
-    if when is None:
-        moment = paper.posted_at or paper.first_seen
-        when = moment.date() if moment is not None else None
-    return None if when is None else (on - when).days
-
-
-def recent_only(picks: Sequence[PickLike], on: date) -> list[PickLike]:
-    """The trending digest's picks without papers older than TRENDING_MAX_AGE_DAYS on ``on``:
-    popular is not new (a 2019 paper listed today is not "trending this week"). Papers of
-    unknown age stay."""
-    kept = []
-    for pick in picks:
-        age = paper_age_days(pick, on)
-        if age is None or age <= TRENDING_MAX_AGE_DAYS:
-            kept.append(pick)
-    return kept
 
 
 @lru_cache(maxsize=4096)

@@ -14,7 +14,7 @@ from sqlalchemy import Connection, Engine
 
 from digest.compose import Composer, IssueInfo, OutgoingMessage, PreparedIssue
 from digest.paper_store import get_papers
-from digest.personal.pool import NewPapers, issue_papers
+from digest.personal.pool import NewPapers, issue_papers, too_old_to_trend
 from digest.ranking import DatabaseEmbeddings, Pick, RankedExample, Ranker, build_ranker
 from digest.ranking.examples import ranked_examples
 from digest.ranking.semantic import Progress
@@ -75,6 +75,7 @@ class PersonalDigests:
     new_papers: NewPapers
     signer: Signer
     example_papers: ExamplePapers = field(compare=False)
+    too_old_to_trend: frozenset[str] = frozenset()
 
     @classmethod
     def build(
@@ -104,6 +105,7 @@ class PersonalDigests:
             NewPapers.of(papers, lookback_ids),
             Signer.from_settings(settings.web),
             ExamplePapers(engine, papers),
+            too_old_to_trend(papers, issue.date),
         )
 
     @property
@@ -123,8 +125,11 @@ class PersonalDigests:
     ) -> list[Pick]:
         """The subscriber's papers, best first with why: their interests and examples ranked
         over the pool, minus ``delivered`` (the memory of what they got) and what is not new to
-        them; ``limit`` defaults to ``ranking.picks``, the digest's length."""
+        them; ``limit`` defaults to ``ranking.picks``, the digest's length. Someone with nothing
+        to match (no topics, authors or examples) gets the trending digest of recent papers."""
         exclude = self.new_papers.old_to(subscriber.last_digest_at).union(delivered)
+        if not (subscriber.topics or subscriber.authors or subscriber.examples):
+            exclude = exclude.union(self.too_old_to_trend)
         return self.ranker.rank(
             subscriber.interests,
             examples=self.example_papers.of(subscriber),

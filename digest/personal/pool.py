@@ -16,6 +16,9 @@ from papercore.papers import Paper
 from subscribers import store
 
 LOOKBACK_DAYS = {"daily": 7, "weekly": 14}
+# The trending digest keeps to papers published (or, without a date, listed) this recently:
+# popular is not new (a 2019 paper listed today is not "trending this week").
+TRENDING_MAX_AGE_DAYS = 14
 
 
 def lookback_start(issue: IssueInfo) -> date:
@@ -69,3 +72,26 @@ class NewPapers:
         if found is None:
             found = self._prefixes[cut] = self.undated | frozenset(self.ids[:cut])
         return found
+
+
+def paper_age_days(paper: Paper, on: date) -> int | None:
+    """Days from the paper's publication (else its listing) to ``on``; None when unknown."""
+    when = paper.published
+    if when is None:
+        moment = paper.posted_at or paper.first_seen
+        when = moment.date() if moment is not None else None
+    return None if when is None else (on - when).days
+
+
+def too_old_to_trend(papers: Sequence[Paper], issue_date: date) -> frozenset[str]:
+    """Ids of the pool's papers older than TRENDING_MAX_AGE_DAYS, which the trending digest
+    (no topics, no authors, no examples) leaves out. Age is measured from the newest
+    publication in the pool, or the issue's date if earlier: a pool that stopped growing (the
+    bundled sample pages) still has its own recent papers. Papers of unknown age stay."""
+    dates = [p.published for p in papers if p.published is not None]
+    anchor = min(max(dates), issue_date) if dates else issue_date
+    return frozenset(
+        p.id
+        for p in papers
+        if (age := paper_age_days(p, anchor)) is not None and age > TRENDING_MAX_AGE_DAYS
+    )

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
-
-from digest.compose.plan import place, preheader, recent_only, subject_line, topic_of
+from digest.compose.plan import place, preheader, subject_line, topic_of
 from tests.compose_support import paper, pick
 
 TOPICS = ("graph neural networks", "video generation")
@@ -58,10 +56,3 @@ def test_preheader_lists_the_next_picks_not_the_first() -> None:
         "For your topics: graph neural networks, video generation"
     )
     assert preheader(picks[:1], (), trending=True).startswith("Trending this week")
-
-
-def test_the_trending_digest_keeps_to_recent_papers() -> None:
-    old = pick(paper(1, published=date(2019, 5, 1)))
-    new = pick(paper(2, published=date(2026, 11, 18)))
-    unknown = pick(paper(3, published=None))
-    assert recent_only([old, new, unknown], date(2026, 11, 21)) == [new, unknown]
