@@ -34,12 +34,25 @@ iframe {{ border: 1px solid #ccc; height: 80vh; }} pre {{ white-space: pre-wrap;
 </style></head><body><nav><h3>Templates</h3>{templates}<h3>Subscribers</h3>{subscribers}</nav>
 <main><h2>{heading}</h2><p id="size">{size}</p><div class="row">
 <div class="views"><div class="row">
-<iframe class="desktop light" title="Desktop, light" src="{raw}"></iframe>
-<iframe class="mobile light" title="Mobile, 375 px, light" src="{raw}"></iframe></div>
-<div class="row"><iframe class="desktop dark" title="Desktop, dark" src="{raw}"></iframe>
-<iframe class="mobile dark" title="Mobile, 375 px, dark" src="{raw}"></iframe></div></div>
+<iframe class="desktop light" title="Desktop, light" src="{raw}scheme=light"></iframe>
+<iframe class="mobile light" title="Mobile, 375 px, light" src="{raw}scheme=light"></iframe></div>
+<div class="row"><iframe class="desktop dark" title="Desktop, dark" src="{raw}scheme=dark"></iframe>
+<iframe class="mobile dark" title="Mobile, 375 px, dark" src="{raw}scheme=dark"></iframe></div>
+</div>
 <div class="side"><h3>Headers</h3><pre id="headers">{headers}</pre>
 <h3>Text part</h3><pre id="text">{text}</pre></div></div></main></body></html>"""
+
+
+def in_scheme(page: str, scheme: str | None) -> str:
+    """The message's HTML shown in one colour scheme whatever the viewer's own: its dark-mode
+    rules always apply ("dark") or never ("light"). An iframe's prefers-color-scheme follows the
+    browser's, not the frame's, so the preview decides instead."""
+    query = "(prefers-color-scheme: dark)"
+    if scheme == "dark":
+        return page.replace(query, "all")
+    if scheme == "light":
+        return page.replace(query, "not all")
+    return page
 
 
 def _headers(message: OutgoingMessage) -> str:
@@ -97,13 +110,13 @@ def create_preview_app(
                 subscribers=subscribers or "<p>none yet</p>",
                 heading=html.escape(heading),
                 size=size,
-                raw="/raw" + (f"?{html.escape(query)}" if query else ""),
+                raw="/raw?" + (f"{html.escape(query)}&amp;" if query else ""),
                 headers=html.escape(_headers(message)),
                 text=html.escape(message.text),
             )
         )
 
     def raw(request: Request) -> Response:
-        return HTMLResponse(render(request)[1].html)
+        return HTMLResponse(in_scheme(render(request)[1].html, request.query_params.get("scheme")))
 
     return Starlette(routes=[Route("/", page), Route("/raw", raw)])

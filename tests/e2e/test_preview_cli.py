@@ -107,12 +107,16 @@ def test_preview_serve_page_shows_html_text_headers_and_mobile(cli: Cli) -> None
             assert "KB" in page.inner_text("#size")
             assert page.inner_text("#text").strip()
             assert page.eval_on_selector("iframe.mobile", "e => e.clientWidth") <= 375
-            schemes = page.eval_on_selector_all(
+            page.wait_for_timeout(500)  # the four frames finish loading
+            backgrounds = page.eval_on_selector_all(
                 "iframe",
-                "els => els.map(e => e.contentWindow.matchMedia('(prefers-color-scheme: dark)')"
-                ".matches)",
+                "els => els.map(e => [e.className, e.contentWindow.getComputedStyle("
+                "e.contentDocument.body).backgroundColor])",
             )
-            assert sorted(schemes) == [False, False, True, True]  # light and dark, both widths
+            light = {bg for cls, bg in backgrounds if "light" in cls}
+            dark = {bg for cls, bg in backgrounds if "dark" in cls}
+            assert len(backgrounds) == 4 and len(light) == 1 and len(dark) == 1  # both widths
+            assert light != dark, backgrounds
             page.goto(url.group(0) + "?template=confirm")
             assert "Confirm" in page.inner_text("#text")
             browser.close()
