@@ -32,9 +32,11 @@ class DigestFactory:
         """The From address of every message."""
         return self.digests.settings.sender.from_address
 
-    def prefetch(self, connection: Connection, subscriber_ids: Sequence[int]) -> None:
-        """Read the memory of a page of subscribers at once, for the ``compose`` calls to come."""
-        self._delivered = delivered_many(connection, subscriber_ids)
+    def prefetch(self, connection: Connection, subscribers: Sequence[Subscriber]) -> None:
+        """Read a page of subscribers' memory and example papers at once, for the ``compose``
+        calls to come."""
+        self._delivered = delivered_many(connection, [s.id for s in subscribers])
+        self.digests.prefetch_examples(connection, subscribers)
 
     def compose(self, connection: Connection, subscriber: Subscriber) -> Prepared | None:
         """The subscriber's digest ready for the wire; None when nothing new matches them."""

@@ -189,9 +189,9 @@ class RangeRun:
         """Which subscribers of the page are due a message now, which are skipped (and why)."""
         rows = ledger.states(connection, self.issue.id, [s.id for s in page])
         suppressed = store.suppressed_among(connection, [s.email for s in page])
-        prefetch = getattr(self.factory, "prefetch", None)  # optional: page-sized memory reads
+        prefetch = getattr(self.factory, "prefetch", None)  # optional: page-sized reads
         if prefetch is not None:
-            prefetch(connection, [s.id for s in page])
+            prefetch(connection, page)
         now = self.clock()
         screened = _Screened()
         for subscriber in page:

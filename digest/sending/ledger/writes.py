@@ -124,6 +124,7 @@ def describe_claims(
             .values(
                 message_id=bindparam("b_message_id"),
                 paper_ids=bindparam("b_paper_ids", type_=JSON),
+                why=bindparam("b_why", type_=JSON),
                 size_bytes=bindparam("b_size"),
             ),
             [
@@ -132,6 +133,7 @@ def describe_claims(
                     "b_subscriber": c.subscriber_id,
                     "b_message_id": c.message_id,
                     "b_paper_ids": list(c.paper_ids),
+                    "b_why": [list(lines) for lines in c.why] if c.why else None,
                     "b_size": c.size_bytes,
                 }
                 for c in claims
