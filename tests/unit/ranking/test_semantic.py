@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Sequence
 
 import numpy as np
@@ -27,7 +28,8 @@ class FakeEncoder:
         rows = np.zeros((len(texts), 384), dtype=np.float32)
         for i, text in enumerate(texts):
             for word in text.lower().replace(".", " ").split():
-                rows[i, hash(SYNONYMS.get(word, word)) % 384] += 1
+                # crc32, not hash(): the same buckets in every run (hash() is salted per process)
+                rows[i, zlib.crc32(SYNONYMS.get(word, word).encode()) % 384] += 1
         norms = np.linalg.norm(rows, axis=1, keepdims=True)
         return rows / np.where(norms == 0, 1, norms)
 
