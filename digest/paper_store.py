@@ -48,6 +48,8 @@ def paper_from_row(row: Row[Any]) -> Paper:
         comments=row.comments,
         code_url=row.code_url,
         page_url=row.page_url,
+        project_url=row.project_url,
+        thumbnail_url=row.thumbnail_url,
         sources=tuple(row.sources or ()),
         first_seen=utc(row.first_seen) if row.first_seen else None,
     )
@@ -68,6 +70,8 @@ def _values(paper: Paper) -> dict[str, Any]:
         "comments": paper.comments,
         "code_url": paper.code_url,
         "page_url": paper.page_url,
+        "project_url": paper.project_url,
+        "thumbnail_url": paper.thumbnail_url,
         "sources": list(paper.sources),
         "first_seen": paper.first_seen,
     }

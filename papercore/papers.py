@@ -63,6 +63,8 @@ class Paper:
     comments: int | None = None
     code_url: str | None = None
     page_url: str | None = None
+    project_url: str | None = None  # the authors' project page
+    thumbnail_url: str | None = None  # a preview image (Hugging Face's social thumbnail)
     ai_summary: str | None = None
     sources: tuple[str, ...] = field(default=())
     first_seen: datetime | None = None
@@ -101,6 +103,8 @@ def merge(old: Paper, new: Paper) -> Paper:
         comments=new.comments if new.comments is not None else old.comments,
         code_url=new.code_url or old.code_url,
         page_url=old.page_url or new.page_url,
+        project_url=new.project_url or old.project_url,
+        thumbnail_url=new.thumbnail_url or old.thumbnail_url,
         ai_summary=new.ai_summary or old.ai_summary,
         sources=tuple(dict.fromkeys(old.sources + new.sources)),
     )

@@ -37,7 +37,8 @@ class Badge:
 class CardView:
     """A paper as the templates see it: every text cleaned and shortened, every link https.
     ``signals`` are what readers did (upvotes, comments); ``links`` where to read it
-    (Paper, PDF, Code), each only when the source knows it."""
+    (Paper, PDF, Code, Project), each only when the source knows it; ``thumbnail`` a preview
+    image (https) that the lead story shows."""
 
     id: str
     title: str
@@ -48,6 +49,7 @@ class CardView:
     published: str
     signals: tuple[Badge, ...]
     links: tuple[Badge, ...]
+    thumbnail: str | None = None
 
     @property
     def badges(self) -> tuple[Badge, ...]:
@@ -109,8 +111,8 @@ def signals(paper: Paper) -> tuple[Badge, ...]:
 
 
 def read_links(paper: Paper) -> tuple[Badge, ...]:
-    """'Paper · PDF · Code': the arXiv abstract and PDF for an arXiv id (else the paper's own
-    page), and the code repository when the source names one."""
+    """'Paper · PDF · Code · Project': the arXiv abstract and PDF for an arXiv id (else the
+    paper's own page), and the code repository and project page when the source names them."""
     found = []
     aid = None if is_title_id(paper.id) else arxiv_id(paper.id)
     if aid:
@@ -121,6 +123,9 @@ def read_links(paper: Paper) -> tuple[Badge, ...]:
     code = https(paper.code_url)
     if code:
         found.append(Badge("Code", code))
+    project = https(paper.project_url)
+    if project:
+        found.append(Badge("Project", project))
     return tuple(found)
 
 
@@ -137,6 +142,7 @@ def card_view(paper: Paper) -> CardView:
         published=paper.published.strftime("%-d %b %Y") if paper.published else "",
         signals=signals(paper),
         links=read_links(paper),
+        thumbnail=https(paper.thumbnail_url),
     )
 
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 from datetime import UTC, date, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from digest.sources.fetch import Document
 from papercore.errors import ParseError
 from papercore.papers import Paper, arxiv_id, paper_id_for
 
 SOURCE = "hf"
+_UNSAFE = frozenset(" \t\r\n\"'<>\\")
 
 
 def parse(document: Document, now: datetime) -> list[Paper]:
@@ -78,12 +80,25 @@ def _paper(name: str, number: int, line: int, item: Any) -> Paper:
         comments=_optional_int(item.get("numComments"), "numComments", fail),
         code_url=_optional_str(paper.get("githubRepo")),
         page_url=f"https://huggingface.co/papers/{aid or raw_id.strip()}",
+        project_url=_https(paper.get("projectPage")),
+        thumbnail_url=_https(item.get("thumbnail")),
         sources=(SOURCE,),
     )
 
 
 def _optional_str(value: Any) -> str | None:
     return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def _https(value: Any) -> str | None:
+    """An absolute https URL, else None: the feed is untrusted, and mail only links https."""
+    url = _optional_str(value)
+    if url is None:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme.lower() != "https" or not parts.netloc or any(c in url for c in _UNSAFE):
+        return None
+    return url
 
 
 def _optional_int(value: Any, key: str, fail: Any) -> int | None:

@@ -50,6 +50,8 @@ papers = Table(
     Column("comments", Integer),
     Column("code_url", Text),
     Column("page_url", Text),
+    Column("project_url", Text),
+    Column("thumbnail_url", Text),
     Column("sources", JSON, nullable=False, default=list),
     Column("first_seen", DateTime(timezone=True), nullable=False),
     Column("embedding", LargeBinary),  # cached sentence embedding (float32), [semantic] ranker

@@ -11,10 +11,11 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from digest.ingest import ingest_locations, sample_pages
-from digest.paper_store import get_papers, list_papers
+from digest.paper_store import get_papers, list_papers, upsert
 from papercore.config import SourcesSettings
 from papercore.db.schema import papers
 from papercore.errors import InputError, ParseError, SourceUnavailable
+from papercore.papers import Paper
 from tests.conftest import FIXTURES, NOW, SAMPLE_PAGES
 
 SOURCES = SourcesSettings(retries=2, timeout=2.0)
@@ -61,6 +62,40 @@ def test_same_paper_from_two_sources_is_merged_not_duplicated(engine: Engine) ->
     assert pres.first_seen == NOW
     assert set(found["2510.01234"].sources) == {"hf", "arxiv"}
     assert found["2510.05555"].title.startswith("DεpS")
+
+
+def test_project_page_and_thumbnail_are_stored_and_merged_in(engine: Engine) -> None:
+    plain = Paper(id="2401.00001", title="Plain first", sources=("page",))
+    rich = Paper(
+        id="2401.00002",
+        title="Rich",
+        project_url="https://lab.example.org/rich",
+        thumbnail_url="https://cdn.example.org/rich.png",
+        sources=("hf",),
+    )
+    with engine.begin() as connection:
+        upsert(connection, [plain, rich], NOW)
+    later = Paper(
+        id="2401.00001",
+        title="Plain first",
+        project_url="https://lab.example.org/plain",
+        thumbnail_url="https://cdn.example.org/plain.png",
+        sources=("hf",),
+    )
+    with engine.begin() as connection:
+        counts = upsert(connection, [later], NOW)
+    assert counts.merged == 1
+    with engine.connect() as connection:
+        found = get_papers(connection, ["2401.00001", "2401.00002"])
+    assert found["2401.00002"].project_url == "https://lab.example.org/rich"
+    assert found["2401.00002"].thumbnail_url == "https://cdn.example.org/rich.png"
+    assert found["2401.00001"].project_url == "https://lab.example.org/plain"
+    assert found["2401.00001"].thumbnail_url == "https://cdn.example.org/plain.png"
+    hf = ingest_locations(engine, paths(FIXTURES / "hf_daily.json"), "auto", SOURCES, NOW)
+    assert hf[0].counts.new == 3
+    with engine.connect() as connection:
+        pres = get_papers(connection, ["2402.03142"])["2402.03142"]
+    assert pres.thumbnail_url and pres.thumbnail_url.endswith("/2402.03142.png")
 
 
 def test_a_bad_file_among_good_ones_writes_nothing(engine: Engine, tmp_path: Path) -> None:

@@ -138,6 +138,26 @@ def test_hf_items_become_papers_with_counts_and_links() -> None:
     assert deps.authors == () and deps.author_count is None
 
 
+def test_hf_items_give_the_thumbnail_and_project_page_when_https() -> None:
+    pres, wireless, _ = hf_daily.parse(hf_document(), NOW)
+    assert pres.thumbnail_url == (
+        "https://cdn-thumbnails.huggingface.co/social-thumbnails/papers/2402.03142.png"
+    )
+    assert pres.project_url is None and wireless.thumbnail_url is None  # missing stays None
+    items = (
+        '[{"paper": {"id": "2401.00001", "title": "A", "projectPage": " https://a.example.org/ "},'
+        ' "thumbnail": "http://cdn.example.org/a.png"},'
+        ' {"paper": {"id": "2401.00002", "title": "B", "projectPage": "javascript:alert(1)"},'
+        ' "thumbnail": "https://cdn.example.org/b\\".png"},'
+        ' {"paper": {"id": "2401.00003", "title": "C", "projectPage": 7}, "thumbnail": "/b.png"}]'
+    )
+    a, b, c = hf_daily.parse(Document("hf.json", items.encode()), NOW)
+    assert a.project_url == "https://a.example.org/"
+    assert a.thumbnail_url is None  # not https: dropped
+    assert (b.project_url, b.thumbnail_url) == (None, None)
+    assert (c.project_url, c.thumbnail_url) == (None, None)
+
+
 def test_hf_invalid_json_names_the_line() -> None:
     with pytest.raises(ParseError) as caught:
         hf_daily.parse(Document("hf.json", b'[\n {"paper": {"id": "1"}},\n oops\n]'), NOW)

@@ -91,6 +91,30 @@ def test_card_content_badges_authors_why_and_feedback_links() -> None:
     ).replace("http://www.w3.org", "")
 
 
+def test_project_link_and_the_lead_story_thumbnail() -> None:
+    media = {
+        "project_url": "https://lab.example.org/p?a=1&b=2",
+        "thumbnail_url": "https://cdn.example.org/thumb.png?x=1&y=2",
+    }
+    lead, second = paper(1, title="Graphs & <friends>", **media), paper(2, **media)
+    hostile = paper(3, project_url="javascript:alert(1)", thumbnail_url="data:image/png,x")
+    sub = subscriber()
+    picks = [pick(lead), pick(second), pick(hostile)]
+    message = prepared([lead, second, hostile]).message(sub, picks, links(sub))
+    page = message.html
+    assert page.count(">Project</a>") == 2  # beside "Paper · PDF · Code", when known
+    assert 'href="https://lab.example.org/p?a=1&amp;b=2"' in page
+    assert "https://lab.example.org/p?a=1&b=2" in message.text
+    images = re.findall(r"<img [^>]*>", page)
+    assert len(images) == 1  # the lead only
+    assert 'src="https://cdn.example.org/thumb.png?x=1&amp;y=2"' in images[0]
+    assert 'alt="Graphs &amp; &lt;friends&gt;"' in images[0]
+    assert 'width="552"' in images[0]
+    assert "javascript:" not in page and "data:image" not in page
+    archive = prepared([second, lead]).generic_html([pick(second), pick(lead)])
+    assert archive.count("<img ") == 1 and "thumb.png" in archive  # the archive's lead
+
+
 def test_authors_are_shortened_or_counted() -> None:
     assert short_authors(["Ada Lovelace"], None) == "A. Lovelace"
     assert short_authors([], 12) == "12 authors"
@@ -155,6 +179,10 @@ def test_mjml_from_every_template_passes_the_official_validator_in_strict_mode()
         papers = [paper(i, long=name == "fifty") for i in range(n)]
         if name == "one":
             papers = [paper(1, title=HOSTILE_TITLE)]
+        if name == "realistic":  # the lead's thumbnail and a project link
+            papers[0] = paper(
+                0, thumbnail_url="https://cdn.example.org/t.png", project_url="https://a.example"
+            )
         for frequency in ("daily", "weekly"):
             cards = [card_view(p) for p in papers]
             documents[f"digest-{name}-{frequency}"] = composer.render_sources(

@@ -56,6 +56,21 @@ def test_merge_keeps_first_sighting_and_takes_newest_counts_and_arxiv_id() -> No
     assert merge(merged, new) == merged  # idempotent
 
 
+def test_merge_keeps_project_page_and_thumbnail_from_either_sighting() -> None:
+    listed = Paper(id="2401.00001", title="T", sources=("page",))
+    hf = Paper(
+        id="2401.00001",
+        title="T",
+        project_url="https://lab.example.org/t",
+        thumbnail_url="https://cdn.example.org/t.png",
+        sources=("hf",),
+    )
+    merged = merge(listed, hf)
+    assert merged.project_url == "https://lab.example.org/t"
+    assert merged.thumbnail_url == "https://cdn.example.org/t.png"
+    assert merge(merged, listed) == merged  # a later sighting without them keeps them
+
+
 def test_link_falls_back_to_a_title_search_for_pages_without_ids() -> None:
     assert Paper(id="2402.03142", title="T").link == "https://huggingface.co/papers/2402.03142"
     search = Paper(id=paper_id_for("A & B", None), title="A & B").link
