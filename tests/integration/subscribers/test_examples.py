@@ -166,8 +166,22 @@ def test_migration_0005_turns_clicks_into_examples_and_drops_learned_phrases(
             connection.execute(text(f'DROP TABLE IF EXISTS "{table.name}"'))
         connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
     _alembic(engine, "0004")
-    ingest(engine, PAPERS[:2], NOW)
     with transaction(engine) as connection:
+        # The papers table as it was at 0004 (later revisions add columns).
+        for paper in PAPERS[:2]:
+            connection.execute(
+                text(
+                    "INSERT INTO papers (id, title_key, title, abstract, authors, sources,"
+                    " first_seen) VALUES (:id, :key, :title, :abstract, '[]', '[]', :now)"
+                ),
+                {
+                    "id": paper.id,
+                    "key": paper.id,
+                    "title": paper.title,
+                    "abstract": paper.abstract,
+                    "now": NOW,
+                },
+            )
         # The subscribers table as it was at 0004 (later revisions add columns).
         sid = connection.execute(
             text(
