@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Protocol
-from urllib.parse import quote_plus, urlsplit
+from urllib.parse import quote, quote_plus, urlsplit
 
 from digest.compose.summary import summarise
 from digest.compose.text import clean, shorten
@@ -110,10 +110,18 @@ def signals(paper: Paper) -> tuple[Badge, ...]:
     return tuple(found)
 
 
-def read_links(paper: Paper) -> tuple[Badge, ...]:
-    """'Paper · PDF · Code · Project': the arXiv abstract and PDF for an arXiv id (else the
-    paper's own page), and the code repository and project page when the source names them."""
+def paper_page(base_url: str, paper_id: str) -> str:
+    """Our own page of the paper (/paper/<id>): its full abstract, one tap from a card."""
+    return f"{base_url.rstrip('/')}/paper/{quote(paper_id, safe=':')}"
+
+
+def read_links(paper: Paper, base_url: str | None = None) -> tuple[Badge, ...]:
+    """'Abstract · Paper · PDF · Code · Project': our page with the full abstract (given the
+    site's ``base_url``), the arXiv abstract and PDF for an arXiv id (else the paper's own
+    page), and the code repository and project page when the source names them."""
     found = []
+    if base_url and paper.abstract:
+        found.append(Badge("Abstract", paper_page(base_url, paper.id)))
     aid = None if is_title_id(paper.id) else arxiv_id(paper.id)
     if aid:
         found.append(Badge("Paper", f"https://arxiv.org/abs/{aid}"))
@@ -129,7 +137,8 @@ def read_links(paper: Paper) -> tuple[Badge, ...]:
     return tuple(found)
 
 
-def card_view(paper: Paper) -> CardView:
+def card_view(paper: Paper, base_url: str | None = None) -> CardView:
+    """The card of ``paper``; with the site's ``base_url`` it links our page of the paper."""
     extract = summarise(paper.abstract, SUMMARY_LIMIT)
     summary = extract or shorten(clean(paper.ai_summary), SUMMARY_LIMIT)
     return CardView(
@@ -141,7 +150,7 @@ def card_view(paper: Paper) -> CardView:
         summary_is_ai=bool(summary) and not extract,
         published=paper.published.strftime("%-d %b %Y") if paper.published else "",
         signals=signals(paper),
-        links=read_links(paper),
+        links=read_links(paper, base_url),
         thumbnail=https(paper.thumbnail_url),
     )
 

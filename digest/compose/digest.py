@@ -27,6 +27,7 @@ from digest.compose.headers import (
 )
 from digest.compose.mime import OutgoingMessage, boundary_for, multipart_alternative
 from digest.compose.text import clean, shorten, wrap
+from digest.compose.themes import theme_of
 from papercore.config import Settings
 from subscribers.links import SubscriberLinks, issue_link
 from subscribers.model import Subscriber
@@ -156,8 +157,11 @@ class PreparedIssue:
             f"{issue.id}:{issue.frequency}:digest:{settings.sender.feedback_id_sender}",
         )
         self.issue_url = issue_link(settings.app.base_url, issue.id)
+        self.base_url = settings.app.base_url
         unique = {p.id: p for p in papers}
-        self.html_doc, self.text_doc = self._render([card_view(p) for p in unique.values()])
+        self.themes: dict[str, str | None] = {p.id: theme_of(p) for p in unique.values()}
+        cards = [card_view(p, self.base_url) for p in unique.values()]
+        self.html_doc, self.text_doc = self._render(cards)
         self._dates: dict[object, str] = {}
 
     def _render(self, cards: Sequence[CardView]) -> tuple[Document, Document]:
@@ -173,7 +177,8 @@ class PreparedIssue:
         paper = pick.paper
         found = self.html_doc.cards.get(paper.id)
         if found is None:
-            extra_html, extra_text = self._render([card_view(paper)])
+            extra_html, extra_text = self._render([card_view(paper, self.base_url)])
+            self.themes[paper.id] = theme_of(paper)
             self.html_doc.cards[paper.id] = found = extra_html.cards[paper.id]
             self.text_doc.cards[paper.id] = extra_text.cards[paper.id]
         return found, self.text_doc.cards[paper.id]
@@ -256,7 +261,8 @@ class PreparedIssue:
         tail_drop = {"public", "empty"} if links else {"personal", "empty"}
         reserve = _static_size(self.html_doc.tail.flat(frozenset(tail_drop))) + _SLACK
         shown = 0
-        for placed in plan.place(picks, topics, trending, public=links is None):
+        public = links is None
+        for placed in plan.place(picks, topics, trending, public=public, themes=self.themes):
             pick = placed.pick
             html_card, text_card = self._cards(pick)
             why = "" if trending else why_line(pick.why)  # the intro says how it is ranked

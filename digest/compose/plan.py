@@ -5,7 +5,8 @@ subscriber's topics and the issue's date; the templates only show what these dec
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -50,26 +51,50 @@ def topic_of(why: Sequence[str], topics: Sequence[str]) -> str | None:
 
 
 def place(
-    picks: Sequence[PickLike], topics: Sequence[str], trending: bool, *, public: bool = False
+    picks: Sequence[PickLike],
+    topics: Sequence[str],
+    trending: bool,
+    *,
+    public: bool = False,
+    themes: Mapping[str, str | None] | None = None,
 ) -> list[Placed]:
-    """The lead story, then the rest grouped under the topic their reasons name (groups in
-    the order of their best pick, rank order inside a group; "More for you" for the rest).
-    The trending digest and the public archive are one ranked list after the lead."""
+    """The lead story, then the rest grouped: under the topic their reasons name, or, for the
+    trending digest and the public archive (no topics), under the paper's theme (``themes``:
+    paper id -> theme) when at least two papers share it. Groups come in the order of their
+    best pick, rank order inside a group, the papers without a group last ("More for you",
+    "Also trending", "More in this issue")."""
     if not picks:
         return []
-    placed = [Placed(picks[0], True, None)]
     rest = picks[1:]
     if trending or public:
-        first = TRENDING_REST if trending else PUBLIC_REST
-        return placed + [Placed(p, False, first if i == 0 else None) for i, p in enumerate(rest)]
-    groups: dict[str, list[PickLike]] = {}
-    for pick in rest:
-        groups.setdefault(topic_of(pick.why, topics) or OTHER, []).append(pick)
-    if OTHER in groups:  # the unlabelled papers come last
-        groups[OTHER] = groups.pop(OTHER)
+        other = TRENDING_REST if trending else PUBLIC_REST
+        found = themes or {}
+        groups = _grouped(rest, lambda pick: found.get(pick.paper.id), other, at_least=2)
+    else:
+        groups = _grouped(rest, lambda pick: topic_of(pick.why, topics), OTHER, at_least=1)
+    placed = [Placed(picks[0], True, None)]
     for name, members in groups.items():
         placed += [Placed(p, False, name if i == 0 else None) for i, p in enumerate(members)]
     return placed
+
+
+def _grouped(
+    picks: Sequence[PickLike],
+    group_of: Callable[[PickLike], str | None],
+    other: str,
+    at_least: int,
+) -> dict[str, list[PickLike]]:
+    """Picks by group, in order of each group's best pick; groups smaller than ``at_least``
+    and picks without a group go, in rank order, to ``other`` at the end."""
+    named = [(group_of(pick), pick) for pick in picks]
+    sizes = Counter(name for name, _ in named if name)
+    groups: dict[str, list[PickLike]] = {}
+    for name, pick in named:
+        key = name if name and sizes[name] >= at_least and name != other else other
+        groups.setdefault(key, []).append(pick)
+    if other in groups:
+        groups[other] = groups.pop(other)
+    return groups
 
 
 def title_of(pick: PickLike) -> str:

@@ -22,6 +22,7 @@ from digest.web import (
     feed_pages,
     learning_pages,
     operator_pages,
+    paper_pages,
     signup_pages,
     webhooks,
 )
@@ -50,6 +51,7 @@ def create_app(
         *learning_pages.routes,
         *feed_pages.routes,  # before archive_pages: /view/<t>.json ahead of /view/<t>
         *archive_pages.routes,
+        *paper_pages.routes,
         *operator_pages.routes,
         *webhooks.routes,
         Route("/favicon.ico", _no_icon, methods=["GET"]),

@@ -13,7 +13,10 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
-from digest.compose import Composer, IssueInfo
+from digest.compose import Composer, IssueInfo, plan
+from digest.compose.cards import paper_page
+from digest.compose.summary import summarise
+from digest.compose.themes import theme_of
 from digest.issues import PUBLISHED, Issue, get_issue, published_issues
 from digest.paper_store import get_papers
 from digest.personal import PersonalDigests, preview_digest
@@ -50,6 +53,17 @@ class PublicIssue:
     @property
     def title(self) -> str:
         return f"No. {self.issue.id} · {self.issue.date:%A %-d %B %Y}"
+
+    def sections(self) -> list[tuple[str | None, list[Pick]]]:
+        """The picks as the trending mail lays them out: the lead, then by theme."""
+        by_id = {pick.paper.id: pick for pick in self.picks}
+        themes = {paper_id: theme_of(pick.paper) for paper_id, pick in by_id.items()}
+        found: list[tuple[str | None, list[Pick]]] = []
+        for placed in plan.place(self.picks, (), trending=False, public=True, themes=themes):
+            if placed.lead or placed.heading:
+                found.append((placed.heading, []))
+            found[-1][1].append(by_id[placed.pick.paper.id])
+        return found
 
 
 _public: dict[tuple[int, int, str], PublicIssue] = {}
@@ -106,7 +120,14 @@ async def issue_page(request: Request) -> Response:
     found = await run_in_threadpool(load)
     if found is None:
         return web.message("Not found", "There is no such issue.", 404)
-    return web.page("issue.html", title=found.title, public=found)
+    return web.page(
+        "issue.html",
+        title=found.title,
+        public=found,
+        sections=found.sections(),
+        summary=lambda paper: summarise(paper.abstract, 300),
+        paper_url=lambda paper: paper_page("", paper.id),
+    )
 
 
 def _own_copy(web: Web, person: Subscriber, issue_id: object) -> str | None:

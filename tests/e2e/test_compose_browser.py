@@ -4,6 +4,12 @@ WCAG AA contrast computed from the rendered colours; a screenshot of each in art
 
 from __future__ import annotations
 
+import re
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -29,6 +35,8 @@ ABSTRACT = (
     "that trains deep graph networks on billion-edge graphs with constant memory. Experiments "
     "on five benchmarks show that GraphScale outperforms prior methods by 4.1 points."
 )
+
+ROBOTS = "A robotic manipulation policy lets robots grasp unseen objects from one demonstration."
 
 pytestmark = [
     pytest.mark.browser,
@@ -99,9 +107,18 @@ def _documents() -> dict[str, str]:
         ).html,
     }
     trending_reader = subscriber(8, topics=())
-    docs["trending"] = issue.message(
-        trending_reader, [pick(p, ("new: listed Nov 20",)) for p in papers], links(trending_reader)
-    ).html
+    robots = [
+        paper(20 + i, title=f"Robots that learn to grasp, part {i}", abstract=ROBOTS)
+        for i in range(4)
+    ]
+    hot = [*papers[:3], *robots, *papers[7:]]  # ten, the hostile title among them
+    docs["trending"] = (
+        prepared(hot)
+        .message(
+            trending_reader, [pick(p, ("new: listed Nov 20",)) for p in hot], links(trending_reader)
+        )
+        .html
+    )
     settings = compose_settings()
     now = datetime(2026, 11, 21, 8, tzinfo=UTC)
     for kind in NOTICES:
@@ -181,7 +198,10 @@ def test_the_personal_digest_leads_with_the_top_pick_and_groups_by_topic(
     assert body.index("TOP PICK FOR YOU") < body.index("Deep graph networks, part 0")
     assert body.index("VIDEO GENERATION") < body.index("GRAPH NEURAL NETWORKS")
     assert "We propose GraphScale" in body and "hard to scale" not in body  # the summary
-    assert "Paper · PDF · Code" in body
+    assert "Abstract · Paper · PDF · Code" in body
+    assert page.get_attribute("a:text-is('Abstract')", "href") == (
+        "https://digest.example.org/paper/2611.00000"
+    )
     page.close()
 
 
@@ -193,4 +213,72 @@ def test_the_trending_digest_says_what_it_is(browser, tmp_path: Path) -> None:  
     body = page.inner_text("body")
     assert "Trending this week" in body and "ranked by upvotes and recency" in body
     assert "picked for you" not in body and "new: listed" not in body
+    # grouped by theme in the order of each theme's best paper; the lead stands alone
+    assert body.index("MOST UPVOTED") < body.index("GRAPH LEARNING") < body.index("ROBOTICS")
+    assert body.index("ROBOTICS") < body.index("Robots that learn to grasp, part 0")
+    page.close()
+
+
+@contextmanager
+def paper_site(tmp_path: Path, abstract: str) -> Iterator[tuple[str, str]]:
+    """The real web app under uvicorn, with one paper in its store: (base URL, paper id)."""
+    import uvicorn
+
+    from digest.paper_store import ingest
+    from digest.sending.notice_mail import NoticeMailer
+    from digest.sending.transports.recording import RecordingTransport
+    from digest.web.app import create_app
+    from papercore.config import load_settings
+    from papercore.db.engine import make_engine, migrate
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    base_url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+    settings = load_settings(
+        None,
+        database={"url": f"sqlite:///{tmp_path / 'digest.sqlite3'}"},
+        app={"data_dir": tmp_path / "data", "base_url": base_url},
+        web={"secret_key": "browser-test-secret-0123456789abcdef"},
+    )
+    engine = make_engine(settings.database_url)
+    migrate(engine)
+    found = paper(0, id="2611.04242", abstract=abstract)
+    ingest(engine, [found], datetime.now(UTC))
+    app = create_app(settings, engine, NoticeMailer(settings, RecordingTransport()))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    try:
+        yield base_url, found.id
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        engine.dispose()
+
+
+def test_the_abstract_link_opens_the_whole_abstract_on_a_phone(browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The card's "Abstract" link leads to /paper/<id> on our site: served by the real app, in
+    Chromium at 375 px, the whole abstract is there and nothing scrolls sideways."""
+    with paper_site(tmp_path, ABSTRACT * 3) as (base_url, paper_id):
+        html = (
+            prepared([paper(0, id=paper_id, abstract=ABSTRACT * 3)])
+            .message(
+                subscriber(),
+                [pick(paper(0, id=paper_id, abstract=ABSTRACT * 3))],
+                links(subscriber()),
+            )
+            .html
+        )
+        href = re.search(r'<a href="([^"]+)"[^>]*>Abstract</a>', html)
+        assert href and href.group(1).endswith(f"/paper/{paper_id}")
+        page = browser.new_page(viewport={"width": 375, "height": 800})
+        page.goto(base_url + href.group(1).removeprefix("https://digest.example.org"))
+        assert page.inner_text("h2:text-is('Abstract') + p") == (ABSTRACT * 3).strip()
+        assert page.evaluate("document.documentElement.scrollWidth") <= 375
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / "paper-page-375-light.png"), full_page=True)
     page.close()

@@ -56,3 +56,32 @@ def test_preheader_lists_the_next_picks_not_the_first() -> None:
         "For your topics: graph neural networks, video generation"
     )
     assert preheader(picks[:1], (), trending=True).startswith("Trending this week")
+
+
+def test_the_trending_digest_groups_by_theme_when_two_papers_share_one() -> None:
+    picks = [pick(paper(i), ()) for i in range(6)]
+    themes = {
+        picks[1].paper.id: "Graph learning",
+        picks[2].paper.id: "Robotics",
+        picks[3].paper.id: "Graph learning",
+        picks[4].paper.id: None,
+        picks[5].paper.id: "Robotics",
+        picks[0].paper.id: "Quantum machine learning",
+    }
+    placed = place(picks, (), trending=True, themes=themes)
+    assert placed[0].lead and placed[0].pick is picks[0]
+    order = [(p.pick.paper.id[-1], p.heading) for p in placed[1:]]
+    assert order == [
+        ("1", "Graph learning"),
+        ("3", None),
+        ("2", "Robotics"),
+        ("5", None),
+        ("4", "Also trending"),
+    ]
+
+
+def test_a_theme_of_one_paper_gets_no_heading_of_its_own() -> None:
+    picks = [pick(paper(i), ()) for i in range(4)]
+    themes = {picks[1].paper.id: "Robotics", picks[2].paper.id: "Graph learning"}
+    placed = place(picks, (), trending=False, public=True, themes=themes)
+    assert [p.heading for p in placed] == [None, "More in this issue", None, None]
