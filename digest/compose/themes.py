@@ -34,7 +34,8 @@ THEMES: tuple[tuple[str, str], ...] = (
     ("Robotics", "robot, robotic, manipulation, embodied, locomotion, autonomous driving"),
     (
         "Reinforcement learning",
-        "reinforcement learning, policy, reward, bandit, bellman, q-learning, markov decision",
+        "reinforcement learning, policy gradient, reward, bandit, bellman, deep q network, "
+        "markov decision",
     ),
     (
         "Graph learning",

@@ -46,3 +46,15 @@ def test_every_sample_paper_with_a_theme_uses_its_words() -> None:
         stems = [" ".join(tokens([c.replace("-", " ")])[0]) for c in cues[name].split(",")]
         assert any(s and f" {s} " in f" {text} " for s in stems), (p.title, name)
     assert themed >= len(papers) * 0.7
+
+
+def test_no_cue_loses_the_words_that_make_it_specific() -> None:
+    """A cue of several words must keep several after tokenising ("q-learning" would become
+    "learn", which every paper says)."""
+    from digest.compose.themes import THEMES
+
+    for name, cues in THEMES:
+        for cue in (c.strip() for c in cues.split(",")):
+            stems = tokens([cue.replace("-", " ")])[0]
+            assert stems, (name, cue)
+            assert len(stems) >= min(2, len(cue.replace("-", " ").split())), (name, cue, stems)
