@@ -64,6 +64,15 @@ async def holder(web: Web, token: str, purpose: str) -> tuple[Subscriber, Claims
     return (person, claims) if person is not None else None
 
 
+async def preferences_holder(web: Web, token: str) -> Subscriber | None:
+    """The subscriber a valid preferences link names, while their account is theirs to change:
+    not unsubscribed, bounced, or still to confirm."""
+    found = await holder(web, token, "preferences")
+    if found is None or found[0].status in ("unsubscribed", "bounced", "pending"):
+        return None
+    return found[0]
+
+
 async def write(web: Web, work: Callable[..., T]) -> T:
     def run() -> T:
         with transaction(web.engine) as connection:
@@ -152,10 +161,9 @@ async def preferences_page(
 async def preferences(request: Request) -> Response:
     web = web_of(request)
     token = request.path_params["token"]
-    found = await holder(web, token, "preferences")
-    if found is None or found[0].status in ("unsubscribed", "bounced", "pending"):
+    person = await preferences_holder(web, token)
+    if person is None:
         return web.bad_link()
-    person = found[0]
     if request.method == "GET":
         said = SAVED.get(request.query_params.get("saved", ""), "")
         return await preferences_page(web, request, person, token, notice=said)

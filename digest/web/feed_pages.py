@@ -22,7 +22,7 @@ from starlette.routing import Route
 from digest.paper_store import get_papers
 from digest.personal import preview_digest
 from digest.sending.ledger.feed import ShownIssue, shown_issue, shown_issues
-from digest.web.account_pages import holder, preferences_page, write
+from digest.web.account_pages import holder, preferences_holder, preferences_page, write
 from digest.web.feed_view import ShownDigest, ShownPaper, atom_feed, issue_json
 from digest.web.signup_pages import links_for
 from digest.web.state import Web, web_of
@@ -180,10 +180,9 @@ async def new_feed_url(request: Request) -> Response:
     """A new feed URL for the subscriber; every older one stops working at once."""
     web = web_of(request)
     token = request.path_params["token"]
-    found = await holder(web, token, "preferences")
-    if found is None or found[0].status in ("unsubscribed", "bounced", "pending"):
+    person = await preferences_holder(web, token)
+    if person is None:
         return web.bad_link()
-    person = found[0]
     now = web.clock()
     form = await request.form(max_files=0, max_fields=20)
     try:

@@ -17,7 +17,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from digest.paper_store import SeedShelf, get_papers
-from digest.web.account_pages import holder, preferences_page, write
+from digest.web.account_pages import holder, preferences_holder, preferences_page, write
 from digest.web.forms import seed_list, text
 from digest.web.signup_pages import links_for
 from digest.web.state import Web, client_ip, user_agent, web_of
@@ -115,10 +115,9 @@ async def _account_form(
     a ready response instead of the form when it does not."""
     web = web_of(request)
     token = request.path_params["token"]
-    found = await holder(web, token, "preferences")
-    if found is None or found[0].status in ("unsubscribed", "bounced", "pending"):
+    person = await preferences_holder(web, token)
+    if person is None:
         return web, Subscriber(0, ""), token, web.bad_link()
-    person = found[0]
     form = await request.form(max_files=max_files, max_fields=20)
     try:
         web.csrf.check(request, form, web.clock())
