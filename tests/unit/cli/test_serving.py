@@ -42,7 +42,8 @@ def test_the_server_serves_until_sigterm_or_ctrl_c_then_stops(signum: int) -> No
 
 
 def test_an_address_in_use_is_an_input_error() -> None:
-    with pytest.raises(InputError, match="cannot listen on 127.0.0.1:25: Address already in use"):
+    refused = r"cannot listen on 127\.0\.0\.1:25: Address already in use"
+    with pytest.raises(InputError, match=refused):
         serve_until_stopped(Server(refuse=True), "127.0.0.1", 25)
 
 
