@@ -222,3 +222,24 @@ def test_ranges_never_contain_someone_of_the_same_frequency_not_handed_over() ->
         builder.add(sid, frequency, issue)  # type: ignore[arg-type]
     ranges = {k: list(v) for k, v in builder.finish().items()}
     assert ranges == {monday: [(0, 3), (5, 6)], tuesday: [(4, 5)], weekly: [(1, 9)]}
+
+
+def issue_statuses(bench: Bench) -> dict[str, str]:
+    with bench.engine.connect() as connection:
+        rows = connection.execute(select(issues.c.issue_date, issues.c.frequency, issues.c.status))
+        return {f"{r.issue_date}/{r.frequency}": r.status for r in rows}
+
+
+async def test_mail_and_feed_of_one_issue_in_one_pass_hold_the_same_papers(bench: Bench) -> None:
+    bench.add("mailed@example.org", "UTC", hour=8)
+    bench.add("feed@example.org", "UTC", hour=8, frequency="feed")
+    bench.collect(MONDAY - timedelta(hours=1))
+    assert await bench.deliver_at(MONDAY + timedelta(hours=8)) == ["mailed@example.org"]
+    with bench.engine.connect() as connection:
+        papers = dict(
+            connection.execute(
+                select(deliveries.c.status, deliveries.c.paper_ids).order_by(deliveries.c.id)
+            ).all()
+        )
+    assert set(papers) == {"sent", "filed"} and papers["sent"] and papers["sent"] == papers["filed"]
+    assert issue_statuses(bench) == {"2026-03-09/daily": "done"}  # the mail's run settled it
