@@ -230,6 +230,20 @@ def issue_statuses(bench: Bench) -> dict[str, str]:
         return {f"{r.issue_date}/{r.frequency}": r.status for r in rows}
 
 
+async def test_an_issue_opened_only_for_feeds_is_done_once_filed(bench: Bench) -> None:
+    bench.add("reader@example.org", "UTC", hour=8, frequency="feed")
+    bench.collect(MONDAY - timedelta(hours=1))
+    assert await bench.deliver_at(MONDAY + timedelta(hours=8)) == []  # no mail
+    assert [row[:3] for row in bench.ledger()] == [
+        ("reader@example.org", "2026-03-09/daily", "filed")
+    ]
+    assert issue_statuses(bench) == {"2026-03-09/daily": "done"}
+    # Tuesday brings nothing new: the issue opened only to record the skip is done too.
+    assert await bench.deliver_at(MONDAY + timedelta(days=1, hours=8)) == []
+    assert bench.ledger()[-1][1:3] == ("2026-03-10/daily", "skipped")
+    assert issue_statuses(bench)["2026-03-10/daily"] == "done"
+
+
 async def test_mail_and_feed_of_one_issue_in_one_pass_hold_the_same_papers(bench: Bench) -> None:
     bench.add("mailed@example.org", "UTC", hour=8)
     bench.add("feed@example.org", "UTC", hour=8, frequency="feed")
