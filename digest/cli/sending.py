@@ -20,7 +20,7 @@ from rich.table import Table
 from sqlalchemy import Engine
 
 from digest.cli.app import app, out, runtime
-from digest.cli.options import date_option
+from digest.cli.options import date_option, dev_option
 from digest.cli.serving import serve_until_stopped, stop_on_sigterm
 from digest.issues import Issue, find_issue, get_issue, latest_issue
 from digest.sending import ledger
@@ -52,10 +52,7 @@ def send(
     resume: Annotated[
         bool, typer.Option("--resume", help="Continue an interrupted, paused or finished issue.")
     ] = False,
-    dev: Annotated[
-        bool,
-        typer.Option("--dev", help="Local testing: allow example and loopback settings."),
-    ] = False,
+    dev: Annotated[bool, dev_option()] = False,
 ) -> None:
     """Send an issue: every due subscriber gets their ranked digest, each outcome is recorded.
 
