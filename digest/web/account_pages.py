@@ -158,6 +158,26 @@ async def preferences_page(
     return response
 
 
+async def account_form(
+    request: Request, expired: str, max_files: int = 0
+) -> tuple[Web, Subscriber, str, FormData | Response]:
+    """The subscriber behind a preferences link and the form POSTed to one of its buttons once
+    its CSRF token holds; instead of the form, a ready response when it does not (the page
+    again, with ``expired`` as the form's error) or when the link is no longer theirs."""
+    web = web_of(request)
+    token = request.path_params["token"]
+    person = await preferences_holder(web, token)
+    if person is None:
+        return web, Subscriber(0, ""), token, web.bad_link()
+    form = await request.form(max_files=max_files, max_fields=20)
+    try:
+        web.csrf.check(request, form, web.clock())
+    except BadToken:
+        page = await preferences_page(web, request, person, token, 403, None, {"form": expired})
+        return web, person, token, page
+    return web, person, token, form
+
+
 async def preferences(request: Request) -> Response:
     web = web_of(request)
     token = request.path_params["token"]
