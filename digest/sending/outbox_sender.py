@@ -76,7 +76,8 @@ async def drain_forever(
     every: float = 5.0,
 ) -> None:
     """Drain every ``every`` seconds until cancelled (`digest serve` runs this beside the web
-    app, so a notice queued before a crash is sent once the server is back)."""
+    app, and `digest worker` beside its batches, so a notice queued before a crash is sent once
+    either is back)."""
     while True:
         try:
             await drain_outbox(engine, mailer, settings, clock)
