@@ -3,8 +3,6 @@ mailbox), and list the messages kept for the operator."""
 
 from __future__ import annotations
 
-import signal
-import threading
 from datetime import datetime
 from typing import Annotated
 
@@ -14,12 +12,13 @@ from rich.table import Table
 from sqlalchemy import Engine
 
 from digest.cli.app import app, out, runtime
+from digest.cli.serving import serve_until_stopped, until_stopped
 from digest.inbound import store as inbound_store
 from digest.inbound.imap import ImapPoller
 from digest.inbound.listener import listener
 from digest.inbound.process import Handled, Inbound
 from papercore.db.engine import transaction
-from papercore.errors import ConfigError, InputError, NotFound
+from papercore.errors import ConfigError, NotFound
 
 
 def _line(handled: Handled) -> None:
@@ -59,8 +58,6 @@ def inbound(
         _kept(engine, resolve)
         return
     service = Inbound(engine, rt.settings)
-    stopped = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
     if imap:
         if not rt.settings.inbound.imap_url.get_secret_value():
             raise ConfigError(["inbound.imap_url: set it to poll a mailbox (--imap)"])
@@ -69,31 +66,22 @@ def inbound(
             done = poller.run_once()
             out.print(f"{len(done)} messages processed")
             return
-        out.print(f"polling {poller.mailbox.host} folder {poller.mailbox.folder} (Ctrl-C stops)")
-        try:
-            poller.run(stopped)
-        except KeyboardInterrupt:
-            stopped.set()
+        where = f"{poller.mailbox.host} folder {poller.mailbox.folder}"
+        until_stopped(poller.run, started=lambda: out.print(f"polling {where} (Ctrl-C stops)"))
         return
     settings = rt.settings.inbound
     bind_host = host or settings.listen_host
     bind_port = settings.listen_port if port is None else port
     server = listener(service, bind_host, bind_port, lmtp=lmtp, on_handled=_line)
-    try:
-        server.start()
-    except OSError as exc:
-        raise InputError(
-            f"cannot listen on {bind_host}:{bind_port}: {exc.strerror or exc}"
-        ) from exc
     protocol = "LMTP" if lmtp else "SMTP"
-    out.print(f"inbound {protocol} listening on {bind_host}:{server.port} (Ctrl-C stops)")
-    try:
-        while not stopped.wait(0.5):
-            pass
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.stop()
+    serve_until_stopped(
+        server,
+        bind_host,
+        bind_port,
+        started=lambda: out.print(
+            f"inbound {protocol} listening on {bind_host}:{server.port} (Ctrl-C stops)"
+        ),
+    )
 
 
 def _kept(engine: Engine, resolve: int | None) -> None:

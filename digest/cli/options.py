@@ -17,6 +17,14 @@ def iso_date(text: str | date) -> date:
         raise typer.BadParameter(f"{text!r} is not a date (YYYY-MM-DD)") from exc
 
 
+def dev_option(
+    help: str = "Local testing: allow example and loopback settings.",
+) -> typer.models.OptionInfo:
+    """``--dev``: the commands that mail or serve accept the example and loopback settings that
+    ``papercore.config.require_safe_mail`` otherwise refuses."""
+    return typer.Option("--dev", help=help)
+
+
 def date_option(*names: str, help: str) -> typer.models.OptionInfo:
     """A ``--date``-like option parsed by ``iso_date``."""
     return typer.Option(*names, help=help, parser=iso_date, metavar="YYYY-MM-DD")

@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 
 from digest import paper_store
 from digest.cli.app import app, out, runtime
+from digest.cli.options import dev_option
 from digest.cli.worker import queue_lines, queue_sender
 from digest.inbound.rates import return_rates
 from digest.ranking import DatabaseEmbeddings, semantic_wanted
@@ -54,10 +55,7 @@ def run(
             '"procrastinate") instead of sending here.',
         ),
     ] = False,
-    dev: Annotated[
-        bool,
-        typer.Option("--dev", help="Local testing: allow example and loopback settings."),
-    ] = False,
+    dev: Annotated[bool, dev_option()] = False,
 ) -> None:
     """Collect papers on a schedule and mail each subscriber at their local hour.
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import signal
-import threading
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
@@ -22,7 +20,8 @@ from rich.table import Table
 from sqlalchemy import Engine
 
 from digest.cli.app import app, out, runtime
-from digest.cli.options import date_option
+from digest.cli.options import date_option, dev_option
+from digest.cli.serving import serve_until_stopped, stop_on_sigterm
 from digest.issues import Issue, find_issue, get_issue, latest_issue
 from digest.sending import ledger
 from digest.sending.results import RunCounts
@@ -30,7 +29,7 @@ from digest.sending.scope import SendScope
 from digest.sending.service import SendReport, preview, send_requested
 from digest.sending.sink import Received, SinkHandler, SmtpServer
 from papercore.config import Settings, require_safe_mail
-from papercore.errors import InputError, RunPaused
+from papercore.errors import RunPaused
 from subscribers import store
 
 FREQUENCIES = ("daily", "weekly")
@@ -53,10 +52,7 @@ def send(
     resume: Annotated[
         bool, typer.Option("--resume", help="Continue an interrupted, paused or finished issue.")
     ] = False,
-    dev: Annotated[
-        bool,
-        typer.Option("--dev", help="Local testing: allow example and loopback settings."),
-    ] = False,
+    dev: Annotated[bool, dev_option()] = False,
 ) -> None:
     """Send an issue: every due subscriber gets their ranked digest, each outcome is recorded.
 
@@ -135,9 +131,7 @@ def _send_with_progress(
 
         # SIGTERM stops the run cleanly: messages in flight finish, the rest stay pending and
         # the issue is paused until `digest send --resume`.
-        stopping = threading.Event()
-        previous = signal.signal(signal.SIGTERM, lambda *_: stopping.set())
-        try:
+        with stop_on_sigterm() as stopping:
             return send_requested(
                 engine,
                 settings,
@@ -150,8 +144,6 @@ def _send_with_progress(
                 on_total=on_total,
                 should_stop=stopping.is_set,
             )
-        finally:
-            signal.signal(signal.SIGTERM, previous)
 
 
 def _show_report(report: SendReport) -> None:
@@ -298,20 +290,12 @@ def smtp_sink(
         maildir=folder, keep=False, on_message=lambda m: out.print(escape(sink_line(m)))
     )
     server = SmtpServer(handler, host=host, port=port)
-    try:
-        server.start()
-    except OSError as exc:
-        raise InputError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
-    out.print(
-        f"smtp-sink listening on {host}:{server.port}, keeping mail in {folder} (Ctrl-C stops)"
+    serve_until_stopped(
+        server,
+        host,
+        port,
+        started=lambda: out.print(
+            f"smtp-sink listening on {host}:{server.port}, keeping mail in {folder} (Ctrl-C stops)"
+        ),
     )
-    stopped = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
-    try:
-        while not stopped.wait(0.5):
-            pass
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.stop()
     out.print("smtp-sink stopped")

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from digest.cli.app import app, err, out, runtime
+from digest.cli.options import dev_option
 from digest.web.server import make_server
 from papercore.config import require_safe_mail
 
@@ -21,10 +22,7 @@ def serve(
         int | None, typer.Option(help="Port to listen on, 0 for any free one [web.port].")
     ] = None,
     dev: Annotated[
-        bool,
-        typer.Option(
-            "--dev", help="Local testing: allow the example secret, http and loopback settings."
-        ),
+        bool, dev_option("Local testing: allow the example secret, http and loopback settings.")
     ] = False,
 ) -> None:
     """Run the web app: signup with double opt-in, preferences, one-click unsubscribe, archive.

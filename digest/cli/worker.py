@@ -12,7 +12,7 @@ import typer
 from sqlalchemy import Engine
 
 from digest.cli.app import app, out, runtime
-from digest.cli.options import date_option
+from digest.cli.options import date_option, dev_option
 from digest.schedule.due import IssueKey
 from papercore.config import Settings, require_safe_mail
 from papercore.errors import ConfigError
@@ -50,10 +50,7 @@ def worker(
     until_empty: Annotated[
         bool, typer.Option("--until-empty", help="Exit when no batch is left to run.")
     ] = False,
-    dev: Annotated[
-        bool,
-        typer.Option("--dev", help="Local testing: allow example and loopback settings."),
-    ] = False,
+    dev: Annotated[bool, dev_option()] = False,
 ) -> None:
     """Run batch jobs: rank, render and send queued batches through the delivery ledger.
 

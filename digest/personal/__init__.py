@@ -7,12 +7,13 @@ answer per subscriber. The send factory, ``digest preview``, the operator previe
 the same issue and ``now`` will send.
 """
 
-from digest.personal.builder import PersonalDigests, index_papers
+from digest.personal.builder import IssueDigests, PersonalDigests, index_papers
 from digest.personal.pool import LOOKBACK_DAYS, NewPapers, issue_papers
 from digest.personal.preview import Preview, next_issue, preview_digest, preview_subscriber
 
 __all__ = [
     "LOOKBACK_DAYS",
+    "IssueDigests",
     "NewPapers",
     "PersonalDigests",
     "Preview",

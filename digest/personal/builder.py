@@ -149,3 +149,22 @@ class PersonalDigests:
             self.now,
         )
         return self.prepared.message(subscriber, picks, links)
+
+
+class IssueDigests:
+    """The ``PersonalDigests`` of one moment (a deliver pass), one per issue, built on first use,
+    so that the mail sent and the feeds filed for the same issue in a pass share one."""
+
+    def __init__(self, engine: Engine, settings: Settings, now: datetime) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.now = now
+        self._built: dict[int, PersonalDigests] = {}
+
+    def of(self, issue: IssueInfo) -> PersonalDigests:
+        """The issue's digests at ``now``: built the first time, then the same ones."""
+        found = self._built.get(issue.id)
+        if found is None:
+            found = PersonalDigests.build(self.engine, self.settings, issue, self.now)
+            self._built[issue.id] = found
+        return found

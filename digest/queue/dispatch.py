@@ -19,6 +19,7 @@ from procrastinate.jobs import Job
 from procrastinate.manager import JobManager
 from sqlalchemy import Connection, Engine, text
 
+from digest.personal import IssueDigests
 from digest.queue.batches import QUEUE, TASK, Batch, cut
 from digest.schedule.deliver import IdSpan
 from digest.schedule.due import IssueKey
@@ -156,6 +157,7 @@ class QueueSender:
         now: datetime,
         should_stop: Callable[[], bool],
         subscriber_ids: Sequence[int] | None = None,  # batches are keyed by the ranges
+        digests: IssueDigests | None = None,  # the workers rank in their own processes
     ) -> None:
         """Queue the issue for the subscribers of these ranges (returns once committed)."""
         if should_stop():

@@ -31,6 +31,8 @@ from digest.queue.dispatch import defer_batches
 from digest.queue.jobs import conninfo, make_app
 from digest.queue.pacing import SharedDomainLimiter, SharedPacing, SharedRateLimit
 from digest.sending.messages import MessageFactory
+from digest.sending.notice_mail import NoticeMailer
+from digest.sending.outbox_sender import drain_forever, drain_outbox
 from digest.sending.results import RangeResult, RunControls
 from digest.sending.runner import run_batch, send_here
 from digest.sending.scope import SendScope
@@ -193,6 +195,8 @@ async def work(
     make_factory: FactoryMaker = _real_factory,
 ) -> None:
     """Run batches until SIGTERM/SIGINT (or, with ``until_empty``, until the queue is empty).
+    Beside them, the notice outbox (confirmations, welcomes ...) is drained every few seconds
+    through the same relay, and once more before an ``until_empty`` worker exits.
 
     On a signal the batches in progress stop taking new messages, let the ones in flight finish,
     give the rest back as pending, and are queued again for another worker.
@@ -217,8 +221,11 @@ async def work(
         make_factory,
     )
     register(app, runner, settings)
+    # Notices share the batches' transport (closed below, so the mailer itself is not closed).
+    mailer = NoticeMailer(settings, transport, clock=_utc_now)
     async with app.open_async():
         recovery = asyncio.create_task(_recover_forever(app, settings))
+        notices = asyncio.create_task(drain_forever(engine, mailer, settings, _utc_now))
         options: dict[str, Any] = {"name": name} if name else {}
         worker = asyncio.create_task(
             app.run_worker_async(
@@ -242,6 +249,9 @@ async def work(
             loop.add_signal_handler(signum, stop)
         try:
             await worker
+            if until_empty:  # what pages queued meanwhile goes out before the worker exits
+                await _cancelled(notices)
+                await drain_outbox(engine, mailer, settings, _utc_now)
         except asyncio.CancelledError:
             if not runner.stopping:
                 raise
@@ -249,5 +259,17 @@ async def work(
             for signum in (signal.SIGTERM, signal.SIGINT):
                 loop.remove_signal_handler(signum)
             recovery.cancel()
+            await _cancelled(notices)
             await transport.close()
             await runner.pacing.close()
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def _cancelled(task: asyncio.Task[None]) -> None:
+    """Cancel ``task`` and wait until it has stopped."""
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task

@@ -19,6 +19,7 @@ from typing import Protocol, cast
 from sqlalchemy import Connection, Engine
 
 from digest import paper_store
+from digest.personal import IssueDigests
 from digest.schedule.due import IssueKey, Slot, feed_slot_of, slot_of, split_empty, unrecorded
 from digest.schedule.events import LOGGER, event
 from digest.schedule.feeds import file_feeds
@@ -46,11 +47,13 @@ class DigestSender(Protocol):
         now: datetime,
         should_stop: Callable[[], bool],
         subscriber_ids: Sequence[int] | None = None,
+        digests: IssueDigests | None = None,
     ) -> None:
         """Send ``issue`` to every subscriber of its frequency in the ranges (safe to repeat:
         never resends what the ledger says was sent). Stops early when ``should_stop()``.
         ``subscriber_ids``, when given, are exactly the subscribers in the ranges that are due:
-        a sender may use them instead of the ranges."""
+        a sender may use them instead of the ranges. ``digests`` are the pass's, for a sender
+        that ranks in this process (the feeds filed in the pass use them too)."""
         ...
 
     async def skip(
@@ -206,6 +209,8 @@ async def deliver(
     plan = await asyncio.to_thread(plan_pass, engine, settings, now)
     report = DeliverReport(due=plan.sending + sum(map(len, plan.skip.values())))
     stopping = stop.is_set if stop is not None else (lambda: False)
+    # An issue that both mails and files feeds in this pass builds its ranking once for both.
+    digests = IssueDigests(engine, settings, now)
     for issue, ids in plan.skip.items():
         await sender.skip(issue, ids, EMPTY, now)
         report.skipped += len(ids)
@@ -216,10 +221,11 @@ async def deliver(
             break
         report.issues.append(issue_name(issue))
         event(log, "deliver.issue", issue=issue_name(issue), ranges=len(ranges))
-        await sender.send(issue, ranges, now, stopping, plan.due.get(issue))
+        shared = digests if issue in plan.feed else None  # else freed once its mail is sent
+        await sender.send(issue, ranges, now, stopping, plan.due.get(issue), shared)
     if (plan.feed or plan.feed_empty) and not stopping():
         report.filed = await asyncio.to_thread(
-            file_feeds, engine, settings, plan.feed, now, empty=plan.feed_empty
+            file_feeds, engine, settings, plan.feed, now, empty=plan.feed_empty, digests=digests
         )
         event(log, "deliver.filed", subscribers=report.filed)
     report.stopped = report.stopped or stopping()

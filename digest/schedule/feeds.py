@@ -17,7 +17,7 @@ from sqlalchemy import Engine
 
 from digest.compose import IssueInfo
 from digest.memory import delivered_many, remember_many
-from digest.personal import PersonalDigests
+from digest.personal import IssueDigests, PersonalDigests
 from digest.schedule.due import IssueKey
 from digest.sending import lifecycle
 from digest.sending.ledger.feed import file_for_feed
@@ -35,12 +35,18 @@ def file_feeds(
     now: datetime,
     *,
     empty: Mapping[IssueKey, Sequence[int]] | None = None,
+    digests: IssueDigests | None = None,
 ) -> int:
     """File the picks of the feed-only subscribers in ``due`` (issue → subscriber ids, id
-    order) for their issue, and record ``empty`` ones as skipped; returns how many were filed."""
+    order) for their issue, and record ``empty`` ones as skipped; returns how many were filed.
+    Each issue is then settled (``lifecycle.settle_filed``): one opened only for feeds is done.
+    ``digests`` (at ``now``) are the pass's, shared with the mail it sent."""
+    digests = digests or IssueDigests(engine, settings, now)
     filed = 0
+    touched: dict[int, None] = {}
     for key, ids in (empty or {}).items():
         issue = lifecycle.open_for(engine, key.issue_date, key.frequency, now)
+        touched[issue.id] = None
         with transaction(engine) as connection:
             for sid in ids:
                 file_for_feed(connection, issue.id, sid, [], now)
@@ -48,11 +54,12 @@ def file_feeds(
         if not ids:
             continue
         issue = lifecycle.open_for(engine, key.issue_date, key.frequency, now)
-        digests = PersonalDigests.build(
-            engine, settings, IssueInfo(issue.id, issue.date, issue.frequency), now
-        )
+        touched[issue.id] = None
+        personal = digests.of(IssueInfo(issue.id, issue.date, issue.frequency))
         for start in range(0, len(ids), PAGE):
-            filed += _file_page(engine, digests, issue.id, ids[start : start + PAGE], now)
+            filed += _file_page(engine, personal, issue.id, ids[start : start + PAGE], now)
+    for issue_id in touched:
+        lifecycle.settle_filed(engine, issue_id, now)
     return filed
 
 

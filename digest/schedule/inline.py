@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from digest.issues import Issue
+from digest.personal import IssueDigests
 from digest.schedule.deliver import IdSpan
 from digest.schedule.due import IssueKey
 from digest.schedule.events import LOGGER, event
@@ -30,15 +31,19 @@ from papercore.config import Settings
 from papercore.db.engine import transaction
 
 log = logging.getLogger(LOGGER)
-FactoryBuilder = Callable[[Engine, Settings, Issue, datetime], MessageFactory]
+FactoryBuilder = Callable[[Engine, Settings, Issue, datetime, IssueDigests | None], MessageFactory]
 
 
 def _real_factory(
-    engine: Engine, settings: Settings, issue: Issue, now: datetime
+    engine: Engine,
+    settings: Settings,
+    issue: Issue,
+    now: datetime,
+    digests: IssueDigests | None,
 ) -> MessageFactory:
     from digest.sending.factory import build_factory
 
-    return build_factory(engine, settings, issue, now)
+    return build_factory(engine, settings, issue, now, digests)
 
 
 @dataclass
@@ -60,6 +65,7 @@ class InlineSender:
         now: datetime,
         should_stop: Callable[[], bool],
         subscriber_ids: Sequence[int] | None = None,
+        digests: IssueDigests | None = None,
     ) -> None:
         """Send the issue to exactly ``subscriber_ids`` when given, else to the id ranges, and
         settle it once as a whole run (the ledger decides between done and paused)."""
@@ -72,7 +78,7 @@ class InlineSender:
         factory = None
         if not spread:
             factory = await asyncio.to_thread(
-                self.build_factory, self.engine, self.settings, opened, now
+                self.build_factory, self.engine, self.settings, opened, now, digests
             )
         if subscriber_ids is not None:
             scopes = [SendScope(opened.id).narrowed(subscriber_ids)]

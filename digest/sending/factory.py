@@ -12,7 +12,7 @@ from sqlalchemy import Connection, Engine
 from digest.compose import IssueInfo
 from digest.issues import Issue
 from digest.memory import delivered_ids, delivered_many
-from digest.personal import PersonalDigests
+from digest.personal import IssueDigests, PersonalDigests
 from digest.sending.dkim import DkimSigner
 from digest.sending.messages import Prepared
 from papercore.config import Settings
@@ -60,10 +60,19 @@ class DigestFactory:
         )
 
 
-def build_factory(engine: Engine, settings: Settings, issue: Issue, now: datetime) -> DigestFactory:
+def build_factory(
+    engine: Engine,
+    settings: Settings,
+    issue: Issue,
+    now: datetime,
+    digests: IssueDigests | None = None,
+) -> DigestFactory:
     """The factory for one issue sent at ``now``: its ``PersonalDigests``, built once per issue
-    (and process), and the DKIM signer the settings ask for."""
+    (and process; taken from ``digests`` when given, whose ``now`` it must be), and the DKIM
+    signer the settings ask for."""
     info = IssueInfo(issue.id, issue.date, issue.frequency)
-    return DigestFactory(
-        PersonalDigests.build(engine, settings, info, now), DkimSigner.from_settings(settings.dkim)
-    )
+    if digests is not None:
+        personal = digests.of(info)
+    else:
+        personal = PersonalDigests.build(engine, settings, info, now)
+    return DigestFactory(personal, DkimSigner.from_settings(settings.dkim))

@@ -11,6 +11,9 @@ the only code that opens issues. Two kinds of run follow the same steps, begin â
   issue to ``sending``; it settles ``paused`` when it paused, ``done`` when the whole ledger has
   nothing pending, deferred or in flight, and otherwise leaves the status to the other batches.
 
+An issue opened only to file feed-only subscribers' digests (no mail) is ``done`` once filed
+(``settle_filed``), unless a run or batch has taken it.
+
 Reads and writes issues; reads and writes deliveries through ``ledger``.
 """
 
@@ -147,6 +150,19 @@ def settle_batch(
         if ledger.unfinished(ledger.counts(connection, scope.issue_id)) == 0:
             set_status(connection, scope.issue_id, "done", now)
         return get_issue(connection, scope.issue_id)
+
+
+def settle_filed(engine: Engine, issue_id: int, now: datetime) -> Issue:
+    """The issue's status after feed-only subscribers' digests were filed (or skipped): an issue
+    still ``open`` is ``done`` once the whole ledger has nothing pending, deferred or in flight.
+    An issue a send run or batches have begun (``sending``, ``paused``, ``done``) is theirs to
+    settle and is left as it is. Returns the issue."""
+    with transaction(engine) as connection:
+        issue = get_issue(connection, issue_id)
+        if issue.status == "open" and not ledger.unfinished(ledger.counts(connection, issue_id)):
+            set_status(connection, issue_id, "done", now)
+            issue = get_issue(connection, issue_id)
+        return issue
 
 
 def pause(engine: Engine, issue_id: int, reason: str, now: datetime) -> Issue:

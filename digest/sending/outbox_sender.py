@@ -68,6 +68,24 @@ async def drain_outbox(
     return accepted
 
 
+async def drain_forever(
+    engine: Engine,
+    mailer: Mailer,
+    settings: Settings,
+    clock: Callable[[], datetime],
+    every: float = 5.0,
+) -> None:
+    """Drain every ``every`` seconds until cancelled (`digest serve` runs this beside the web
+    app, and `digest worker` beside its batches, so a notice queued before a crash is sent once
+    either is back)."""
+    while True:
+        try:
+            await drain_outbox(engine, mailer, settings, clock)
+        except Exception:  # e.g. the database is briefly away: try again next round
+            log.exception("outbox: drain failed")
+        await asyncio.sleep(every)
+
+
 async def drain_through_relay(
     engine: Engine, settings: Settings, clock: Callable[[], datetime]
 ) -> int:

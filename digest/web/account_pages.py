@@ -64,6 +64,15 @@ async def holder(web: Web, token: str, purpose: str) -> tuple[Subscriber, Claims
     return (person, claims) if person is not None else None
 
 
+async def preferences_holder(web: Web, token: str) -> Subscriber | None:
+    """The subscriber a valid preferences link names, while their account is theirs to change:
+    not unsubscribed, bounced, or still to confirm."""
+    found = await holder(web, token, "preferences")
+    if found is None or found[0].status in ("unsubscribed", "bounced", "pending"):
+        return None
+    return found[0]
+
+
 async def write(web: Web, work: Callable[..., T]) -> T:
     def run() -> T:
         with transaction(web.engine) as connection:
@@ -149,13 +158,32 @@ async def preferences_page(
     return response
 
 
+async def account_form(
+    request: Request, expired: str, max_files: int = 0
+) -> tuple[Web, Subscriber, str, FormData | Response]:
+    """The subscriber behind a preferences link and the form POSTed to one of its buttons once
+    its CSRF token holds; instead of the form, a ready response when it does not (the page
+    again, with ``expired`` as the form's error) or when the link is no longer theirs."""
+    web = web_of(request)
+    token = request.path_params["token"]
+    person = await preferences_holder(web, token)
+    if person is None:
+        return web, Subscriber(0, ""), token, web.bad_link()
+    form = await request.form(max_files=max_files, max_fields=20)
+    try:
+        web.csrf.check(request, form, web.clock())
+    except BadToken:
+        page = await preferences_page(web, request, person, token, 403, None, {"form": expired})
+        return web, person, token, page
+    return web, person, token, form
+
+
 async def preferences(request: Request) -> Response:
     web = web_of(request)
     token = request.path_params["token"]
-    found = await holder(web, token, "preferences")
-    if found is None or found[0].status in ("unsubscribed", "bounced", "pending"):
+    person = await preferences_holder(web, token)
+    if person is None:
         return web.bad_link()
-    person = found[0]
     if request.method == "GET":
         said = SAVED.get(request.query_params.get("saved", ""), "")
         return await preferences_page(web, request, person, token, notice=said)

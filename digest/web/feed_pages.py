@@ -22,7 +22,7 @@ from starlette.routing import Route
 from digest.paper_store import get_papers
 from digest.personal import preview_digest
 from digest.sending.ledger.feed import ShownIssue, shown_issue, shown_issues
-from digest.web.account_pages import holder, preferences_page, write
+from digest.web.account_pages import account_form, holder, preferences_page, write
 from digest.web.feed_view import ShownDigest, ShownPaper, atom_feed, issue_json
 from digest.web.signup_pages import links_for
 from digest.web.state import Web, web_of
@@ -30,7 +30,6 @@ from papercore.errors import NotFound
 from subscribers import store
 from subscribers.links import feed_link
 from subscribers.model import Subscriber
-from subscribers.tokens import BadToken
 
 FEED_ISSUES = 30  # the newest issues a feed lists
 FEED_STATUSES = ("active", "paused")
@@ -178,19 +177,11 @@ def _next_digest(web: Web, person: Subscriber) -> ShownDigest:
 
 async def new_feed_url(request: Request) -> Response:
     """A new feed URL for the subscriber; every older one stops working at once."""
-    web = web_of(request)
-    token = request.path_params["token"]
-    found = await holder(web, token, "preferences")
-    if found is None or found[0].status in ("unsubscribed", "bounced", "pending"):
-        return web.bad_link()
-    person = found[0]
+    expired = "This page expired. Please press “New feed URL” again."
+    web, person, token, form = await account_form(request, expired)
+    if isinstance(form, Response):
+        return form
     now = web.clock()
-    form = await request.form(max_files=0, max_fields=20)
-    try:
-        web.csrf.check(request, form, now)
-    except BadToken:
-        errors = {"form": "This page expired. Please press “New feed URL” again."}
-        return await preferences_page(web, request, person, token, 403, errors=errors)
 
     def bump(connection: Connection) -> int:
         current = store.get(connection, person.id).feed_version

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from sqlalchemy import Connection
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import FormData, UploadFile
+from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from digest.paper_store import SeedShelf, get_papers
-from digest.web.account_pages import holder, preferences_page, write
+from digest.web.account_pages import account_form, holder, preferences_page, write
 from digest.web.forms import seed_list, text
 from digest.web.signup_pages import links_for
 from digest.web.state import Web, client_ip, user_agent, web_of
@@ -29,6 +29,7 @@ from subscribers.model import Subscriber
 from subscribers.seeding import SeedPlan, seed_profile
 from subscribers.tokens import BadToken
 
+EXPIRED = "This page expired. Please try again."
 MAX_UPLOAD = 60_000  # under the 64 KB body limit: a bigger file is refused before this anyway
 
 
@@ -108,30 +109,9 @@ def _landing(
     return response
 
 
-async def _account_form(
-    request: Request, max_files: int = 0
-) -> tuple[Web, Subscriber, str, FormData | Response]:
-    """The subscriber behind a preferences link and the POSTed form once its CSRF token holds;
-    a ready response instead of the form when it does not."""
-    web = web_of(request)
-    token = request.path_params["token"]
-    found = await holder(web, token, "preferences")
-    if found is None or found[0].status in ("unsubscribed", "bounced", "pending"):
-        return web, Subscriber(0, ""), token, web.bad_link()
-    person = found[0]
-    form = await request.form(max_files=max_files, max_fields=20)
-    try:
-        web.csrf.check(request, form, web.clock())
-    except BadToken:
-        errors = {"form": "This page expired. Please try again."}
-        page = await preferences_page(web, request, person, token, 403, None, errors)
-        return web, person, token, page
-    return web, person, token, form
-
-
 async def forget(request: Request) -> Response:
     """Forget one example ("forget this")."""
-    web, person, token, form = await _account_form(request)
+    web, person, token, form = await account_form(request, EXPIRED)
     if isinstance(form, Response):
         return form
     paper_id = text(form, "paper")[:64]
@@ -143,7 +123,7 @@ async def forget(request: Request) -> Response:
 
 async def reset(request: Request) -> Response:
     """Forget every example ("reset learning"); typed topics stay."""
-    web, person, token, form = await _account_form(request)
+    web, person, token, form = await account_form(request, EXPIRED)
     if isinstance(form, Response):
         return form
     now = web.clock()
@@ -154,7 +134,7 @@ async def reset(request: Request) -> Response:
 
 async def seed(request: Request) -> Response:
     """Like the papers of a pasted or uploaded list (arXiv ids, titles, BibTeX, Zotero CSV)."""
-    web, person, token, form = await _account_form(request, max_files=1)
+    web, person, token, form = await account_form(request, EXPIRED, max_files=1)
     if isinstance(form, Response):
         return form
     try:

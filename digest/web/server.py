@@ -14,10 +14,10 @@ import uvicorn
 from sqlalchemy import Engine
 
 from digest.sending.notice_mail import NoticeMailer
+from digest.sending.outbox_sender import drain_forever
 from digest.sending.transports import Transport
 from digest.sending.transports.smtp import SmtpTransport
 from digest.web.app import create_app
-from digest.web.outbox_drain import drain_forever
 from digest.web.state import Web, utc_now
 from papercore.config import EXAMPLE_SECRET, Settings, require_safe_mail
 from papercore.errors import ConfigError
@@ -39,7 +39,12 @@ class WebServer:
         """Serve until ``server.should_exit`` is set (or SIGTERM / SIGINT when the server owns
         them), draining the notice outbox in the background; then close the listener and the
         notice mailer's transport."""
-        drainer = asyncio.create_task(drain_forever(self.web)) if self.web else None
+        web = self.web
+        drainer = (
+            asyncio.create_task(drain_forever(web.engine, web.mailer, web.settings, web.clock))
+            if web
+            else None
+        )
         try:
             await self.server.serve(sockets=[self.listener])
         finally:

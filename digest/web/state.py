@@ -18,6 +18,7 @@ from starlette.responses import HTMLResponse, Response
 from digest.compose.environment import builtin_templates_dir
 from digest.sending import outbox
 from digest.sending.notice_mail import Mailer, Notice
+from digest.sending.outbox_sender import drain_outbox
 from digest.web.assets import asset_url
 from digest.web.csrf import Csrf
 from digest.web.ratelimit import RateLimiter
@@ -138,10 +139,8 @@ class Web:
         return response
 
     async def _send(self) -> None:
-        from digest.web.outbox_drain import drain  # it builds on Web
-
         try:
-            await drain(self)
+            await drain_outbox(self.engine, self.mailer, self.settings, self.clock)
         except Exception:  # a failed drain must not fail the page; the next one retries
             log.exception("could not drain the outbox")
 

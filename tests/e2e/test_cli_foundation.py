@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import signal
+import smtplib
+import subprocess
 from pathlib import Path
 
-from tests.conftest import FIXTURES, SAMPLE_PAGES, Cli
+from tests.conftest import DIGEST, FIXTURES, SAMPLE_PAGES, Cli
 
 
 def pages() -> list[str]:
@@ -160,3 +163,28 @@ def test_database_behind_its_migrations_is_a_clear_message(cli: Cli, database_ur
     assert result.stderr.strip() == (
         f"error: the database is at revision 0000, behind {head}: run `digest init` to migrate"
     )
+
+
+def test_smtp_sink_keeps_mail_and_stops_cleanly_on_sigterm(cli: Cli, tmp_path: Path) -> None:
+    sink = subprocess.Popen(
+        [DIGEST, "smtp-sink", "--port", "0", "--maildir", str(tmp_path / "mail")],
+        cwd=cli.workdir,
+        env=cli.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert sink.stdout is not None
+        first = sink.stdout.readline()
+        port = int(first.split("127.0.0.1:")[1].split(",")[0])
+        with smtplib.SMTP("127.0.0.1", port, timeout=30) as smtp:
+            smtp.sendmail("a@example.org", ["b@example.org"], b"Subject: hi\r\n\r\nhello\r\n")
+        sink.send_signal(signal.SIGTERM)  # at once after the message, as a service manager does
+        out, _ = sink.communicate(timeout=15)
+    finally:
+        if sink.poll() is None:
+            sink.kill()
+    assert sink.returncode == 0
+    assert "a@example.org → b@example.org" in out and out.rstrip().endswith("smtp-sink stopped")
+    assert len(list((tmp_path / "mail" / "new").iterdir())) == 1

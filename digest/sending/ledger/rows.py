@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from sqlalchemy import and_, true
 
@@ -23,22 +23,11 @@ DeliveryStatus = Literal[
     "failed",
     "skipped",
     "unknown",
-    "bounced",
-    "complained",
-    "filed",
-]
-STATUSES: tuple[DeliveryStatus, ...] = (
-    "pending",
-    "sending",
-    "sent",
-    "deferred",
-    "failed",
-    "skipped",
-    "unknown",
     "bounced",  # accepted, then bounced back later (digest/inbound)
     "complained",  # delivered, then reported as spam (digest/inbound)
     "filed",  # a "feed only" subscriber's picks, recorded for their feed; no mail
-)
+]
+STATUSES: tuple[DeliveryStatus, ...] = get_args(DeliveryStatus)
 # Finished for an issue: the subscriber is not handed over again (pending/deferred/sending are).
 FINISHED: tuple[DeliveryStatus, ...] = (
     "sent",

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import psycopg
 import pytest
@@ -19,6 +19,7 @@ from digest.queue.jobs import apply_schema, conninfo
 from digest.queue.status import queue_status
 from digest.queue.worker import work
 from digest.schedule.due import IssueKey
+from digest.sending import outbox
 from digest.sending.transports.recording import RecordingTransport
 from papercore.config import Settings, load_settings
 from papercore.db.engine import make_engine, transaction
@@ -277,3 +278,17 @@ def test_a_policy_refusal_pauses_the_issue_and_fails_the_batch(
     assert issue is not None and issue.status == "paused" and "policy" in (issue.pause_reason or "")
     status = queue_status(pg, 30)
     assert status is not None and status.batches["failed"] == 1
+
+
+def test_a_worker_sends_the_notices_waiting_in_the_outbox(pg: Engine, postgres_url: str) -> None:
+    now = datetime.now(UTC)
+    with transaction(pg) as connection:
+        connection.execute(text("TRUNCATE outbox RESTART IDENTITY"))
+        outbox.enqueue(
+            connection, "confirm", "new@example.org", {"confirm": "https://x.example/c/t"}, {}, now
+        )
+    transport = RecordingTransport()
+    asyncio.run(work(queue_settings(postgres_url), pg, until_empty=True, transport=transport))
+    assert [s.recipient for s in transport.sent] == ["new@example.org"]
+    with pg.connect() as connection:
+        assert outbox.counts(connection)["sent"] == 1

@@ -222,3 +222,38 @@ def test_ranges_never_contain_someone_of_the_same_frequency_not_handed_over() ->
         builder.add(sid, frequency, issue)  # type: ignore[arg-type]
     ranges = {k: list(v) for k, v in builder.finish().items()}
     assert ranges == {monday: [(0, 3), (5, 6)], tuesday: [(4, 5)], weekly: [(1, 9)]}
+
+
+def issue_statuses(bench: Bench) -> dict[str, str]:
+    with bench.engine.connect() as connection:
+        rows = connection.execute(select(issues.c.issue_date, issues.c.frequency, issues.c.status))
+        return {f"{r.issue_date}/{r.frequency}": r.status for r in rows}
+
+
+async def test_an_issue_opened_only_for_feeds_is_done_once_filed(bench: Bench) -> None:
+    bench.add("reader@example.org", "UTC", hour=8, frequency="feed")
+    bench.collect(MONDAY - timedelta(hours=1))
+    assert await bench.deliver_at(MONDAY + timedelta(hours=8)) == []  # no mail
+    assert [row[:3] for row in bench.ledger()] == [
+        ("reader@example.org", "2026-03-09/daily", "filed")
+    ]
+    assert issue_statuses(bench) == {"2026-03-09/daily": "done"}
+    # Tuesday brings nothing new: the issue opened only to record the skip is done too.
+    assert await bench.deliver_at(MONDAY + timedelta(days=1, hours=8)) == []
+    assert bench.ledger()[-1][1:3] == ("2026-03-10/daily", "skipped")
+    assert issue_statuses(bench)["2026-03-10/daily"] == "done"
+
+
+async def test_mail_and_feed_of_one_issue_in_one_pass_hold_the_same_papers(bench: Bench) -> None:
+    bench.add("mailed@example.org", "UTC", hour=8)
+    bench.add("feed@example.org", "UTC", hour=8, frequency="feed")
+    bench.collect(MONDAY - timedelta(hours=1))
+    assert await bench.deliver_at(MONDAY + timedelta(hours=8)) == ["mailed@example.org"]
+    with bench.engine.connect() as connection:
+        papers = dict(
+            connection.execute(
+                select(deliveries.c.status, deliveries.c.paper_ids).order_by(deliveries.c.id)
+            ).all()
+        )
+    assert set(papers) == {"sent", "filed"} and papers["sent"] and papers["sent"] == papers["filed"]
+    assert issue_statuses(bench) == {"2026-03-09/daily": "done"}  # the mail's run settled it

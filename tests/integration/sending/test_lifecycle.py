@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, Engine
 
-from digest.issues import get_issue
+from digest.issues import Issue, get_issue
 from digest.sending import ledger, lifecycle
 from digest.sending.ledger import Outcome
 from digest.sending.scope import SendScope
@@ -114,3 +114,24 @@ def test_a_paused_batch_pauses_the_issue_and_a_later_batch_leaves_it_paused(
     assert lifecycle.begin_batch(engine, settings, scope, now).issue.status == "paused"
     with engine.connect() as connection:
         assert get_issue(connection, issue.id).status == "paused"
+
+
+def test_filing_feeds_settles_only_an_open_issue_with_nothing_left_to_send(
+    engine: Engine, settings: Settings, now: datetime
+) -> None:
+    (sid,) = add_subscribers(engine, now, ["a@example.org"])
+
+    def on_day(days: int) -> Issue:
+        return lifecycle.open_for(engine, (now + timedelta(days=days)).date(), "daily", now)
+
+    filed_only = on_day(0)
+    assert lifecycle.settle_filed(engine, filed_only.id, now).status == "done"
+
+    queued = on_day(1)  # mail queued for workers, not yet sent
+    with transaction(engine) as connection:
+        ledger.add_pending(connection, queued.id, [sid], now)
+    assert lifecycle.settle_filed(engine, queued.id, now).status == "open"
+
+    running = on_day(2)
+    lifecycle.begin(engine, settings, SendScope(running.id), now)  # a send run has it
+    assert lifecycle.settle_filed(engine, running.id, now).status == "sending"

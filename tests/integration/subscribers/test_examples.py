@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-import pytest
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, text
 
 from digest.paper_store import SEEDED_FIRST_SEEN, SeedShelf, get_papers, ingest, list_papers
 from papercore.db.engine import MIGRATIONS, make_engine, transaction
-from papercore.db.schema import metadata
 from papercore.papers import Paper, paper_id_for
 from subscribers import store
 from subscribers.feedback import LESS, MORE, forget_example, record_votes, reset_learning
@@ -156,15 +154,9 @@ def _alembic(engine: Engine, target: str) -> None:
 
 
 def test_migration_0005_turns_clicks_into_examples_and_drops_learned_phrases(
-    database_url: str,
+    empty_database_url: str,
 ) -> None:
-    if not database_url.startswith("sqlite"):
-        pytest.skip("the session's PostgreSQL database is already at head; SQLite runs it")
-    engine = make_engine(database_url)
-    with engine.begin() as connection:
-        for table in reversed(metadata.sorted_tables):
-            connection.execute(text(f'DROP TABLE IF EXISTS "{table.name}"'))
-        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    engine = make_engine(empty_database_url)
     _alembic(engine, "0004")
     with transaction(engine) as connection:
         # The papers table as it was at 0004 (later revisions add columns).

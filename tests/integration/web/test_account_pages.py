@@ -269,6 +269,26 @@ def post_on_preferences(
     return response.status_code, response.text
 
 
+@pytest.mark.parametrize("action", ["", "/feed", "/forget", "/reset", "/seed"])
+def test_a_preferences_link_changes_nothing_once_they_unsubscribed(site: Site, action: str) -> None:
+    ingest(site.engine, [PAPER], site.clock())
+    person = subscribed(site)
+    with transaction(site.engine) as connection:
+        store.put_examples(connection, person.id, {PAPER.id: 1}, site.clock(), 50)
+    path = site.path_of(links(site, person).preferences)
+    form = hidden_fields(site.client.get(path).text)  # the page open in a tab
+    site.client.post(
+        site.path_of(links(site, person).unsubscribe), data={"List-Unsubscribe": "One-Click"}
+    )
+    before = reload(site, person)
+    assert site.client.get(path).status_code == 400
+    response = site.client.post(
+        path + action, data=form | {"paper": PAPER.id, "papers": OTHER.id, "topics": "x"}
+    )
+    assert response.status_code == 400
+    assert reload(site, person) == before
+
+
 def test_preferences_list_forget_and_reset_what_was_learned(site: Site) -> None:
     ingest(site.engine, [PAPER, OTHER], site.clock())
     person = subscribed(site)

@@ -14,10 +14,10 @@ from starlette.testclient import TestClient
 
 from digest.sending import outbox
 from digest.sending.notice_mail import NoticeMailer
+from digest.sending.outbox_sender import drain_outbox
 from digest.sending.sink import SinkHandler, SmtpServer
 from digest.sending.transports.smtp import SmtpTransport
 from digest.web import create_app
-from digest.web.outbox_drain import drain
 from papercore.config import Settings
 from tests.web_site import Clock, hidden_fields
 
@@ -75,12 +75,12 @@ def test_a_notice_waits_in_the_outbox_while_the_relay_is_away_and_is_sent_later(
 
     handler = SinkHandler(keep=True)
     with SmtpServer(handler, port=relay_port):
-        web = app.state.web
 
         async def later() -> tuple[int, int]:
-            early = await drain(web)  # not due yet: the first retry waits 60 s
+            # not due yet: the first retry waits 60 s
+            early = await drain_outbox(engine, mailer, settings, clock)
             clock.advance(61)
-            sent = await drain(web)
+            sent = await drain_outbox(engine, mailer, settings, clock)
             await mailer.close()
             return early, sent
 
@@ -102,7 +102,7 @@ def test_a_notice_is_given_up_after_the_last_try_and_the_operator_sees_why(
     async def retries() -> None:
         for wait in (61, 121):  # tries 2 and 3, each after a doubled wait
             clock.advance(wait)
-            await drain(app.state.web)
+            await drain_outbox(engine, mailer, settings, clock)
 
     asyncio.run(retries())
     assert statuses(engine)["failed"] == 1
