@@ -23,7 +23,7 @@ from digest.personal import IssueDigests
 from digest.schedule.due import IssueKey, Slot, feed_slot_of, slot_of, split_empty, unrecorded
 from digest.schedule.events import LOGGER, event
 from digest.schedule.feeds import file_feeds
-from digest.sending import ledger
+from digest.sending import ledger, lifecycle
 from papercore.config import Settings
 from subscribers.model import Frequency, Subscriber
 from subscribers.store import iter_subscribers
@@ -228,8 +228,17 @@ async def deliver(
             file_feeds, engine, settings, plan.feed, now, empty=plan.feed_empty, digests=digests
         )
         event(log, "deliver.filed", subscribers=report.filed)
+    # An issue that only recorded skips in this pass ("nothing new" for everyone due) is
+    # settled like one that sent: done once nothing is left pending, never left open.
+    for issue in plan.skip.keys() - plan.send.keys():
+        await asyncio.to_thread(_settle_skipped, engine, issue, now)
     report.stopped = report.stopped or stopping()
     return report
+
+
+def _settle_skipped(engine: Engine, issue: IssueKey, now: datetime) -> None:
+    opened = lifecycle.open_for(engine, issue.issue_date, issue.frequency, now)
+    lifecycle.settle_filed(engine, opened.id, now)
 
 
 def issue_name(issue: IssueKey) -> str:

@@ -153,7 +153,8 @@ def settle_batch(
 
 
 def settle_filed(engine: Engine, issue_id: int, now: datetime) -> Issue:
-    """The issue's status after feed-only subscribers' digests were filed (or skipped): an issue
+    """The issue's status after rows were written without a send run (feed-only subscribers'
+    digests filed, or "nothing new" skips): an issue
     still ``open`` is ``done`` once the whole ledger has nothing pending, deferred or in flight.
     An issue a send run or batches have begun (``sending``, ``paused``, ``done``) is theirs to
     settle and is left as it is. Returns the issue."""

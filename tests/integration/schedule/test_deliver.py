@@ -164,6 +164,9 @@ async def test_an_empty_day_is_skipped_and_the_next_digest_covers_it(
         assert await bench.deliver_at(MONDAY + timedelta(hours=hours)) == []
     assert bench.ledger()[-1] == ("quiet@example.org", "2026-03-09/daily", "skipped", EMPTY)
     assert bench.last_digest_at("quiet@example.org") == first  # the papers fold into the next
+    with bench.engine.connect() as connection:  # an issue of skips only is settled, not open
+        statuses = dict(connection.execute(select(issues.c.issue_date, issues.c.status)).all())
+    assert statuses[MONDAY.date()] == "done"
     # Monday night one new paper arrives; Tuesday's digest brings it.
     page = tmp_path / "monday.txt"
     page.write_text(
