@@ -30,8 +30,10 @@ def mmr(scores: np.ndarray, similarity: np.ndarray, limit: int, diversity: float
     values = scores.tolist()
     # Only pairs that overlap at all matter; most do not.
     repeats: dict[int, list[tuple[int, float]]] = {}
-    for i, j in zip(*np.nonzero(similarity), strict=True):
-        repeats.setdefault(int(i), []).append((int(j), float(similarity[i, j])))
+    rows, columns = np.nonzero(similarity)
+    values_of = similarity[rows, columns].tolist()
+    for i, j, value in zip(rows.tolist(), columns.tolist(), values_of, strict=True):
+        repeats.setdefault(i, []).append((j, value))
     redundancy_now = [0.0] * n
     remaining = list(range(n))
     chosen: list[int] = []

@@ -33,8 +33,8 @@ def topic_reasons(
     found = []
     for scored, has in zip(matches.T.tolist(), covered.T.tolist(), strict=True):
         named = [t for t in liked if scored[t] >= floor]
-        if len(named) > 1:
-            named = sorted(named, key=lambda t: -scored[t])[:MAX_REASONS]
+        if len(named) > 1:  # best first; a reversed sort keeps ties in the subscriber's order
+            named = sorted(named, key=scored.__getitem__, reverse=True)[:MAX_REASONS]
         exact = [topics[t][0] for t in named if has[t]]
         loose = [topics[t][0] for t in named if not has[t]]
         reasons = []

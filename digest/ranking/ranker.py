@@ -133,6 +133,7 @@ class Ranker:
             if len(self._topics) >= TOPIC_CACHE_MAX:
                 self._topics.clear()
                 self._ceilings.clear()
+            found.setflags(write=False)  # shared by every subscriber with the topic
             self._topics[phrase] = found
             self._ceilings[phrase] = float(found.max()) if len(found) else 0.0
         return found
@@ -232,6 +233,8 @@ class Ranker:
 
     def _per_topic(self, topics: Sequence[tuple[str, float]]) -> np.ndarray:
         """Weighted relevance of every paper to each topic: one row per topic."""
+        if len(topics) == 1:  # a view, not a copy: many subscribers have one topic
+            return facets.weighted(self.topic_relevance(topics[0][0])[None, :], [topics[0][1]])
         rows = np.vstack([self.topic_relevance(p) for p, _ in topics])
         return facets.weighted(rows, [w for _, w in topics])
 
@@ -310,7 +313,11 @@ class Ranker:
         floor = self.settings.relevance_floor
         named: list[list[str]] = [[] for _ in rows]
         if per_topic is not None:
-            covered = np.vstack([self.covering(phrase)[chosen] for phrase, _ in topics])
+            covered = (
+                self.covering(topics[0][0])[chosen][None, :]
+                if len(topics) == 1
+                else np.vstack([self.covering(phrase)[chosen] for phrase, _ in topics])
+            )
             named = topic_reasons(topics, per_topic[:, chosen], covered, floor)
         topical_of = topical[chosen].tolist() if learned is not None else None
         followed_of = followed[chosen].tolist() if followed is not None else None
