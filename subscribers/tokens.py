@@ -17,6 +17,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from papercore.config import WebSettings
@@ -47,17 +48,12 @@ class _NotSimple(Exception):
     pass
 
 
-def _simple_json(value: Any) -> str:
-    """Compact, key-sorted JSON of dicts, ints and plain ASCII strings, byte-identical to
-    ``json.dumps(value, separators=(",", ":"), sort_keys=True)`` but ~2x faster (a digest
-    makes ~25 tokens per subscriber). Anything else raises _NotSimple."""
+@lru_cache(maxsize=8192, typed=True)
+def _scalar(value: Any) -> str:
+    """JSON of an int or a plain ASCII string (no quote, backslash or control character);
+    anything else raises _NotSimple. Cached: tokens repeat the same few values (purposes,
+    versions, issue and paper ids); ``typed`` keeps ``True`` apart from ``1``."""
     kind = type(value)
-    if kind is dict:
-        return (
-            "{"
-            + ",".join([f"{_simple_json(k)}:{_simple_json(v)}" for k, v in sorted(value.items())])
-            + "}"
-        )
     if kind is int:
         return str(value)
     plain = kind is str and value.isascii() and value.isprintable()
@@ -66,11 +62,32 @@ def _simple_json(value: Any) -> str:
     raise _NotSimple
 
 
-def _compact_json(value: dict[str, Any]) -> str:
+@lru_cache(maxsize=256)
+def _key_order(keys: tuple[Any, ...]) -> tuple[tuple[Any, str], ...]:
+    """``keys`` in sorted order, each with its JSON; only string keys are simple."""
+    if any(type(k) is not str for k in keys):
+        raise _NotSimple
+    return tuple((k, _scalar(k)) for k in sorted(keys))
+
+
+def _body_json(purpose: str, subject: str | int, expires: int, extra: dict[str, Any] | None) -> str:
+    """The token body ``{"e", "p", "s"[, "x"]}`` as compact, key-sorted JSON, byte-identical to
+    ``json.dumps(body, separators=(",", ":"), sort_keys=True)`` but written directly when every
+    value is an int or a plain ASCII string (a digest makes ~25 tokens per subscriber); other
+    bodies go through the json module."""
     try:
-        return _simple_json(value)
-    except (_NotSimple, TypeError):
-        return _COMPACT_JSON.encode(value)
+        text = f'"{subject}"' if type(subject) is int else _scalar(subject)
+        head = f'{{"e":{expires},"p":{_scalar(purpose)},"s":{text}'
+        if not extra:
+            return head + "}"
+        order = _key_order(tuple(extra))
+        items = ",".join([f"{name}:{_scalar(extra[k])}" for k, name in order])
+    except (_NotSimple, TypeError):  # TypeError: an unhashable value, such as a list
+        body: dict[str, Any] = {"p": purpose, "s": str(subject), "e": expires}
+        if extra:
+            body["x"] = extra
+        return _COMPACT_JSON.encode(body)
+    return f'{head},"x":{{{items}}}}}'
 
 
 def _hmac_pads(key: bytes) -> tuple[Any, Any]:
@@ -140,10 +157,7 @@ class Signer:
         pads = self._pads[purpose]
         ttl_seconds = ttl_seconds or self._ttls.get(purpose)
         expires = int(now.timestamp()) + ttl_seconds if ttl_seconds else 0
-        body: dict[str, Any] = {"p": purpose, "s": str(subject), "e": expires}
-        if extra:
-            body["x"] = extra
-        payload = _b64(_compact_json(body).encode("utf-8"))
+        payload = _b64(_body_json(purpose, subject, expires, extra).encode("utf-8"))
         mac = _mac(pads, payload.encode("ascii"))[:18]
         return f"{payload}.{_b64(mac)}"
 

@@ -1,16 +1,48 @@
-"""The ``digest`` command line. Each module registers its commands on ``app``."""
+"""The ``digest`` command line. Each module registers its commands on ``app``.
 
-from digest.cli import demo as _demo
-from digest.cli import feedback as _feedback  # noqa: F401
-from digest.cli import inbound as _inbound  # noqa: F401
-from digest.cli import papers as _papers
-from digest.cli import preview as _preview  # noqa: F401
-from digest.cli import rank as _rank  # noqa: F401
-from digest.cli import run as _run  # noqa: F401
-from digest.cli import sending as _sending
-from digest.cli import serve as _serve  # noqa: F401
-from digest.cli import subscribers as _subscribers
-from digest.cli import worker as _worker  # noqa: F401
-from digest.cli.app import app, main
+The command modules are imported when ``main`` runs or ``app`` is first asked for, not when the
+package is: a sending process that ``digest send`` spawns runs the console script again as its
+``__mp_main__``, and should not pay for the web server, the IMAP reader and every other command.
+"""
 
-__all__ = ["_demo", "_papers", "_sending", "_subscribers", "app", "main"]
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import typer
+
+__all__ = ["app", "main"]
+
+
+def register_commands() -> typer.Typer:
+    """The Typer application with every command module's commands on it."""
+    from digest.cli import (  # noqa: F401
+        demo,
+        feedback,
+        inbound,
+        papers,
+        preview,
+        rank,
+        run,
+        sending,
+        serve,
+        subscribers,
+        worker,
+    )
+    from digest.cli.app import app
+
+    return app
+
+
+def main(argv: list[str] | None = None) -> None:
+    """The ``digest`` console script (see ``digest.cli.app.main``)."""
+    from digest.cli.app import main as run_main
+
+    run_main(argv)
+
+
+def __getattr__(name: str) -> Any:
+    if name == "app":
+        return register_commands()
+    raise AttributeError(f"module 'digest.cli' has no attribute {name!r}")

@@ -82,7 +82,9 @@ def _root(
 
 def main(argv: list[str] | None = None) -> None:
     """The ``digest`` console script: errors become one line on stderr and an exit code."""
-    import digest.cli  # noqa: F401  (registers every command module)
+    from digest.cli import register_commands
+
+    register_commands()
 
     try:
         app(args=argv, prog_name="digest")  # click handles usage errors and exits itself

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.markup import escape
@@ -12,15 +13,14 @@ from rich.table import Table
 from sqlalchemy import Connection, Engine
 
 from digest.cli.app import app, out, runtime
-from digest.ingest import ingest_locations, sample_pages
 from digest.sending import ledger, lifecycle
-from digest.sending.factory import DigestFactory, build_factory
 from digest.sending.messages import Prepared
-from digest.sending.service import send_issue
-from digest.sending.sink import SinkHandler, SmtpServer
 from papercore.db.engine import migrate, transaction
 from subscribers import store
 from subscribers.model import Subscriber
+
+if TYPE_CHECKING:
+    from digest.sending.factory import DigestFactory
 
 SAMPLE_SUBSCRIBERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("ada@example.org", "Ada", ("convolutional neural networks", "image classification")),
@@ -57,6 +57,10 @@ def demo(ctx: typer.Context) -> None:
     Example: digest demo
     """
     from digest.cli.sending import sink_line  # keeps the CLI's panels in reading order
+    from digest.ingest import ingest_locations, sample_pages
+    from digest.sending.factory import build_factory
+    from digest.sending.service import send_issue
+    from digest.sending.sink import SinkHandler, SmtpServer
 
     rt = runtime(ctx)
     settings, now = rt.settings, rt.now()

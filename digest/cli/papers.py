@@ -17,7 +17,6 @@ from digest.cli.options import date_option
 from digest.cli.progress import embedding_progress
 from digest.ingest import ingest_locations
 from digest.paper_store import IngestCounts, list_papers
-from digest.ranking import embed_stored_papers, semantic_wanted, shared_encoder
 from papercore.db.engine import migrate
 from papercore.papers import Paper
 
@@ -96,6 +95,8 @@ def ingest(
         table.add_section()
         _row(table, "total", total)
     out.print(table)
+    from digest.ranking import embed_stored_papers, semantic_wanted, shared_encoder
+
     mode = rt.settings.ranking.semantic
     if embed and semantic_wanted(mode):
         with embedding_progress() as on_progress:

@@ -14,7 +14,6 @@ from sqlalchemy import Engine
 from digest.cli.app import app, out, runtime
 from digest.cli.options import date_option
 from digest.cli.progress import embedding_progress
-from digest.personal import preview_digest, preview_subscriber
 from papercore.config import Settings
 
 
@@ -57,6 +56,8 @@ def preview(
     if serve:
         _serve(rt.settings, engine, port)
         return
+    from digest.personal import preview_digest, preview_subscriber
+
     with engine.connect() as connection:
         person = preview_subscriber(connection, subscriber, topic or [])
     with embedding_progress() as on_embed:

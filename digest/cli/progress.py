@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from digest.cli.app import err
-from digest.ranking.semantic import Progress as OnProgress
+
+if TYPE_CHECKING:  # the ranking stack is imported by the commands that rank
+    from digest.ranking.semantic import Progress as OnProgress
 
 
 @contextmanager

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -14,11 +14,12 @@ from digest.cli.app import app, out, runtime
 from digest.cli.options import date_option
 from digest.cli.progress import embedding_progress
 from digest.paper_store import list_papers
-from digest.personal import index_papers, preview_digest
-from digest.ranking import Pick
 from papercore.errors import InputError, NotFound
 from subscribers import store
 from subscribers.model import Interest, clean_phrases, normalise_email
+
+if TYPE_CHECKING:
+    from digest.ranking import Pick
 
 
 @app.command(rich_help_panel="Papers")
@@ -81,6 +82,8 @@ def rank(
         raise InputError("--since is for topics; a subscriber's ranking uses their next issue")
     rt = runtime(ctx)
     settings = rt.settings
+    from digest.personal import index_papers, preview_digest
+
     engine = rt.engine()
     if subscriber:
         with engine.connect() as connection:

@@ -18,19 +18,18 @@ from digest.cli.app import app, out, runtime
 from digest.cli.options import dev_option
 from digest.cli.worker import queue_lines, queue_sender
 from digest.inbound.rates import return_rates
-from digest.ranking import DatabaseEmbeddings, semantic_wanted
 from digest.schedule import events, queries, scheduler
-from digest.schedule.inline import InlineSender
 from digest.schedule.preflight import check_relay
-from digest.schedule.service import Service, utc_now
 from digest.sending import ledger
-from digest.web.server import WebServer, make_server
 from papercore.config import Settings, require_safe_mail
 from papercore.errors import SourceUnavailable
 from subscribers import store
 
 if TYPE_CHECKING:
     from digest.queue.dispatch import QueueSender
+    from digest.schedule.inline import InlineSender
+    from digest.schedule.service import Service
+    from digest.web.server import WebServer
 
 log = logging.getLogger(events.LOGGER)
 
@@ -68,9 +67,13 @@ def run(
     settings = rt.settings
     require_safe_mail(settings, dev=dev, command="digest run")
     engine = rt.engine()  # a database that is unreachable or behind is a StorageError here
+    from digest.schedule.service import utc_now  # the service stack, for this command only
+
     clock = rt.now if rt.clock is not None else utc_now
     web = None
     if with_web:  # bound before the service starts: a busy port is a one-line ConfigError
+        from digest.web.server import make_server
+
         web = make_server(
             settings, engine, dev=dev, clock=clock, own_signals=False, own_logging=False
         )
@@ -97,6 +100,9 @@ async def _serve(
     clock: Any,
     queued: bool = False,
 ) -> list[str]:
+    from digest.schedule.inline import InlineSender
+    from digest.schedule.service import Service
+
     sender: InlineSender | QueueSender
     if queued:  # scale-out: `digest worker` processes send (digest/queue)
         sender = queue_sender(settings, engine)
@@ -226,6 +232,8 @@ def status(ctx: typer.Context) -> None:
     figures.add_row(
         "inbound messages kept for the operator (digest inbound --kept)", str(returned.kept)
     )
+    from digest.ranking import DatabaseEmbeddings, semantic_wanted
+
     if semantic_wanted(settings.ranking.semantic):
         waiting = DatabaseEmbeddings(rt.engine()).missing_count()
         figures.add_row("papers waiting for embeddings (semantic ranker)", str(waiting))

@@ -10,7 +10,6 @@ import typer
 
 from digest.cli.app import app, err, out, runtime
 from digest.cli.options import dev_option
-from digest.web.server import make_server
 from papercore.config import require_safe_mail
 
 
@@ -29,6 +28,8 @@ def serve(
 
     Example: digest serve --host 0.0.0.0 --port 8000
     """
+    from digest.web.server import make_server  # the web stack, for this command only
+
     rt = runtime(ctx)
     require_safe_mail(rt.settings, dev=dev, command="digest serve")  # before the database
     web = make_server(rt.settings, rt.engine(), host=host, port=port, dev=dev, clock=rt.now)

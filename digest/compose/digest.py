@@ -14,7 +14,7 @@ from typing import Any
 from digest.compose import environment, plan
 from digest.compose.cards import CardView, PickLike, card_view, why_line
 from digest.compose.environment import compile_mjml, email_environment
-from digest.compose.fragments import Assembly, Marks, Part, Region, Slot, Static, regions
+from digest.compose.fragments import Assembly, Marks, Part, Region, Slot, regions
 from digest.compose.headers import (
     address_header,
     check_address,
@@ -76,10 +76,6 @@ def split_document(parts: tuple[Part, ...], ids: Sequence[str]) -> Document:
         dict(zip(ids, cards, strict=True)),
         Region.of("tail", parts[where[-1] + 1 :]),
     )
-
-
-def _html_value(slot: Slot, value: str) -> str:
-    return value  # escaped before assembly (sizes are counted on what is sent)
 
 
 def _text_value(slot: Slot, value: str) -> str:
@@ -205,7 +201,8 @@ class PreparedIssue:
             "overflow_link": view,
         }
         encoded: dict[str, bytes] = {}
-        html_out, text_out = Assembly(_html_value, encoded), Assembly(_text_value, encoded)
+        # HTML values go in as they are: escaped before assembly (sizes count what is sent).
+        html_out, text_out = Assembly(None, encoded), Assembly(_text_value, encoded)
         mode = "trending" if trending else "personal"
         self._assemble(html_out, text_out, picks, values, text_values, links, topics, mode)
         body_html, body_text = "".join(html_out.text), "".join(text_out.text)
@@ -251,15 +248,14 @@ class PreparedIssue:
         count = len(picks)
         values["count"] = text_values["count"] = _count_line(count, mode)
         if topics:
-            shown_topics = shorten(", ".join(clean(t) for t in topics), 160)
-            values["topics"], text_values["topics"] = html.escape(shown_topics), shown_topics
+            values["topics"], text_values["topics"] = _topics_line(tuple(topics))
         values["preheader"] = html.escape(plan.preheader(picks, topics, trending))
         values["label"] = text_values["label"] = _LABELS[mode]
         head_drop = _HEAD_DROPS[mode if mode != "personal" or topics else "public"]
         html_out.add(self.html_doc.head.flat(head_drop), values)
         text_out.add(self.text_doc.head.flat(head_drop), text_values)
         tail_drop = {"public", "empty"} if links else {"personal", "empty"}
-        reserve = _static_size(self.html_doc.tail.flat(frozenset(tail_drop))) + _SLACK
+        reserve = self.html_doc.tail.flat(frozenset(tail_drop)).size + _SLACK
         shown = 0
         public = links is None
         for placed in plan.place(picks, topics, trending, public=public, themes=self.themes):
@@ -279,7 +275,7 @@ class PreparedIssue:
             drop = _card_drops(placed.lead, bool(placed.heading), bool(why), links is not None)
             html_parts = html_card.flat(drop)
             if links is not None:
-                size = _static_size(html_parts) + sum(len(v.encode()) for v in card_values.values())
+                size = html_parts.size + sum(len(v.encode()) for v in card_values.values())
                 if html_out.size + size + reserve > self.budget:
                     break
             html_out.add(html_parts, card_values)
@@ -301,7 +297,7 @@ class PreparedIssue:
     def generic_html(self, picks: Sequence[PickLike]) -> str:
         """The issue as the public web archive shows it: every pick, no personal links."""
         encoded: dict[str, bytes] = {}
-        html_out, text_out = Assembly(_html_value, encoded), Assembly(_text_value, encoded)
+        html_out, text_out = Assembly(None, encoded), Assembly(_text_value, encoded)
         self._assemble(html_out, text_out, picks, {}, {}, None)
         return "".join(html_out.text)
 
@@ -309,10 +305,6 @@ class PreparedIssue:
 def _attr(url: str) -> str:
     """``url`` escaped for an HTML attribute (signed links rarely need it: skip the work)."""
     return html.escape(url) if any(c in url for c in "&<>\"'") else url
-
-
-def _static_size(parts: Sequence[Static | Slot]) -> int:
-    return sum(p.size for p in parts if isinstance(p, Static))
 
 
 # Which head regions are left out: the intro line fits who reads it.
@@ -342,6 +334,13 @@ def _count_line(count: int, mode: str) -> str:
     if mode == "trending":
         return _plural(count, "trending paper")
     return _plural(count, "paper") + (" picked for you" if mode == "personal" else " in this issue")
+
+
+@lru_cache(maxsize=4096)
+def _topics_line(topics: tuple[str, ...]) -> tuple[str, str]:
+    """The masthead's "Your topics" line: HTML-escaped, and as text."""
+    shown = shorten(", ".join(clean(t) for t in topics), 160)
+    return html.escape(shown), shown
 
 
 @lru_cache(maxsize=4096)

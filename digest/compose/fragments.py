@@ -13,7 +13,7 @@ from __future__ import annotations
 import binascii
 import re
 import secrets
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from markupsafe import Markup
@@ -22,11 +22,21 @@ _SOFT_BREAK = b"=\r\n"
 _NAME = re.compile(r"^[a-z_]+$")
 
 
+_QP_LINE = 75  # characters before a soft break ("=" makes the line 76 long)
+
+
 def qp_chunk(text: str) -> bytes:
     """``text`` quoted-printable encoded (CRLF line ends) so that it can be followed by any
     other chunk: it ends with a hard or a soft line break, so the next starts at column 0."""
     if not text:
         return b""
+    plain = text.isascii() and text.isprintable() and " " not in text and "=" not in text
+    if plain and text != ".":  # a lone dot is the one such line b2a_qp escapes
+        return _qp_plain(text)
+    return _qp_general(text)
+
+
+def _qp_general(text: str) -> bytes:
     encoded = binascii.b2a_qp(text.replace("\n", "\r\n").encode("utf-8"), istext=True)
     if "\n" not in text and b"\n" in encoded:  # b2a_qp soft-breaks with a bare LF then
         encoded = encoded.replace(b"\n", b"\r\n")
@@ -39,6 +49,17 @@ def qp_chunk(text: str) -> bytes:
             cut -= 1  # never split an =XX escape
         encoded = encoded[:cut] + _SOFT_BREAK + encoded[cut:]
     return encoded + _SOFT_BREAK
+
+
+def _qp_plain(text: str) -> bytes:
+    """``qp_chunk`` of one line that needs no escapes (printable ASCII, no space, no "="; a
+    link, a token), cut into soft-broken lines exactly as the general path cuts it."""
+    if len(text) <= _QP_LINE:
+        return text.encode("ascii") + _SOFT_BREAK
+    lines = [text[i : i + _QP_LINE] for i in range(0, len(text), _QP_LINE)]
+    if len(lines[-1]) == 1:  # b2a_qp lets a last line reach 76; the soft break then cuts at 74
+        lines[-2:] = [lines[-2][:-1], lines[-2][-1] + lines[-1]]
+    return "=\r\n".join(lines).encode("ascii") + _SOFT_BREAK
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,22 +84,48 @@ class Region:
     name: str
     parts: tuple[Part, ...]
     size: int  # UTF-8 bytes of the static parts (slot values come on top)
-    _flat: dict[frozenset[str], tuple[Static | Slot, ...]] = field(
-        default_factory=dict, compare=False, repr=False
-    )
+    _flat: dict[frozenset[str], Flat] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def of(cls, name: str, parts: tuple[Part, ...]) -> Region:
         size = sum(p.size for p in parts if not isinstance(p, Slot))
         return cls(name, parts, size)
 
-    def flat(self, drop: frozenset[str]) -> tuple[Static | Slot, ...]:
+    def flat(self, drop: frozenset[str]) -> Flat:
         """The region's parts without the regions in ``drop``, nested regions opened and
         neighbouring static text merged; worked out once per ``drop``."""
         found = self._flat.get(drop)
         if found is None:
-            found = self._flat[drop] = flatten(self.parts, drop)
+            found = self._flat[drop] = Flat.of(flatten(self.parts, drop))
         return found
+
+
+@dataclass(frozen=True, slots=True)
+class Flat:
+    """A region's parts with its dropped regions left out (``Region.flat``). ``size`` is the
+    UTF-8 bytes of its static text; ``steps`` are the parts again as (a slot or None, the static
+    text after it, that text's quoted-printable form), the shape ``Assembly.add`` walks."""
+
+    parts: tuple[Static | Slot, ...]
+    size: int
+    steps: tuple[tuple[Slot | None, str, bytes], ...]
+
+    @classmethod
+    def of(cls, parts: tuple[Static | Slot, ...]) -> Flat:
+        steps: list[tuple[Slot | None, str, bytes]] = []
+        slot: Slot | None = None
+        for part in parts:
+            if isinstance(part, Slot):
+                if slot is not None:
+                    steps.append((slot, "", b""))
+                slot = part
+            else:
+                steps.append((slot, part.text, part.qp))
+                slot = None
+        if slot is not None:
+            steps.append((slot, "", b""))
+        size = sum(p.size for p in parts if isinstance(p, Static))
+        return cls(parts, size, tuple(steps))
 
 
 def flatten(parts: Iterable[Part], drop: frozenset[str]) -> tuple[Static | Slot, ...]:
@@ -199,30 +246,33 @@ class Assembly:
 
     __slots__ = ("encoded", "format", "qp", "size", "text")
 
-    def __init__(self, format: Formatter, encoded: dict[str, bytes] | None = None) -> None:
+    def __init__(self, format: Formatter | None, encoded: dict[str, bytes] | None = None) -> None:
+        """``format`` turns a slot's value into what is inserted (None: the value as it is)."""
         self.format = format
         self.encoded = {} if encoded is None else encoded
         self.text: list[str] = []
         self.qp: list[bytes] = []
         self.size = 0
 
-    def add(self, parts: Sequence[Static | Slot], values: dict[str, str]) -> None:
-        """Append flattened parts (see ``Region.flat``), filling slots from ``values``;
-        missing values leave the slot empty."""
-        for part in parts:
-            if type(part) is Static:
-                self.text.append(part.text)
-                self.qp.append(part.qp)
-                self.size += part.size
-            else:
-                raw = values.get(part.name)  # type: ignore[union-attr]
+    def add(self, flat: Flat, values: dict[str, str]) -> None:
+        """Append a region's flattened parts (see ``Region.flat``), filling slots from
+        ``values``; missing values leave the slot empty."""
+        text, qp, encoded, format = self.text, self.qp, self.encoded, self.format
+        size = self.size + flat.size
+        for slot, static, static_qp in flat.steps:
+            if slot is not None:
+                raw = values.get(slot.name)
                 if raw:
-                    self.value(self.format(part, raw))  # type: ignore[arg-type]
-
-    def value(self, formatted: str) -> None:
-        self.text.append(formatted)
-        qp = self.encoded.get(formatted)
-        if qp is None:
-            qp = self.encoded[formatted] = qp_chunk(formatted)
-        self.qp.append(qp)
-        self.size += len(formatted) if formatted.isascii() else len(formatted.encode("utf-8"))
+                    formatted = raw if format is None else format(slot, raw)
+                    text.append(formatted)
+                    chunk = encoded.get(formatted)
+                    if chunk is None:
+                        chunk = encoded[formatted] = qp_chunk(formatted)
+                    qp.append(chunk)
+                    size += (
+                        len(formatted) if formatted.isascii() else len(formatted.encode("utf-8"))
+                    )
+            if static:
+                text.append(static)
+                qp.append(static_qp)
+        self.size = size

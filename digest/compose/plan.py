@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from digest.compose.cards import PickLike
-from digest.compose.text import clean, shorten
+from digest.compose.text import clean, clean_phrase, shorten
 
 SUBJECT_TITLE = 60  # what a phone shows of a subject line, about
 PREHEADER_LIMIT = 140
@@ -46,7 +46,7 @@ def topic_of(why: Sequence[str], topics: Sequence[str]) -> str | None:
     reasons = " | ".join(why).casefold()
     for topic in topics:
         if topic.strip() and _topic_pattern(topic.strip()).search(reasons):
-            return clean(topic)
+            return clean_phrase(topic)
     return None
 
 
@@ -129,7 +129,7 @@ def preheader(picks: Sequence[PickLike], topics: Sequence[str], trending: bool) 
     if trending:
         about = "Trending this week: the most upvoted new papers"
     elif topics:
-        about = "For your topics: " + ", ".join(clean(t) for t in topics)
+        about = "For your topics: " + ", ".join(clean_phrase(t) for t in topics)
     else:
         about = "Your research digest"
     if not picks:

@@ -31,6 +31,13 @@ def clean(text: str | None) -> str:
     return _SPACE.sub(" ", text).strip()
 
 
+@lru_cache(maxsize=65536)
+def clean_phrase(text: str) -> str:
+    """``clean`` for short texts that recur from message to message (topics, reasons),
+    remembered."""
+    return clean(text)
+
+
 def shorten(text: str, limit: int) -> str:
     """``text`` cut at a word boundary to at most ``limit`` characters, with an ellipsis."""
     if len(text) <= limit:

@@ -222,19 +222,28 @@ class RangeRun:
         time (the in-flight window stays one page, however far ahead subscribers are read)."""
         skips, missing = screened.skips, screened.missing
         due = screened.due
-        for start in range(0, max(1, len(due)), self.page_size):
-            if start and self.stopping:
-                return  # the rest stay pending for the next run
-            jobs: list[Job] = []
-            with self.engine.connect() as connection:
-                for subscriber, attempts in due[start : start + self.page_size]:
-                    message = self.factory.compose(connection, subscriber)
-                    if message is None:
-                        skips.append((subscriber.id, "no new papers match this subscriber"))
-                    else:
-                        jobs.append(Job(message, attempts))
-            await self._dispatch(jobs, skips, missing)
-            skips, missing = [], []
+        # A page is composed while the previous one's claim runs in its thread (composing has
+        # no effects, so nothing changes for a crash: a message is still claimed before it goes).
+        claiming: asyncio.Task[None] | None = None
+        try:
+            for start in range(0, max(1, len(due)), self.page_size):
+                if start and self.stopping:
+                    return  # the rest stay pending for the next run
+                jobs: list[Job] = []
+                with self.engine.connect() as connection:
+                    for subscriber, attempts in due[start : start + self.page_size]:
+                        message = self.factory.compose(connection, subscriber)
+                        if message is None:
+                            skips.append((subscriber.id, "no new papers match this subscriber"))
+                        else:
+                            jobs.append(Job(message, attempts))
+                if claiming is not None:
+                    await claiming
+                claiming = asyncio.ensure_future(self._dispatch(jobs, skips, missing))
+                skips, missing = [], []
+        finally:
+            if claiming is not None:
+                await claiming
 
     async def _dispatch(
         self, jobs: list[Job], skips: list[tuple[int, str]], missing: list[int]

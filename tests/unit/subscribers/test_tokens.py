@@ -33,6 +33,9 @@ def reference(signer: Signer, purpose: str, subject: str, extra: dict[str, Any] 
         {"v": 2, "i": None},
         {"v": True, "paper": 'quote " backslash \\ é \n'},
         {"nested": {"b": 1, "a": [1, 2]}},
+        {"v": 3, "paper": "2611.00001", "d": 1, "i": 7},
+        {"paper": "title:a/b c.d", "d": -1, "i": 12, "v": 1, "zz": "", "a": -5},
+        {"v": 1, "tab": "a\tb", "ctl": "\x7f"},
     ],
 )
 def test_tokens_match_the_reference_encoding(extra: dict[str, Any] | None) -> None:
