@@ -131,7 +131,7 @@ def main() -> None:
     print(f"{len(papers)} papers, {len(profiles)} judged profiles; nDCG@{K} / P@{K}")
     print(
         "splits: tune = tuned on, heldout (*) = kept aside, test (+) = judged blind, never tuned,"
-        " blind (#), blind2 (%), blind3 (^), blind4 (~) = judged blind,"
+        " blind (#), blind2 (%), blind3 (^), blind4 (~), blind5 (=) = judged blind,"
         " each scored once with the rankers frozen"
     )
     print(f"{'profile':<18}" + "".join(f"{n:>18}" for n in names))
@@ -159,7 +159,15 @@ def main() -> None:
         print(line)
 
 
-MARKS = {"heldout": "*", "test": "+", "blind": "#", "blind2": "%", "blind3": "^", "blind4": "~"}
+MARKS = {
+    "heldout": "*",
+    "test": "+",
+    "blind": "#",
+    "blind2": "%",
+    "blind3": "^",
+    "blind4": "~",
+    "blind5": "=",
+}
 
 
 def split_of(profile: dict[str, Any]) -> str:
