@@ -4,6 +4,7 @@ outcome, reported as such and never sent twice)."""
 
 from __future__ import annotations
 
+import socket
 import threading
 from datetime import datetime
 from typing import Any, ClassVar
@@ -174,7 +175,20 @@ def test_a_server_that_is_down_then_up_gets_everything_once(
     port = free_port()
     handler = SinkHandler()
     server = SmtpServer(handler, port=port)
-    starter = threading.Timer(0.6, server.start)
+    # Down until the first attempt has been made (it is hung up on before the greeting), then
+    # up: whenever the sender gets to its first connection, however long composing took.
+    listener = socket.create_server(("127.0.0.1", port))
+    listener.settimeout(60)
+
+    def down_then_up() -> None:
+        try:
+            connection, _ = listener.accept()
+            connection.close()
+        finally:
+            listener.close()
+            server.start()
+
+    starter = threading.Thread(target=down_then_up)
     starter.start()
     try:
         report, ids = send(engine, configured(settings, port, max_attempts=20), now)
