@@ -53,8 +53,10 @@ def test_work_sees_sigterm_through_its_event() -> None:
     def work(stopped: threading.Event) -> None:
         seen.append(stopped.wait(10))
 
-    threading.Timer(0.2, os.kill, (os.getpid(), signal.SIGTERM)).start()
-    until_stopped(work)
+    def started() -> None:  # the handler is in place by now: a SIGTERM cannot kill pytest
+        threading.Timer(0.2, os.kill, (os.getpid(), signal.SIGTERM)).start()
+
+    until_stopped(work, started)
     assert seen == [True]
 
 
