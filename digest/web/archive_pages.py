@@ -66,14 +66,12 @@ class PublicIssue:
         return found
 
 
-_public: dict[tuple[int, int, str], PublicIssue] = {}
-
-
 def public_issue(web: Web, issue: Issue) -> PublicIssue:
     """The trending digest of the issue's day: its pool ranked for a stand-in with no topics
     by the one personal-digest builder, as of when the issue was opened (so it never changes).
     Built once per issue and status."""
-    key = (id(web), issue.id, issue.status)
+    _public: dict[tuple[int, str], PublicIssue] = web.caches.setdefault("public_issues", {})
+    key = (issue.id, issue.status)
     if key not in _public:
         if len(_public) > 256:
             _public.clear()

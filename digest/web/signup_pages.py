@@ -32,7 +32,6 @@ log = logging.getLogger("digest.web")
 HONEYPOT = "website"
 TIMEZONES = sorted(z for z in available_timezones() if "/" in z and not z.startswith("Etc/"))
 SUGGESTIONS_TTL = 600.0
-_suggestions: dict[int, tuple[float, list[str]]] = {}
 
 
 def confirm_url(web: Web, person: Subscriber, new_email: str | None = None) -> str:
@@ -52,14 +51,14 @@ def confirm_url(web: Web, person: Subscriber, new_email: str | None = None) -> s
 
 def topic_suggestions(web: Web) -> list[str]:
     """Topics this week's papers share (first seen in the last 7 days), cached for 10 minutes."""
-    cached = _suggestions.get(id(web))
+    cached: tuple[float, list[str]] | None = web.caches.get("suggestions")
     if cached and time.monotonic() - cached[0] < SUGGESTIONS_TTL:
         return cached[1]
     week_ago = web.clock() - timedelta(days=7)
     with web.engine.connect() as connection:
         recent = list_papers(connection, since=week_ago.date(), limit=500)
     found = suggest_topics(recent, limit=12, seen_since=week_ago)
-    _suggestions[id(web)] = (time.monotonic(), found)
+    web.caches["suggestions"] = (time.monotonic(), found)
     return found
 
 

@@ -55,6 +55,9 @@ class Web:
     per_address: RateLimiter = field(init=False)
     operator_per_ip: RateLimiter = field(init=False)
     operator_all: RateLimiter = field(init=False)
+    # Per-app caches (topic suggestions, public issues): on the app, never keyed by id(), which
+    # a later app may reuse once this one is gone.
+    caches: dict[str, Any] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         web = self.settings.web
