@@ -316,6 +316,20 @@ def record_event(
     )
 
 
+def address_changed_since(connection: Connection, subscriber_id: int, since: datetime) -> bool:
+    """Whether the subscriber moved to another address after ``since``."""
+    found = connection.execute(
+        select(subscriber_events.c.id)
+        .where(
+            subscriber_events.c.subscriber_id == subscriber_id,
+            subscriber_events.c.kind == "address-change",
+            subscriber_events.c.at > since,
+        )
+        .limit(1)
+    ).first()
+    return found is not None
+
+
 def events(connection: Connection, subscriber_id: int) -> list[dict[str, Any]]:
     rows = connection.execute(
         select(subscriber_events)

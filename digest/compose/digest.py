@@ -21,10 +21,10 @@ from digest.compose.headers import (
     date_header,
     domain_of,
     list_unsubscribe,
-    message_id,
     one_line,
     unstructured,
 )
+from digest.compose.message_ids import MessageIds
 from digest.compose.mime import OutgoingMessage, boundary_for, multipart_alternative
 from digest.compose.text import clean, shorten, wrap
 from digest.compose.themes import theme_of
@@ -98,6 +98,7 @@ class Composer:
         self.marks = Marks()
         sender = settings.sender
         self.domain = domain_of(check_address(sender.from_address))
+        self.message_ids = MessageIds.from_settings(settings)
         self.static_headers = address_header("From", sender.from_name, sender.from_address)
         if sender.reply_to:
             self.static_headers += address_header("Reply-To", "", sender.reply_to)
@@ -210,7 +211,7 @@ class PreparedIssue:
         subject = _subject_for(
             tuple(p.paper.title for p in picks[:1]), len(picks), self.composer.settings.app.name
         )
-        msg_id = message_id(self.composer.domain, "digest", self.issue.id, subscriber.id)
+        msg_id = self.composer.message_ids.digest(self.issue.id, subscriber.id)
         date_line = self._dates.get(links.now)
         if date_line is None:
             date_line = self._dates[links.now] = date_header(links.now)

@@ -4,7 +4,6 @@ for anything that is not plain ASCII, and no way for a value to start a header o
 from __future__ import annotations
 
 import base64
-import hashlib
 import re
 from datetime import datetime
 from email.utils import format_datetime
@@ -101,12 +100,6 @@ def address_header(name: str, display: str, address: str) -> str:
 
 def date_header(moment: datetime) -> str:
     return f"Date: {format_datetime(moment)}\r\n"
-
-
-def message_id(domain: str, *parts: object) -> str:
-    """A deterministic Message-ID: the same parts always give the same id."""
-    digest = hashlib.sha256(":".join(str(p) for p in parts).encode("utf-8")).hexdigest()[:32]
-    return f"<{digest}@{domain}>"
 
 
 def domain_of(address: str) -> str:

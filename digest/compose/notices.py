@@ -16,7 +16,6 @@ from digest.compose.headers import (
     check_address,
     date_header,
     list_unsubscribe,
-    message_id,
     unstructured,
 )
 from digest.compose.mime import OutgoingMessage, boundary_for, multipart_alternative
@@ -102,7 +101,7 @@ def notice(
     html = compile_mjml(source)
     text = text.replace("\r\n", "\n")
     address = check_address(to)
-    msg_id = message_id(composer.domain, kind, address, action_url, now.isoformat())
+    msg_id = composer.message_ids.notice(address, kind, action_url, now.isoformat())
     headers = [
         composer.static_headers,
         f"To: {address}\r\n",

@@ -39,6 +39,11 @@ def _message_id(value: Any) -> tuple[str, ...]:
     return (text if text.startswith("<") else f"<{text}>",)
 
 
+def _provider_id(value: Any) -> tuple[str, ...]:
+    text = str(value or "").strip().strip("<>")
+    return (text,) if text else ()
+
+
 def _detail(*parts: Any) -> str:
     return " ".join(" ".join(str(p) for p in parts if p not in (None, "")).split())[:300]
 
@@ -50,6 +55,7 @@ def ses_reports(sns_message: Mapping[str, Any]) -> list[Report]:
     mail = _object(event.get("mail") or {}, "SES mail")
     ids = _message_id(_object(mail.get("commonHeaders") or {}, "SES headers").get("messageId"))
     verp = (str(mail["source"]).lower(),) if mail.get("source") else ()
+    provider_ids = _provider_id(mail.get("messageId"))  # SES's SMTP reply: "250 Ok <id>"
     if kind == "Bounce":
         bounce = _object(event.get("bounce") or {}, "SES bounce")
         bounce_type = str(bounce.get("bounceType", ""))
@@ -69,6 +75,7 @@ def ses_reports(sns_message: Mapping[str, Any]) -> list[Report]:
                 ),
                 verp_candidates=verp,
                 message_ids=ids,
+                provider_ids=provider_ids,
             )
             for r in bounce.get("bouncedRecipients") or []
             if isinstance(r, Mapping)
@@ -82,6 +89,7 @@ def ses_reports(sns_message: Mapping[str, Any]) -> list[Report]:
                 detail=_detail("SES complaint", complaint.get("complaintFeedbackType")),
                 verp_candidates=verp,
                 message_ids=ids,
+                provider_ids=provider_ids,
             )
             for r in complaint.get("complainedRecipients") or []
             if isinstance(r, Mapping)
@@ -114,6 +122,7 @@ def postmark_reports(body: bytes) -> list[Report]:
             kind or "unknown",
             addresses=(str(event.get("Email", "")).lower(),) if event.get("Email") else (),
             detail=_detail("Postmark", record, event.get("Type"), event.get("Description")),
+            provider_ids=_provider_id(event.get("MessageID")),  # its SMTP reply names it
         )
     ]
 
@@ -182,6 +191,8 @@ def sendgrid_reports(body: bytes) -> list[Report]:
                     "SendGrid", name, event.get("type"), event.get("status"), event.get("reason")
                 ),
                 message_ids=_message_id(event.get("smtp-id")),
+                # "<X-Message-Id>.filter...": the X-Message-Id is what its SMTP reply names
+                provider_ids=_provider_id(str(event.get("sg_message_id") or "").split(".")[0]),
             )
         )
     return reports

@@ -25,8 +25,9 @@ class Report:
     ``addresses`` are the recipients it is about (lower-case); ``verp_candidates`` are addresses
     that may carry our VERP token (the envelope and To addresses of a bounce);
     ``message_ids`` the Message-IDs of our original message when it is quoted;
-    ``unsubscribe_tokens`` the signed tokens a mailed unsubscribe carries; ``detail`` one line
-    for people (status code, diagnostic)."""
+    ``unsubscribe_tokens`` the signed tokens a mailed unsubscribe carries; ``provider_ids``
+    the provider's own ids of the message (what its relay answered when it took the message);
+    ``detail`` one line for people (status code, diagnostic)."""
 
     kind: Kind
     addresses: tuple[str, ...] = ()
@@ -34,3 +35,4 @@ class Report:
     verp_candidates: tuple[str, ...] = ()
     message_ids: tuple[str, ...] = ()
     unsubscribe_tokens: tuple[str, ...] = ()
+    provider_ids: tuple[str, ...] = ()

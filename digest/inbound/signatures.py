@@ -2,7 +2,9 @@
 
 - Amazon SNS (SES notifications): an RSA signature (SHA1 for SignatureVersion 1, SHA256 for 2)
   over the message's canonical string, with the certificate at ``SigningCertURL``, which must be
-  an https URL on an SNS domain (``sns.<region>.amazonaws.com``); the caller fetches it.
+  an https URL of a .pem file on an SNS host, matched with the AWS SDKs' own pattern
+  (``sns.<region>.amazonaws.com[.cn]``, a region of 3 or more characters, so that S3 hosts
+  such as ``sns.s3.amazonaws.com`` are refused); the caller fetches it.
 - Postmark: HTTP basic auth with the configured user and password.
 - Mailgun: HMAC-SHA256 of ``timestamp + token`` with the webhook signing key.
 - SendGrid: ECDSA P-256 / SHA-256 of ``timestamp + body`` with the verification key.
@@ -27,7 +29,9 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
 from papercore.errors import InputError
 
-_SNS_HOST = re.compile(r"^sns\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$")
+# The host pattern of the AWS SDKs' SNS message validators (aws-php-sns-message-validator,
+# sns-validator for Node): "sns.s3.amazonaws.com" is an S3 bucket host, not SNS.
+_SNS_HOST = re.compile(r"^sns\.[a-zA-Z0-9\-]{3,}\.amazonaws\.com(\.cn)?$")
 _SNS_FIELDS = {
     "Notification": ("Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type"),
     "SubscriptionConfirmation": (

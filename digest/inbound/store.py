@@ -1,15 +1,17 @@
-"""The inbound store: the ``inbound_events`` table (SQL on it here only). One row per message or
-webhook event that came back: what it was, what was done, and for the ones nobody could
-classify, the text, kept for the operator. Reads no other table."""
+"""The inbound store: the ``inbound_events`` and ``webhook_nonces`` tables (SQL on them here
+only). One row per message or webhook event that came back: what it was, what was done, and for
+the ones nobody could classify or prove ours, the text, kept for the operator; and one row per
+webhook post accepted, so that a replayed post is refused. Reads no other table."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
-from papercore.db.schema import inbound_events
+from papercore.db.schema import inbound_events, webhook_nonces
 from papercore.papers import utc
 
 
@@ -57,12 +59,14 @@ def record(connection: Connection, event: InboundEvent) -> None:
 
 
 def soft_bounces_since(connection: Connection, email_hash: str, since: datetime) -> int:
-    """How many soft bounces were recorded for the address since ``since``."""
+    """How many soft bounces were counted for the address since ``since`` (kept ones, not
+    proven ours, do not count)."""
     return int(
         connection.execute(
             select(func.count()).where(
                 inbound_events.c.email_hash == email_hash,
                 inbound_events.c.kind == "soft_bounce",
+                inbound_events.c.action.in_(("counted", "suppressed")),
                 inbound_events.c.received_at >= since,
             )
         ).scalar_one()
@@ -112,3 +116,30 @@ def resolve(connection: Connection, event_id: int) -> bool:
         .values(action="resolved")
     )
     return bool(result.rowcount)
+
+
+def use_nonce(connection: Connection, provider: str, nonce: str, now: datetime) -> bool:
+    """Record that a webhook post with this single-use value was accepted; False when one was
+    already (a replay). The unique constraint decides, so two racing replays cannot both win."""
+    values = {"provider": provider, "nonce": nonce[:128], "received_at": now}
+    dialect = connection.dialect.name
+    if dialect == "postgresql":
+        result = connection.execute(
+            postgresql.insert(webhook_nonces).values(values).on_conflict_do_nothing()
+        )
+    else:
+        result = connection.execute(
+            sqlite.insert(webhook_nonces).values(values).on_conflict_do_nothing()
+        )
+    return bool(result.rowcount)
+
+
+def prune_nonces(connection: Connection, provider: str, before: datetime) -> int:
+    """Forget the provider's webhook nonces accepted before ``before`` (posts that old are
+    refused as stale by their timestamp); how many."""
+    result = connection.execute(
+        delete(webhook_nonces).where(
+            webhook_nonces.c.provider == provider, webhook_nonces.c.received_at < before
+        )
+    )
+    return int(result.rowcount or 0)

@@ -1,6 +1,9 @@
 """Provider webhooks: bounces and complaints reported by Amazon SES (through SNS), Postmark,
 Mailgun and SendGrid. Each endpoint is off (404) until its secret is configured, refuses posts
-that are unsigned or wrongly signed (403), and hands the reports to ``digest.inbound``.
+that are unsigned or wrongly signed (403), and hands the reports to ``digest.inbound``. Each
+accepted post's single-use value (Mailgun's token, which its signature does not bind to the
+event; SendGrid's signed timestamp and body; the SNS MessageId; Postmark's body) is recorded,
+and a post that reuses one is refused with 406 (Mailgun's "do not retry").
 
 The SNS signing certificate is fetched through ``app.state.sns_certificates`` (a
 ``CertificateFetcher``; by default ``SnsCertificates``, https from SNS domains only)."""
@@ -19,7 +22,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from digest.inbound import providers, signatures
-from digest.inbound.process import Inbound
+from digest.inbound.process import Inbound, Replayed
 from digest.inbound.report import Report
 from digest.inbound.signatures import WebhookRefused
 from digest.inbound.sns import CertificateFetcher, SnsCertificates
@@ -40,15 +43,26 @@ def _refused(exc: InputError) -> Response:
     return PlainTextResponse(exc.one_line(), status_code=status)
 
 
-async def _process(web: Web, reports: Sequence[Report], via: str, key: str) -> Response:
+async def _process(
+    web: Web, reports: Sequence[Report], via: str, nonce: str, *, timed: bool
+) -> Response:
     def run() -> int:
         return len(
             Inbound(web.engine, web.settings, clock=web.clock).handle_reports(
-                reports, via=via, key=f"{via}:{key}"
+                reports, via=via, key=f"{via}:{nonce}", nonce=nonce, timed=timed
             )
         )
 
-    return JSONResponse({"processed": await run_in_threadpool(run)})
+    try:
+        processed = await run_in_threadpool(run)
+    except Replayed as exc:
+        log.warning("webhook refused: %s", exc.one_line())
+        return PlainTextResponse(exc.one_line(), status_code=406)
+    return JSONResponse({"processed": processed})
+
+
+def _digest(*parts: bytes) -> str:
+    return hashlib.sha256(b"\0".join(parts)).hexdigest()
 
 
 def _json_object(body: bytes, what: str) -> Mapping[str, Any]:
@@ -85,7 +99,8 @@ async def ses(request: Request) -> Response:
             reports = []
     except InputError as exc:
         return _refused(exc)
-    return await _process(web, reports, "ses", str(message.get("MessageId", "")))
+    nonce = str(message.get("MessageId") or "") or _digest(json.dumps(message).encode())
+    return await _process(web, reports, "ses", nonce, timed=False)
 
 
 async def postmark(request: Request) -> Response:
@@ -103,7 +118,7 @@ async def postmark(request: Request) -> Response:
         reports = providers.postmark_reports(body)
     except InputError as exc:
         return _refused(exc)
-    return await _process(web, reports, "postmark", hashlib.sha256(body).hexdigest())
+    return await _process(web, reports, "postmark", _digest(body), timed=False)
 
 
 async def mailgun(request: Request) -> Response:
@@ -125,7 +140,7 @@ async def mailgun(request: Request) -> Response:
         reports = providers.mailgun_reports(event_data)
     except InputError as exc:
         return _refused(exc)
-    return await _process(web, reports, "mailgun", str(signature.get("token", "")))
+    return await _process(web, reports, "mailgun", str(signature.get("token", "")), timed=True)
 
 
 async def sendgrid(request: Request) -> Response:
@@ -135,11 +150,12 @@ async def sendgrid(request: Request) -> Response:
     if not settings.sendgrid_public_key:
         return _off()
     body = await request.body()
+    timestamp = request.headers.get("x-twilio-email-event-webhook-timestamp", "")
     try:
         signatures.verify_sendgrid(
             settings.sendgrid_public_key,
             request.headers.get("x-twilio-email-event-webhook-signature", ""),
-            request.headers.get("x-twilio-email-event-webhook-timestamp", ""),
+            timestamp,
             body,
             web.clock(),
             settings.webhook_max_age_seconds,
@@ -147,7 +163,8 @@ async def sendgrid(request: Request) -> Response:
         reports = providers.sendgrid_reports(body)
     except InputError as exc:
         return _refused(exc)
-    return await _process(web, reports, "sendgrid", hashlib.sha256(body).hexdigest())
+    # the signed content, not the signature: an ECDSA signature can be altered and stay valid
+    return await _process(web, reports, "sendgrid", _digest(timestamp.encode(), body), timed=True)
 
 
 routes = [

@@ -242,6 +242,19 @@ inbound_events = Table(
     Index(None, "action", "received_at"),
 )
 
+# Webhook posts already accepted, by the provider's single-use value (Mailgun's token, SendGrid's
+# signature, SNS's MessageId, a hash of Postmark's body): a replay is refused by the database.
+webhook_nonces = Table(
+    "webhook_nonces",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("provider", String(16), nullable=False),
+    Column("nonce", String(128), nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("provider", "nonce"),
+    Index(None, "received_at"),
+)
+
 # "More / less like this" (subscribers/feedback.py): one vote per subscriber and paper, the latest
 # click; the ranker learns from these. Follows the paper when an arXiv id replaces its title hash.
 feedback_examples = Table(

@@ -5,10 +5,12 @@ and which papers an issue sent. Reads deliveries; ``list_deliveries`` also reads
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import Connection, func, select
 
@@ -17,6 +19,7 @@ from digest.sending.ledger.rows import (
     FINISHED,
     STATUSES,
     Delivery,
+    DeliveryStatus,
     LedgerRow,
     id_chunks,
     in_scope,
@@ -219,19 +222,72 @@ def find_by_message_id(connection: Connection, message_id: str) -> tuple[int, in
     return (int(row.issue_id), int(row.subscriber_id)) if row is not None else None
 
 
-def latest_sent(connection: Connection, subscriber_id: int) -> tuple[int, int] | None:
-    """(issue id, subscriber id) of the newest delivery to the subscriber that left (sent or
-    unknown): the one a report that names only the address is most likely about."""
+# A message in one of these states was handed to the relay (or was being): a report about it can
+# be ours. pending, deferred, failed and skipped rows never left.
+LEFT: tuple[DeliveryStatus, ...] = ("sending", "sent", "unknown", "bounced", "complained")
+
+
+@dataclass(frozen=True, slots=True)
+class LeftDelivery:
+    """A delivery whose message left: its Message-ID, when it left and the relay's last reply."""
+
+    issue_id: int
+    subscriber_id: int
+    message_id: str | None
+    left_at: datetime
+    reply: str
+
+
+def _left(row: Any) -> LeftDelivery:
+    return LeftDelivery(
+        int(row.issue_id),
+        int(row.subscriber_id),
+        row.message_id,
+        utc(row.sent_at or row.updated_at),
+        str(row.last_reply or ""),
+    )
+
+
+_LEFT_COLUMNS = (
+    deliveries.c.issue_id,
+    deliveries.c.subscriber_id,
+    deliveries.c.message_id,
+    deliveries.c.sent_at,
+    deliveries.c.updated_at,
+    deliveries.c.last_reply,
+)
+
+
+def left_delivery(connection: Connection, issue_id: int, subscriber_id: int) -> LeftDelivery | None:
+    """The delivery of (issue, subscriber) if its message left; None if it never did."""
     row = connection.execute(
-        select(deliveries.c.issue_id, deliveries.c.subscriber_id)
-        .where(
+        select(*_LEFT_COLUMNS).where(
+            deliveries.c.issue_id == issue_id,
             deliveries.c.subscriber_id == subscriber_id,
-            deliveries.c.status.in_(("sent", "unknown")),
+            deliveries.c.status.in_(LEFT),
         )
-        .order_by(deliveries.c.issue_id.desc())
-        .limit(1)
     ).first()
-    return (int(row.issue_id), int(row.subscriber_id)) if row is not None else None
+    return _left(row) if row is not None else None
+
+
+def left_with_reply(
+    connection: Connection, subscriber_id: int, provider_id: str, limit: int = 100
+) -> LeftDelivery | None:
+    """The newest of the subscriber's last ``limit`` deliveries that left whose relay reply
+    names ``provider_id`` (the id a provider's SMTP relay answers with, "queued as <id>")."""
+    if len(provider_id) < 8:
+        return None  # too short to be unguessable
+    rows = connection.execute(
+        select(*_LEFT_COLUMNS)
+        .where(deliveries.c.subscriber_id == subscriber_id, deliveries.c.status.in_(LEFT))
+        .order_by(deliveries.c.issue_id.desc())
+        .limit(limit)
+    )
+    for row in rows:
+        words = re.split(r"[\s<>\[\]();,=]+", str(row.last_reply or ""))
+        if provider_id in words:
+            return _left(row)
+    return None
 
 
 def sent_since(connection: Connection, since: datetime) -> dict[str, int]:
