@@ -251,7 +251,7 @@ class Inbound:
         """A proof when the delivery's message left and its address is still the subscriber's."""
         left = ledger.left_delivery(connection, ref.issue_id, ref.subscriber_id)
         if left is None:
-            return f"its {how} names a delivery whose message never left"
+            return f"its {how} names a delivery whose message was never sent"
         try:
             person = store.get(connection, ref.subscriber_id)
         except NotFound:

@@ -124,14 +124,12 @@ def use_nonce(connection: Connection, provider: str, nonce: str, now: datetime) 
     values = {"provider": provider, "nonce": nonce[:128], "received_at": now}
     dialect = connection.dialect.name
     if dialect == "postgresql":
-        result = connection.execute(
-            postgresql.insert(webhook_nonces).values(values).on_conflict_do_nothing()
-        )
+        statement = postgresql.insert(webhook_nonces).values(values).on_conflict_do_nothing()
+        result = connection.execute(statement.returning(webhook_nonces.c.id))
     else:
-        result = connection.execute(
-            sqlite.insert(webhook_nonces).values(values).on_conflict_do_nothing()
-        )
-    return bool(result.rowcount)
+        done = sqlite.insert(webhook_nonces).values(values).on_conflict_do_nothing()
+        result = connection.execute(done.returning(webhook_nonces.c.id))
+    return result.first() is not None  # (rowcount is -1 here on psycopg)
 
 
 def prune_nonces(connection: Connection, provider: str, before: datetime) -> int:

@@ -222,9 +222,17 @@ def find_by_message_id(connection: Connection, message_id: str) -> tuple[int, in
     return (int(row.issue_id), int(row.subscriber_id)) if row is not None else None
 
 
-# A message in one of these states was handed to the relay (or was being): a report about it can
-# be ours. pending, deferred, failed and skipped rows never left.
-LEFT: tuple[DeliveryStatus, ...] = ("sending", "sent", "unknown", "bounced", "complained")
+# A message in one of these states was claimed (composed, given its Message-ID and handed to the
+# relay at least once): a report about it can be ours. Pending and skipped rows never were.
+LEFT: tuple[DeliveryStatus, ...] = (
+    "sending",
+    "sent",
+    "deferred",
+    "failed",
+    "unknown",
+    "bounced",
+    "complained",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,7 +267,7 @@ _LEFT_COLUMNS = (
 
 
 def left_delivery(connection: Connection, issue_id: int, subscriber_id: int) -> LeftDelivery | None:
-    """The delivery of (issue, subscriber) if its message left; None if it never did."""
+    """The delivery of (issue, subscriber) if its message was claimed; None if it never was."""
     row = connection.execute(
         select(*_LEFT_COLUMNS).where(
             deliveries.c.issue_id == issue_id,

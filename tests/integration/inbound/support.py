@@ -3,11 +3,13 @@ them."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import date, datetime
 from pathlib import Path
 
 from sqlalchemy import Engine
 
+from digest.compose.message_ids import MessageIds
 from digest.issues import open_issue
 from digest.sending import ledger
 from digest.sending.ledger import Claim, Outcome
@@ -19,7 +21,7 @@ CORPUS = Path(__file__).parents[2] / "fixtures" / "inbound"
 
 def sent_digest(engine: Engine, now: datetime, emails: list[str]) -> tuple[int, dict[str, int]]:
     """An issue sent to a new active subscriber per address: (issue id, address → id). Each
-    message's Message-ID is ``<issue.subscriber@digest.example.org>``."""
+    message's Message-ID is the keyed one a send gives it (``message_id``)."""
     with transaction(engine) as connection:
         issue = open_issue(connection, date(2026, 11, 21), "daily", now)
         ids = {
@@ -34,13 +36,30 @@ def sent_digest(engine: Engine, now: datetime, emails: list[str]) -> tuple[int, 
             now,
         )
         ledger.finish(
-            connection, issue.id, [Outcome(sid, "sent", "250 ok") for sid in ids.values()], now
+            connection,
+            issue.id,
+            [
+                Outcome(sid, "sent", f"250 2.0.0 Ok: queued as {relay_id(issue.id, sid)}")
+                for sid in ids.values()
+            ],
+            now,
         )
     return issue.id, ids
 
 
+def relay_id(issue_id: int, subscriber_id: int) -> str:
+    """The id the (provider's) relay answered the message of (issue, subscriber) with."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"relay:{issue_id}:{subscriber_id}"))
+
+
 def message_id(issue_id: int, subscriber_id: int) -> str:
-    return f"<{issue_id}.{subscriber_id}@digest.example.org>"
+    """The Message-ID a send gives (issue, subscriber) under the tests' secret key (the
+    ``settings`` fixture's and the ``cli`` fixture's)."""
+    return _IDS.digest(issue_id, subscriber_id)
+
+
+# the tests' secret key and the default sender.from_address's domain (digest@example.org)
+_IDS = MessageIds("test-secret-key-0123456789abcdef0123456789", "example.org")
 
 
 def delivery_status(engine: Engine, issue_id: int, email: str) -> str:

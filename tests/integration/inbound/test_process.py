@@ -77,13 +77,20 @@ def test_a_bounce_without_verp_is_matched_by_its_quoted_message_id(
 def test_soft_bounces_suppress_only_after_the_limit_within_the_window(
     engine: Engine, settings: Settings, now: datetime
 ) -> None:
-    sent_digest(engine, now, ["full.box@example.net"])
-    raw = (CORPUS / "postfix_delayed.eml").read_bytes()
+    settings = _verp_settings(settings)
+    issue, ids = sent_digest(engine, now, ["full.box@example.net"])
+    verp = Verp.from_settings(settings)
+    assert verp is not None
+    envelope = verp.envelope_sender(issue, ids["full.box@example.net"])
+    raw = _dsn(
+        "postfix_delayed.eml", **{"bounces+7-43-bbbbbbbbbbbbbbbb@digest.example.org": envelope}
+    )
     actions = []
     for day in (0, 1, 20, 21, 22):  # the limit is 3 within 14 days
         at = now + timedelta(days=day)
         inbound = Inbound(engine, settings, clock=partial(_at, at))
-        actions.append(inbound.handle_message(raw + f"\n{day}".encode(), via="smtp").action)
+        message = raw + f"\n{day}".encode()
+        actions.append(inbound.handle_message(message, [envelope], via="smtp").action)
     assert actions == ["counted", "counted", "counted", "counted", "suppressed"]
     assert subscriber_status(engine, "full.box@example.net") == ("bounced", True)
 

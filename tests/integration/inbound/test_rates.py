@@ -13,7 +13,7 @@ from digest.sending.service import send_issue
 from digest.sending.transports import Reply
 from digest.sending.transports.recording import RecordingTransport
 from papercore.config import Settings
-from tests.integration.inbound.support import CORPUS, delivery_status
+from tests.integration.inbound.support import CORPUS, delivery_status, message_id
 from tests.integration.sending.support import SimpleFactory, add_subscribers, an_issue
 
 REFUSED = {
@@ -72,7 +72,7 @@ def test_a_refused_message_a_dsn_names_later_still_counts_once(
         .replace("nobody.here@example.com", gone)
         .replace(
             "<0f3c1a9e2b7d4c6e8a5b3d1f7e9c2a4b@digest.example.org>",
-            f"<{issue.id}.{ids[gone]}@example.org>",  # SimpleFactory's Message-ID
+            message_id(issue.id, ids[gone]),  # SimpleFactory's (keyed) Message-ID
         )
     )
     handled = Inbound(engine, settings, clock=lambda: now).handle_message(dsn.encode(), via="smtp")

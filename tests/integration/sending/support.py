@@ -15,6 +15,7 @@ from papercore.db.engine import transaction
 from papercore.db.schema import deliveries
 from subscribers import store
 from subscribers.model import Subscriber
+from tests.integration.inbound import support as inbound_support
 
 ISSUE_DATE = date(2026, 11, 21)
 
@@ -50,7 +51,7 @@ class SimpleFactory:
         message["To"] = subscriber.email
         message["Subject"] = f"Issue {self.issue_id}"
         message["Date"] = format_datetime(self.now)
-        message_id = f"<{self.issue_id}.{subscriber.id}@example.org>"
+        message_id = inbound_support.message_id(self.issue_id, subscriber.id)  # a send's keyed id
         message["Message-ID"] = message_id
         message.set_content("\n".join(f".line {i}" for i in range(self.body_lines)))
         data = message.as_bytes(policy=message.policy.clone(linesep="\r\n"))

@@ -31,6 +31,7 @@ from tests.integration.inbound.support import (
     CORPUS,
     delivery_status,
     message_id,
+    relay_id,
     sent_digest,
     subscriber_status,
 )
@@ -203,9 +204,10 @@ def test_webhooks_are_off_until_configured(
 def test_postmark_with_the_right_password_is_acted_on_and_a_wrong_one_refused(
     engine: Engine, settings: Settings, now: datetime
 ) -> None:
-    sent_digest(engine, now, ["gone@example.com", "angry@example.com"])
+    issue, ids = sent_digest(engine, now, ["gone@example.com", "angry@example.com"])
     site = _site(settings, engine, now, postmark_username="pm", postmark_password="s3cret-pass")
-    body = _fill("postmark_bounce.json", address="gone@example.com")
+    gone_id = relay_id(issue, ids["gone@example.com"])  # what Postmark's relay answered
+    body = _fill("postmark_bounce.json", address="gone@example.com", provider_id=gone_id)
     wrong = site.client.post("/webhooks/postmark", content=body, auth=("pm", "guess"))
     assert wrong.status_code == 403
     assert site.client.post("/webhooks/postmark", content=body).status_code == 403
@@ -213,7 +215,11 @@ def test_postmark_with_the_right_password_is_acted_on_and_a_wrong_one_refused(
     good = site.client.post("/webhooks/postmark", content=body, auth=("pm", "s3cret-pass"))
     assert good.status_code == 200 and good.json() == {"processed": 1}
     assert subscriber_status(engine, "gone@example.com") == ("bounced", True)
-    spam = _fill("postmark_spam.json", address="angry@example.com")
+    spam = _fill(
+        "postmark_spam.json",
+        address="angry@example.com",
+        provider_id=relay_id(issue, ids["angry@example.com"]),
+    )
     site.client.post("/webhooks/postmark", content=spam, auth=("pm", "s3cret-pass"))
     assert subscriber_status(engine, "angry@example.com") == ("unsubscribed", True)
 
@@ -268,7 +274,7 @@ def test_mailgun_with_a_good_hmac_is_acted_on_and_a_forged_one_refused(
         now,
         MAILGUN_KEY,
         address="angry@example.com",
-        message_id="none@example.org",
+        message_id=message_id(issue, ids["angry@example.com"]).strip("<>"),
         **values,
     )
     assert site.client.post("/webhooks/mailgun", content=complained).status_code == 200
@@ -316,7 +322,7 @@ def test_sendgrid_with_a_good_ecdsa_signature_is_acted_on_and_a_forged_one_refus
     assert delivery_status(engine, issue, "gone@example.com") == "bounced"
     assert delivery_status(engine, issue, "angry@example.com") == "complained"
     again = site.client.post("/webhooks/sendgrid", content=body, headers=signed(key, body))
-    assert again.status_code == 200  # a replay within the window changes nothing more
+    assert again.status_code == 406  # a replay within the window is refused
     assert subscriber_status(engine, "angry@example.com") == ("unsubscribed", True)
 
 
@@ -328,7 +334,7 @@ def test_fixture_bodies_are_valid_json() -> None:
 def test_the_operator_page_shows_bounce_rates_with_a_warning_and_kept_mail(
     engine: Engine, settings: Settings, now: datetime
 ) -> None:
-    sent_digest(engine, now, ["gone@example.com", "fine@example.com"])
+    issue, ids = sent_digest(engine, now, ["gone@example.com", "fine@example.com"])
     web = settings.web.model_copy(update={"operator_password": SecretStr("op-pass-123")})
     site = _site(
         settings.model_copy(update={"web": web}),
@@ -337,7 +343,11 @@ def test_the_operator_page_shows_bounce_rates_with_a_warning_and_kept_mail(
         postmark_username="pm",
         postmark_password="s3cret-pass",
     )
-    body = _fill("postmark_bounce.json", address="gone@example.com")
+    body = _fill(
+        "postmark_bounce.json",
+        address="gone@example.com",
+        provider_id=relay_id(issue, ids["gone@example.com"]),
+    )
     site.client.post("/webhooks/postmark", content=body, auth=("pm", "s3cret-pass"))
     unknown = body.replace('"HardBounce"', '"Unsubscribe"').replace("Bounce", "Mystery")
     site.client.post("/webhooks/postmark", content=unknown, auth=("pm", "s3cret-pass"))
