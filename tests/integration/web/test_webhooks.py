@@ -22,8 +22,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import NameOID
 from pydantic import SecretStr
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
+from digest.inbound import store as inbound_store
 from digest.inbound.signatures import sns_string_to_sign
 from digest.inbound.sns import SnsCertificates
 from papercore.config import Settings
@@ -356,3 +357,181 @@ def test_the_operator_page_shows_bounce_rates_with_a_warning_and_kept_mail(
     assert "Returned mail, last 30 days" in page.text
     assert "50.00 %" in page.text and "Warning:" in page.text and "bounce rate 50.00%" in page.text
     assert "Inbound mail kept for you" in page.text and "Postmark Mystery" in page.text
+
+
+# Replays: each signed post is accepted once (issue 22, item 11)
+
+
+def test_a_captured_mailgun_signature_replayed_with_a_failed_event_is_refused(
+    engine: Engine, settings: Settings, now: datetime
+) -> None:
+    issue, ids = sent_digest(engine, now, ["gone@example.com"])
+    site = _site(settings, engine, now, mailgun_signing_key=MAILGUN_KEY)
+    mid = message_id(issue, ids["gone@example.com"]).strip("<>")
+    # a harmless "delivered" event, signed by Mailgun: its timestamp, token and signature are
+    # all an eavesdropper needs, since the signature does not cover the event
+    delivered = json.loads(
+        _mailgun(
+            "mailgun_failed.json",
+            now,
+            MAILGUN_KEY,
+            address="gone@example.com",
+            message_id=mid,
+            verp="digest@digest.example.org",
+        )
+    )
+    delivered["event-data"] |= {"event": "delivered", "severity": ""}
+    first = site.client.post("/webhooks/mailgun", content=json.dumps(delivered))
+    assert first.status_code == 200 and first.json() == {"processed": 0}
+
+    replayed = json.loads(json.dumps(delivered))
+    replayed["event-data"] |= {"event": "failed", "severity": "permanent"}
+    again = site.client.post("/webhooks/mailgun", content=json.dumps(replayed))
+    assert again.status_code == 406 and "replayed" in again.text
+    assert subscriber_status(engine, "gone@example.com") == ("active", False)
+    assert delivery_status(engine, issue, "gone@example.com") == "sent"
+    same = site.client.post("/webhooks/mailgun", content=json.dumps(delivered))
+    assert same.status_code == 406  # the very same post twice: refused too
+
+
+def test_mailgun_tokens_are_forgotten_once_their_timestamp_window_has_passed(
+    engine: Engine, settings: Settings, now: datetime
+) -> None:
+    sent_digest(engine, now, ["gone@example.com"])
+    clock = Clock(now)
+    section = type(settings.inbound)(
+        **(settings.inbound.model_dump() | {"mailgun_signing_key": MAILGUN_KEY})
+    )
+    site = Site(settings.model_copy(update={"inbound": section}), engine, clock)
+    for minutes in (0, 40):  # the window is 900 s; a nonce is kept for twice that
+        clock.at = now + timedelta(minutes=minutes)
+        body = json.loads(
+            _mailgun(
+                "mailgun_failed.json",
+                clock.at,
+                MAILGUN_KEY,
+                address="nobody@example.com",
+                message_id="x@example.org",
+                verp="digest@digest.example.org",
+            )
+        )
+        body["signature"]["token"] = f"token-{minutes}"
+        ts = body["signature"]["timestamp"]
+        body["signature"]["signature"] = hmac.new(
+            MAILGUN_KEY.encode(), (ts + f"token-{minutes}").encode(), hashlib.sha256
+        ).hexdigest()
+        assert site.client.post("/webhooks/mailgun", content=json.dumps(body)).status_code == 200
+    with engine.connect() as connection:
+        left = connection.execute(text("SELECT count(*) FROM webhook_nonces")).scalar_one()
+    assert left == 1  # the first token went when the second post came, 40 minutes later
+
+
+def test_an_sns_certificate_on_an_s3_host_is_refused(
+    engine: Engine,
+    settings: Settings,
+    now: datetime,
+    sns_key: tuple[rsa.RSAPrivateKey, bytes],
+    certificate_server: str,
+) -> None:
+    issue, ids = sent_digest(engine, now, ["gone@example.com"])
+    site = _site(settings, engine, now, ses_topic_arns=[TOPIC])
+    fetcher = LocalCertificates(certificate_server)
+    site.client.app.state.sns_certificates = fetcher  # type: ignore[attr-defined]
+    bounce = _sns(
+        "ses_bounce.json",
+        sns_key[0],
+        address="gone@example.com",
+        message_id=message_id(issue, ids["gone@example.com"]),
+    )
+    for host in ("sns.s3.amazonaws.com", "sns.s3.amazonaws.com.cn", "sns.eu.amazonaws.com"):
+        on_s3 = bounce | {"SigningCertURL": f"https://{host}/SimpleNotificationService-x.pem"}
+        response = site.client.post("/webhooks/ses", content=json.dumps(on_s3))
+        assert response.status_code == 403 and "SNS certificate URL" in response.text, host
+    not_pem = bounce | {"SigningCertURL": "https://sns.eu-west-1.amazonaws.com/cert.txt"}
+    assert site.client.post("/webhooks/ses", content=json.dumps(not_pem)).status_code == 403
+    assert fetcher.asked == []
+    assert subscriber_status(engine, "gone@example.com") == ("active", False)
+    china = bounce | {
+        "SigningCertURL": "https://sns.cn-north-1.amazonaws.com.cn/SimpleNotificationService-x.pem"
+    }
+    assert site.client.post("/webhooks/ses", content=json.dumps(china)).status_code == 200
+    assert subscriber_status(engine, "gone@example.com") == ("bounced", True)
+
+
+def test_ses_and_postmark_posts_are_accepted_once(
+    engine: Engine,
+    settings: Settings,
+    now: datetime,
+    sns_key: tuple[rsa.RSAPrivateKey, bytes],
+    certificate_server: str,
+) -> None:
+    issue, ids = sent_digest(engine, now, ["gone@example.com", "angry@example.com"])
+    site = _site(
+        settings,
+        engine,
+        now,
+        ses_topic_arns=[TOPIC],
+        postmark_username="pm",
+        postmark_password="s3cret-pass",
+    )
+    site.client.app.state.sns_certificates = LocalCertificates(certificate_server)  # type: ignore[attr-defined]
+    bounce = json.dumps(
+        _sns(
+            "ses_bounce.json",
+            sns_key[0],
+            address="gone@example.com",
+            message_id=message_id(issue, ids["gone@example.com"]),
+        )
+    )
+    assert site.client.post("/webhooks/ses", content=bounce).status_code == 200
+    assert site.client.post("/webhooks/ses", content=bounce).status_code == 406
+    spam = _fill(
+        "postmark_spam.json",
+        address="angry@example.com",
+        provider_id=relay_id(issue, ids["angry@example.com"]),
+    )
+    auth = ("pm", "s3cret-pass")
+    assert site.client.post("/webhooks/postmark", content=spam, auth=auth).status_code == 200
+    assert site.client.post("/webhooks/postmark", content=spam, auth=auth).status_code == 406
+    assert subscriber_status(engine, "angry@example.com") == ("unsubscribed", True)
+
+
+# Only what is provably ours acts (issue 22, item 1, for providers)
+
+
+def test_provider_reports_that_name_only_an_address_are_kept(
+    engine: Engine, settings: Settings, now: datetime
+) -> None:
+    issue, ids = sent_digest(engine, now, ["victim@example.com"])
+    site = _site(
+        settings,
+        engine,
+        now,
+        mailgun_signing_key=MAILGUN_KEY,
+        postmark_username="pm",
+        postmark_password="s3cret-pass",
+    )
+    # the Message-ID as it was made before it was keyed: anyone could compute it
+    unkeyed = hashlib.sha256(f"digest:{issue}:{ids['victim@example.com']}".encode()).hexdigest()
+    guessed = f"<{unkeyed[:32]}@example.org>"
+    failed = _mailgun(
+        "mailgun_failed.json",
+        now,
+        MAILGUN_KEY,
+        address="victim@example.com",
+        message_id=guessed.strip("<>"),
+        verp="digest@digest.example.org",
+    )
+    assert site.client.post("/webhooks/mailgun", content=failed).status_code == 200
+    postmark = _fill(
+        "postmark_bounce.json",
+        address="victim@example.com",
+        provider_id="883953f4-6105-42a2-a16a-77a8eac79483",  # not what the relay answered
+    )
+    auth = ("pm", "s3cret-pass")
+    assert site.client.post("/webhooks/postmark", content=postmark, auth=auth).status_code == 200
+    assert subscriber_status(engine, "victim@example.com") == ("active", False)
+    assert delivery_status(engine, issue, "victim@example.com") == "sent"
+    with engine.connect() as connection:
+        kept = inbound_store.kept(connection)
+    assert len(kept) == 2 and all("not acted on" in k.detail for k in kept)
