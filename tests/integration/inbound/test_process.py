@@ -8,11 +8,14 @@ from functools import partial
 
 from sqlalchemy import Engine
 
+from digest.compose import notice
 from digest.inbound import store as inbound_store
 from digest.inbound.process import Inbound
 from digest.inbound.rates import return_rates
 from digest.sending.verp import Verp
 from papercore.config import Settings
+from papercore.db.engine import transaction
+from subscribers import signup, store
 from subscribers.links import SubscriberLinks
 from subscribers.tokens import Signer
 from tests.integration.inbound.support import (
@@ -140,3 +143,59 @@ def test_an_out_of_office_reply_is_not_a_bounce_and_unknown_mail_is_kept(
     with engine.connect() as connection:
         kept = inbound_store.kept(connection)
     assert len(kept) == 1 and "graph neural networks" in (kept[0].raw or "")
+
+
+def test_a_bounce_of_a_confirmation_mail_marks_the_pending_signup_only_when_it_is_ours(
+    engine: Engine, settings: Settings, now: datetime
+) -> None:
+    with transaction(engine) as connection:
+        for email in ("typo@example.com", "stranger@example.com"):
+            store.add(connection, email, now, topics=["graph neural networks"], status="pending")
+    confirm = notice(
+        "confirm", settings, to="typo@example.com", action_url="https://d.example/c/t", now=now
+    )
+    inbound = Inbound(engine, settings, clock=lambda: now)
+    # the id of the confirmation mailed to typo@, quoted in a bounce that names stranger@
+    misused = _dsn(
+        "outlook_hard.eml",
+        **{
+            "<5e6f708192a3b4c5d6e7f80912233445@digest.example.org>": confirm.message_id,
+            "former.staff@example.com": "stranger@example.com",
+        },
+    )
+    assert inbound.handle_message(misused, via="smtp").action == "kept"
+    assert subscriber_status(engine, "stranger@example.com") == ("pending", False)
+    genuine = _dsn(
+        "outlook_hard.eml",
+        **{
+            "<5e6f708192a3b4c5d6e7f80912233445@digest.example.org>": confirm.message_id,
+            "former.staff@example.com": "typo@example.com",
+        },
+    )
+    assert inbound.handle_message(genuine, via="smtp").action == "suppressed"
+    assert subscriber_status(engine, "typo@example.com") == ("bounced", True)
+
+
+def test_a_dsn_for_a_delivery_to_an_address_the_subscriber_has_left_is_kept(
+    engine: Engine, settings: Settings, now: datetime
+) -> None:
+    issue, ids = sent_digest(engine, now, ["old.address@example.com"])
+    sid = ids["old.address@example.com"]
+    with transaction(engine) as connection:
+        moved = signup.confirm_address_change(
+            connection,
+            sid,
+            1,
+            "new.address@example.com",
+            now + timedelta(hours=1),
+            ip=None,
+            user_agent=None,
+        )
+    assert moved is not None
+    raw = _dsn(
+        "outlook_hard.eml",
+        **{"<5e6f708192a3b4c5d6e7f80912233445@digest.example.org>": message_id(issue, sid)},
+    )
+    later = Inbound(engine, settings, clock=lambda: now + timedelta(hours=2))
+    assert later.handle_message(raw, via="smtp").action == "kept"
+    assert subscriber_status(engine, "new.address@example.com") == ("active", False)
