@@ -7,13 +7,15 @@ transaction (``Inbound.handle``), the same for mail (SMTP, LMTP, IMAP) and webho
   ``inbound.soft_bounce_days`` suppress the address like a hard bounce;
 - complaint: the subscriber is unsubscribed, the address suppressed, the delivery
   ``complained``;
-- unsubscribe: the subscriber a signed token names (the mailto subject) is unsubscribed;
+- unsubscribe: the subscriber a signed token names (the mailto subject), or whose delivery a
+  proof names (a provider's unsubscribe event, a mail to our VERP address), is unsubscribed;
 - auto-reply: recorded, nothing else (an out-of-office is not a bounce);
 - anything else: kept, with its text, for the operator.
 
 A report acts only on what is provably ours (anyone can mail the bounce address or write a
 report naming any address): a valid VERP token, or a keyed Message-ID we gave (``compose
-.message_ids``), of a delivery whose message left, to the address the subscriber still has;
+.message_ids``), of a delivery the ledger shows was claimed (sent or attempted), to the
+address the subscriber still has (no change of address since);
 or a provider's message id that the relay answered that subscriber's delivery with; or, for a
 notice (confirm, welcome, ...), its keyed Message-ID checked against the address it was mailed
 to; or, for a mailed unsubscribe, a valid signed unsubscribe token. Reports without such a proof
