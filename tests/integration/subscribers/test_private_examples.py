@@ -3,14 +3,18 @@ the subscribers who listed them (both databases)."""
 
 from __future__ import annotations
 
+import numpy as np
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, text
 
 from digest.paper_store import SEEDED_FIRST_SEEN, get_papers, upsert
+from digest.ranking import DatabaseEmbeddings
+from digest.ranking.examples import ranked_examples
+from digest.ranking.semantic import EMBEDDING_BYTES
 from papercore.db.engine import MIGRATIONS, make_engine, transaction
 from papercore.papers import Paper
-from subscribers import store
+from subscribers import private_examples, store
 from subscribers.feedback import MORE
 from subscribers.model import SeedText, is_private
 from tests.conftest import NOW
@@ -60,3 +64,27 @@ def test_migration_0011_moves_seed_only_papers_into_private_examples(
         SeedText("A made-up title", "Made-up.", ("Nobody",), "2501.00042")
     ]
     assert rows == 3
+
+
+def test_a_private_seed_is_ranked_from_its_own_text_and_its_embedding_is_cached(
+    engine: Engine,
+) -> None:
+    with transaction(engine) as connection:
+        sid = store.add(connection, "ada@example.org", NOW, status="active")
+        private_examples.put(connection, sid, [SeedText("Typed title", "Typed text.")], MORE, NOW)
+    with engine.connect() as connection:
+        (example,) = store.get(connection, sid).examples
+    (ranked,) = ranked_examples([example], {})  # in no paper store, yet learned from
+    assert (ranked.paper.id, ranked.paper.title, ranked.paper.abstract) == (
+        example.paper_id,
+        "Typed title",
+        "Typed text.",
+    )
+    cache = DatabaseEmbeddings(engine)
+    assert cache.load([example.paper_id]) == {}
+    vector = np.arange(EMBEDDING_BYTES // 4, dtype=np.float32)
+    cache.save({example.paper_id: vector})  # the semantic ranker's cache for it
+    assert np.array_equal(cache.load([example.paper_id])[example.paper_id], vector)
+    with engine.connect() as connection:
+        papers = connection.execute(text("SELECT count(*) FROM papers")).scalar_one()
+    assert papers == 0
