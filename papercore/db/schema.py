@@ -287,6 +287,7 @@ private_examples = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("embedding", LargeBinary),  # cached sentence embedding, as papers.embedding
     UniqueConstraint("subscriber_id", "title_key"),
+    sqlite_autoincrement=True,  # a row id (the example id seed:<n>) is never reused
 )
 
 

@@ -74,7 +74,7 @@ def preview(site: Site, person: Subscriber) -> str:
 
 
 def test_an_anonymous_bibtex_seed_creates_no_paper_and_teaches_only_its_subscriber(
-    site: Site,
+    site: Site, tmp_path: Path
 ) -> None:
     pool(site)
     papers_before = count(site, "papers")
@@ -92,6 +92,14 @@ def test_an_anonymous_bibtex_seed_creates_no_paper_and_teaches_only_its_subscrib
     bob = preview(site, person_at(site, "bob@example.org"))
     assert f"like: {SEED_TITLE}" in ada  # the private seed lifts the spiking papers for her
     assert "Spiking" in ada and SEED_TITLE not in bob
+
+    site.clock.advance(3600)  # then a source brings the real paper behind the made-up id
+    later = site.clock()
+    ingest_locations(site.engine, [str(hf_listing(tmp_path))], "hf", site.settings.sources, later)
+    page = site.client.get(f"/paper/{UNUSED_ID}").text
+    assert REAL_TITLE in page and SEED_TITLE not in page and "Nobody Real" not in page
+    with site.engine.connect() as connection:
+        assert get_papers(connection, [UNUSED_ID])[UNUSED_ID].first_seen == later  # new
 
 
 def hf_listing(tmp_path: Path) -> Path:

@@ -47,7 +47,8 @@ def upgrade() -> None:
     sa.Column('embedding', sa.LargeBinary(), nullable=True),
     sa.ForeignKeyConstraint(['subscriber_id'], ['subscribers.id'], name=op.f('fk_private_examples_subscriber_id_subscribers'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_private_examples')),
-    sa.UniqueConstraint('subscriber_id', 'title_key', name=op.f('uq_private_examples_subscriber_id_title_key'))
+    sa.UniqueConstraint('subscriber_id', 'title_key', name=op.f('uq_private_examples_subscriber_id_title_key')),
+    sqlite_autoincrement=True,
     )
     _move_seeded_papers()
 
