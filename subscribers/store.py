@@ -1,5 +1,6 @@
 """The subscriber store: subscribers, interests, feedback examples, suppressions and the event
-log (SQL here only)."""
+log (SQL here only; private examples, the seeds in no paper store, are read and removed through
+``subscribers.private_examples``)."""
 
 from __future__ import annotations
 
