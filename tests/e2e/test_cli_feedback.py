@@ -80,6 +80,14 @@ def test_seed_from_a_bibtex_file_lists_what_was_not_found(cli: Cli, tmp_path: Pa
     papers = {p["id"] for p in stored_papers(cli)}
     assert "2501.00042" not in papers  # a person's list never writes the paper store
 
+    long = tmp_path / "long.bib"
+    long.write_text(
+        "\n".join(f"@misc{{k{n}, title={{Made-up {n}}}, abstract={{Text.}}}}" for n in range(55)),
+        encoding="utf-8",
+    )
+    cut = cli("subscribers", "seed", "ada@example.org", str(long))
+    assert "Only the first 50 papers of a list are read: 5 more were left out." in cut.stdout
+
     empty = tmp_path / "empty.txt"
     empty.write_text("\n# nothing\n", encoding="utf-8")
     refused = cli("subscribers", "seed", "ada@example.org", str(empty), check=False)
