@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, Row, func, insert, or_, select, update
@@ -79,7 +79,9 @@ def _values(paper: Paper) -> dict[str, Any]:
 
 def upsert(connection: Connection, incoming: Sequence[Paper], now: datetime) -> IngestCounts:
     """Add new papers and merge sightings of known ones (matched by id or normalised title), in
-    the caller's transaction. Re-ingesting the same papers changes nothing."""
+    the caller's transaction. Re-ingesting the same papers changes nothing. Only sources call
+    this; where a stored paper's text was typed by a person (``typed_by_a_person``), the
+    source's record replaces it (``source_wins``)."""
     counts = IngestCounts(read=len(incoming))
     by_key: dict[str, Paper] = {}
     by_id: dict[str, str] = {}
@@ -104,7 +106,10 @@ def upsert(connection: Connection, incoming: Sequence[Paper], now: datetime) -> 
             fresh.add(key)
             counts.new += 1
             continue
-        merged = merge(existing, paper)
+        if key not in fresh and typed_by_a_person(existing):
+            merged = source_wins(existing, paper, now)  # the source's record wins
+        else:
+            merged = merge(existing, paper)
         if merged == existing:
             counts.skipped += 1
         else:
@@ -121,7 +126,12 @@ def upsert(connection: Connection, incoming: Sequence[Paper], now: datetime) -> 
         if after == before:
             continue
         values = _values(after)
-        values.pop("first_seen")
+        if typed_by_a_person(before):
+            values["embedding"] = None  # it was of the typed text: embedded again from the source's
+        else:
+            values.pop("first_seen")  # a source's first sighting stays; a typed one is replaced
+        if after.key != key and after.key in by_key:
+            values["title_key"] = key  # another row holds the source's title: keep the row's key
         if after.id != before.id:  # an arXiv id replaces a title hash: carry the memory over
             memory.rekey(connection, before.id, after.id)
         connection.execute(update(papers).where(papers.c.title_key == key).values(**values))
@@ -219,15 +229,41 @@ def papers_first_seen_since(connection: Connection, since: datetime) -> int:
     )
 
 
-# Papers a subscriber's own seed list adds count as first seen at the epoch: they teach that
-# subscriber's ranking, and no issue's pool (papers first seen since a recent day) mails them.
+# Before seeds became private examples (migration 0011), a seed list could add papers to this
+# table: sources ("seed",) and first seen at the epoch. A source's record always wins over them.
+SEED_SOURCE = "seed"
 SEEDED_FIRST_SEEN = utc(datetime(1970, 1, 1))
+
+
+def typed_by_a_person(paper: Paper) -> bool:
+    """Whether a stored paper's text came from a person's seed list rather than a source."""
+    first_seen = paper.first_seen
+    return SEED_SOURCE in paper.sources or (
+        first_seen is not None and first_seen <= SEEDED_FIRST_SEEN + timedelta(days=1)
+    )
+
+
+def source_wins(existing: Paper, incoming: Paper, now: datetime) -> Paper:
+    """A source's sighting of a paper a person's seed list once typed: the source's title,
+    authors and abstract replace the typed ones, the "seed" mark goes, and the paper counts as
+    first seen now (so it is new to everyone and can be sent)."""
+    merged = merge(existing, incoming)
+    return replace(
+        merged,
+        title=incoming.title or merged.title,
+        authors=incoming.authors,
+        author_count=incoming.author_count,
+        abstract=incoming.abstract,
+        ai_summary=incoming.ai_summary,
+        sources=tuple(s for s in merged.sources if s != SEED_SOURCE),
+        first_seen=now,
+    )
 
 
 @dataclass(frozen=True)
 class SeedShelf:
     """The paper store as profile seeding sees it (subscribers.seeding.PaperShelf), in the
-    caller's transaction."""
+    caller's transaction: reads only (a person's list never writes papers)."""
 
     connection: Connection
 
@@ -241,6 +277,3 @@ class SeedShelf:
             for row in self.connection.execute(select(papers).where(papers.c.title_key.in_(chunk))):
                 found[row.title_key] = paper_from_row(row)
         return found
-
-    def add(self, incoming: Sequence[Paper]) -> None:
-        upsert(self.connection, incoming, SEEDED_FIRST_SEEN)

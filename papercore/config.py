@@ -111,6 +111,8 @@ class RankingSettings(Section):
     relevance_floor: float = Field(default=0.1, ge=0)
     diversity: float = Field(default=0.3, ge=0, le=1)
     example_half_life_days: float = Field(default=60.0, gt=0)
+    examples_max: int = Field(default=200, ge=1, le=5000)  # per subscriber; the oldest go first
+    seed_list_max: int = Field(default=50, ge=1, le=500)  # papers read from one list (a request)
 
 
 class TemplatesSettings(Section):

@@ -4,7 +4,8 @@ The rule (the web page's button, `digest feedback` and seeding all follow it):
 - a click on "more" (vote +1) or "less" (vote -1) for a paper stores one example: subscriber,
   paper, vote, when. A later click on the same paper replaces the earlier vote and its time.
 - clicks never touch what the person typed: topics, authors and mutes stay as they are.
-- only the newest MAX_EXAMPLES examples are kept, so no amount of clicking grows a profile
+- only the newest ``ranking.examples_max`` examples (clicks and seeds together, default
+  MAX_EXAMPLES) are kept, the oldest pruned, so no amount of clicking or seeding grows a profile
   without bound (the ranker also weighs older examples less).
 - a click that changes a vote logs a ``feedback`` event naming the paper, the direction, the
   issue it came from and the way it came (page, cli); a repeat of the same vote only refreshes
@@ -23,7 +24,7 @@ from papercore.errors import InputError
 from subscribers import store
 from subscribers.model import Subscriber
 
-MAX_EXAMPLES = 500
+MAX_EXAMPLES = 200  # the default of ranking.examples_max
 MORE, LESS = 1, -1
 
 
@@ -56,13 +57,15 @@ def record_votes(
     via: str,
     ip: str | None = None,
     user_agent: str | None = None,
+    keep: int = MAX_EXAMPLES,
 ) -> Recorded:
-    """Store each vote as an example (the papers must be in the paper store) and log the ones
-    that changed, in the caller's transaction."""
+    """Store each vote as an example (the papers must be in the paper store), keep the newest
+    ``keep`` examples and log the votes that changed, in the caller's transaction."""
     if any(vote not in (MORE, LESS) for vote in votes.values()):
         raise InputError("a vote is +1 (more like this) or -1 (less like this)")
     before = store.votes_on(connection, person.id, list(votes))
-    store.put_examples(connection, person.id, dict(votes), now, MAX_EXAMPLES)
+    store.put_examples(connection, person.id, dict(votes), now, keep)
+    keep_newest(connection, person.id, keep)
     changed = tuple(paper for paper, vote in votes.items() if before.get(paper) != vote)
     for paper in changed:
         store.record_event(
@@ -76,6 +79,16 @@ def record_votes(
         )
     repeated = tuple(paper for paper in votes if paper not in changed)
     return Recorded(changed, repeated)
+
+
+def keep_newest(connection: Connection, subscriber_id: int, keep: int) -> int:
+    """Prune the subscriber's oldest examples, clicks and private seeds together, down to
+    ``keep``; how many were pruned."""
+    examples = store.examples_of(connection, subscriber_id)  # oldest first
+    if len(examples) <= keep:
+        return 0
+    dropped = [e.paper_id for e in examples[: len(examples) - keep]]
+    return store.remove_examples(connection, subscriber_id, dropped)
 
 
 def forget_example(

@@ -30,14 +30,35 @@ class Interest:
     weight: float = 1.0
 
 
+PRIVATE_PREFIX = "seed:"  # the id of a private example: "seed:" + its row id
+
+
+@dataclass(frozen=True, slots=True)
+class SeedText:
+    """A paper someone's list liked that no source has given us: the title, abstract and
+    authors their list said. Kept with that subscriber only, never in the paper store."""
+
+    title: str
+    abstract: str = ""
+    authors: tuple[str, ...] = ()
+    arxiv: str | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class Example:
     """A paper the subscriber marked "more like this" (vote +1) or "less like this" (vote -1),
-    and when; the ranker learns from these (typed topics are never changed by a click)."""
+    and when; the ranker learns from these (typed topics are never changed by a click).
+    ``seed`` is set for a private example (``paper_id`` is then ``seed:<n>``, in no store)."""
 
     paper_id: str
     vote: int
     at: datetime
+    seed: SeedText | None = None
+
+
+def is_private(paper_id: str) -> bool:
+    """Whether an example id names a private example rather than a stored paper."""
+    return paper_id.startswith(PRIVATE_PREFIX)
 
 
 @dataclass(frozen=True, slots=True)

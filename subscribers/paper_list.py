@@ -12,7 +12,6 @@ from dataclasses import dataclass
 import bibtexparser
 from bibtexparser.middlewares import LatexDecodingMiddleware
 
-from papercore.errors import InputError
 from papercore.papers import arxiv_id
 
 MAX_ENTRIES = 500
@@ -46,11 +45,18 @@ class PaperList:
 
     cited: tuple[Cited, ...]
     unreadable: tuple[str, ...] = ()
+    cut: int = 0  # papers the list named past a limit, left out
+
+    def first(self, limit: int) -> PaperList:
+        """The list cut to its first ``limit`` papers (``cut`` counts the ones left out)."""
+        if len(self.cited) <= limit:
+            return self
+        return PaperList(self.cited[:limit], self.unreadable, self.cut + len(self.cited) - limit)
 
 
 def read_paper_list(text: str) -> PaperList:
-    """The papers in ``text``, whichever of the four formats it is. Raises InputError when it
-    names more than MAX_ENTRIES papers."""
+    """The papers in ``text``, whichever of the four formats it is: the first MAX_ENTRIES of
+    them (``cut`` counts the rest; seeding cuts further, to ``ranking.seed_list_max``)."""
     text = text.removeprefix("\ufeff")
     if _BIBTEX_ENTRY.search(text):
         found = parse_bibtex(text)
@@ -58,9 +64,7 @@ def read_paper_list(text: str) -> PaperList:
         found = parse_zotero_csv(text)
     else:
         found = parse_lines(text)
-    if len(found.cited) > MAX_ENTRIES:
-        raise InputError(f"the list names {len(found.cited)} papers; the limit is {MAX_ENTRIES}")
-    return found
+    return found.first(MAX_ENTRIES)
 
 
 def find_arxiv(text: str) -> str | None:

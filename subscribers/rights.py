@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from subscribers import store
-from subscribers.model import Subscriber
+from subscribers.model import Example, Subscriber
 
 
 def profile(person: Subscriber) -> dict[str, Any]:
@@ -37,14 +37,26 @@ def export(connection: Connection, email: str) -> dict[str, Any]:
     return profile(person) | {
         "created_at": _iso(person.created_at),
         "confirmed_at": _iso(person.confirmed_at),
-        "examples": [
-            {"paper": e.paper_id, "vote": e.vote, "at": _iso(e.at)} for e in person.examples
-        ],
+        "examples": [_example(e) for e in person.examples],
         "events": [
             {k: _iso(v) if hasattr(v, "isoformat") else v for k, v in event.items()}
             for event in store.events(connection, person.id)
         ],
     }
+
+
+def _example(example: Example) -> dict[str, Any]:
+    """One example; a private seed with the text their list gave (held for them only)."""
+    found: dict[str, Any] = {"paper": example.paper_id, "vote": example.vote}
+    found["at"] = _iso(example.at)
+    if example.seed is not None:
+        found["seed"] = {
+            "title": example.seed.title,
+            "abstract": example.seed.abstract,
+            "authors": list(example.seed.authors),
+            "arxiv": example.seed.arxiv,
+        }
+    return found
 
 
 def _iso(value: Any) -> Any:
@@ -53,11 +65,12 @@ def _iso(value: Any) -> Any:
 
 def forget(connection: Connection, email: str, now: datetime) -> bool:
     """Erase everything held about ``email`` (the subscriber row, and through it their interests,
-    events, deliveries and delivery memory) and keep only the sha256 of the address on the
-    suppression list, so it is never mailed or imported again. True if a subscriber existed;
-    the address is suppressed either way."""
+    events, examples and private seeds, deliveries and delivery memory) and keep only the
+    sha256 of the address on the suppression list, so it is never mailed or imported again.
+    True if a subscriber existed; the address is suppressed either way."""
     person = store.find(connection, email)
     if person is not None:
+        store.remove_examples(connection, person.id)  # also by cascade; said here for clarity
         store.delete_subscriber(connection, person.id)
     store.suppress(connection, email, "forget", now)
     return person is not None

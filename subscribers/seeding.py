@@ -1,9 +1,17 @@
 """Seeding a profile from papers someone likes (signup, preferences, `digest subscribers seed`).
 
-Each paper the list names that is in the paper store (by arXiv id, else by normalised title)
-becomes a "more like this" example. One that is not, but comes with its title and abstract
-(BibTeX, Zotero), is added to the paper store first and then liked; the rest is reported as not
-found. The paper store is reached through ``PaperShelf`` (digest.paper_store.SeedShelf).
+Seeds are the subscriber's private examples, never public papers:
+- a paper the list names that is in the paper store (by arXiv id, else by normalised title)
+  becomes a "more like this" example of that stored paper;
+- one that is not, but comes with its title and abstract (BibTeX, Zotero), is kept with that
+  subscriber only (``subscribers.private_examples``) and is learned from like a stored one;
+- the rest is reported as not found.
+Only sources write the paper store: nothing a person types here reaches it. The store is read
+through ``PaperShelf`` (digest.paper_store.SeedShelf).
+
+Limits: one list gives at most ``SeedLimits.per_list`` papers (the rest is cut and the plan
+says so), and a subscriber keeps at most ``per_subscriber`` examples (clicks and seeds
+together; the oldest are pruned).
 """
 
 from __future__ import annotations
@@ -15,17 +23,18 @@ from typing import Protocol
 
 from sqlalchemy import Connection
 
-from papercore.papers import Paper, paper_id_for, title_hash
-from subscribers import store
-from subscribers.feedback import MAX_EXAMPLES, MORE
-from subscribers.model import Subscriber
+from papercore.config import RankingSettings
+from papercore.papers import Paper, title_hash
+from subscribers import private_examples, store
+from subscribers.feedback import MAX_EXAMPLES, MORE, keep_newest
+from subscribers.model import SeedText, Subscriber
 from subscribers.paper_list import Cited, PaperList
 
-SOURCE = "seed"
+PER_LIST = 50  # the default of ranking.seed_list_max
 
 
 class PaperShelf(Protocol):
-    """The paper store as seeding needs it, in the caller's transaction."""
+    """The paper store as seeding needs it (reads only), in the caller's transaction."""
 
     def by_ids(self, ids: Sequence[str]) -> dict[str, Paper]:
         """Stored papers with these ids, by id."""
@@ -35,53 +44,70 @@ class PaperShelf(Protocol):
         """Stored papers with these titles (normalised), by ``title_hash`` of the title."""
         ...
 
-    def add(self, papers: Sequence[Paper]) -> None:
-        """Add papers that are not in the store."""
-        ...
+
+@dataclass(frozen=True, slots=True)
+class SeedLimits:
+    """Papers read from one list, and examples kept per subscriber."""
+
+    per_list: int = PER_LIST
+    per_subscriber: int = MAX_EXAMPLES
+
+    @classmethod
+    def from_settings(cls, ranking: RankingSettings) -> SeedLimits:
+        return cls(ranking.seed_list_max, ranking.examples_max)
 
 
 @dataclass(frozen=True, slots=True)
 class SeedPlan:
-    """What a list means against the store: papers to like, papers to add (and like), and the
-    labels of entries that could not be found or read."""
+    """What a list means against the store: stored papers to like, the subscriber's private
+    seeds (papers in no store, with the list's text), the labels of entries that could not be
+    found or read, and how many papers past the per-list limit were cut."""
 
     liked: tuple[Paper, ...]
-    added: tuple[Paper, ...]
+    private: tuple[SeedText, ...]
     missing: tuple[str, ...]
+    cut: int = 0
+    per_list: int = PER_LIST
 
     @property
-    def papers(self) -> tuple[Paper, ...]:
-        return self.liked + self.added
+    def count(self) -> int:
+        return len(self.liked) + len(self.private)
 
     def summary(self) -> str:
-        """One line for a page: how many papers were liked and added, and how many not found
-        (the page lists ``missing`` after it)."""
-        liked = len(self.papers)
-        line = f"Liked {liked} paper{'' if liked == 1 else 's'}"
-        if self.added:
-            line += f" ({len(self.added)} added from your list)"
+        """One line for a page: how many papers were liked (and kept privately), what the
+        per-list limit cut, and how many were not found (the page lists ``missing`` after it).
+        It depends on the list and the paper store only, never on who the address is."""
+        line = f"Liked {self.count} paper{'' if self.count == 1 else 's'}"
+        if self.private:
+            line += f" ({len(self.private)} from your list, kept for you only)"
+        line += "."
+        if self.cut:
+            line += (
+                f" Only the first {self.per_list} papers of a list are read:"
+                f" {self.cut} more {'was' if self.cut == 1 else 'were'} left out."
+            )
         if self.missing:
-            return f"{line}. Not found ({len(self.missing)}):"
-        return f"{line}."
+            return f"{line} Not found ({len(self.missing)}):"
+        return line
 
 
 def plan_seed(
     listed: PaperList, by_id: dict[str, Paper], by_title: dict[str, Paper]
 ) -> SeedPlan:
-    """Match each cited paper to a stored one, or make a new paper of it when the list gives
+    """Match each cited paper to a stored one, or keep it as a private seed when the list gives
     its title and abstract (pure). A paper named twice counts once."""
     liked: dict[str, Paper] = {}  # by id
-    added: dict[str, Paper] = {}  # by title_hash: the store holds one paper per title
+    private: dict[str, SeedText] = {}  # by title_hash: one per title
     missing = list(listed.unreadable)
     for cited in listed.cited:
         found = _stored(cited, by_id, by_title)
         if found is not None:
             liked.setdefault(found.id, found)
         elif cited.title and cited.abstract:
-            added.setdefault(title_hash(cited.title), _new_paper(cited))
+            private.setdefault(title_hash(cited.title), _seed_text(cited))
         else:
             missing.append(cited.label)
-    return SeedPlan(tuple(liked.values()), tuple(added.values()), tuple(missing))
+    return SeedPlan(tuple(liked.values()), tuple(private.values()), tuple(missing), listed.cut)
 
 
 def _stored(cited: Cited, by_id: dict[str, Paper], by_title: dict[str, Paper]) -> Paper | None:
@@ -92,21 +118,17 @@ def _stored(cited: Cited, by_id: dict[str, Paper], by_title: dict[str, Paper]) -
     return None
 
 
-def _new_paper(cited: Cited) -> Paper:
-    return Paper(
-        id=paper_id_for(cited.title, cited.arxiv),
-        title=cited.title,
-        abstract=cited.abstract,
-        authors=cited.authors,
-        sources=(SOURCE,),
-    )
+def _seed_text(cited: Cited) -> SeedText:
+    return SeedText(cited.title, cited.abstract, cited.authors, cited.arxiv)
 
 
-def look_up(shelf: PaperShelf, listed: PaperList) -> SeedPlan:
-    """The plan for ``listed`` against the store (reads only)."""
+def look_up(shelf: PaperShelf, listed: PaperList, limits: SeedLimits) -> SeedPlan:
+    """The plan for the first ``limits.per_list`` papers of ``listed`` (reads only)."""
+    listed = listed.first(limits.per_list)
     ids = sorted({c.arxiv for c in listed.cited if c.arxiv})
     titles = sorted({c.title for c in listed.cited if c.title})
-    return plan_seed(listed, shelf.by_ids(ids), shelf.by_titles(titles))
+    plan = plan_seed(listed, shelf.by_ids(ids), shelf.by_titles(titles))
+    return SeedPlan(plan.liked, plan.private, plan.missing, plan.cut, limits.per_list)
 
 
 def seed_profile(
@@ -117,14 +139,17 @@ def seed_profile(
     now: datetime,
     *,
     via: str,
+    limits: SeedLimits,
 ) -> SeedPlan:
-    """Like every paper of the list that is or can be put in the store, and log one ``seed``
-    event; in the caller's transaction. Returns what was liked, added and not found."""
-    plan = look_up(shelf, listed)
-    if plan.added:
-        shelf.add(plan.added)
-    votes = {paper.id: MORE for paper in plan.papers}
-    store.put_examples(connection, person.id, votes, now, MAX_EXAMPLES)
+    """Like every paper of the list that is stored, keep the others that have a title and an
+    abstract as the subscriber's private seeds, prune their oldest examples down to
+    ``limits.per_subscriber`` and log one ``seed`` event; in the caller's transaction."""
+    plan = look_up(shelf, listed, limits)
+    store.put_examples(
+        connection, person.id, {p.id: MORE for p in plan.liked}, now, limits.per_subscriber
+    )
+    private_examples.put(connection, person.id, plan.private, MORE, now)
+    pruned = keep_newest(connection, person.id, limits.per_subscriber)
     store.record_event(
         connection,
         person.id,
@@ -133,8 +158,10 @@ def seed_profile(
         detail={
             "via": via,
             "liked": len(plan.liked),
-            "added": len(plan.added),
+            "private": len(plan.private),
             "missing": len(plan.missing),
+            "cut": plan.cut,
+            "pruned": pruned,
         },
     )
     return plan

@@ -1,5 +1,6 @@
 """The subscriber store: subscribers, interests, feedback examples, suppressions and the event
-log (SQL here only)."""
+log (SQL here only; private examples, the seeds in no paper store, are read and removed through
+``subscribers.private_examples``)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from papercore.db.schema import (
 )
 from papercore.errors import InputError, NotFound
 from papercore.papers import utc
+from subscribers import private_examples
 from subscribers.model import (
     Example,
     Frequency,
@@ -76,7 +78,15 @@ def _examples_of(connection: Connection, ids: Sequence[int]) -> dict[int, list[E
     )
     for row in rows:
         found[row.subscriber_id].append(Example(row.paper_id, row.vote, utc(row.created_at)))
+    for sid, private in private_examples.examples_of(connection, ids).items():
+        if private:  # seeds that match no stored paper, kept with the subscriber only
+            found[sid] = sorted(found[sid] + private, key=lambda e: e.at)
     return found
+
+
+def examples_of(connection: Connection, subscriber_id: int) -> list[Example]:
+    """The subscriber's examples (clicks and private seeds), oldest first."""
+    return _examples_of(connection, [subscriber_id])[subscriber_id]
 
 
 def _one(connection: Connection, row: Row[Any]) -> Subscriber:
@@ -284,11 +294,13 @@ def put_examples(
 def remove_examples(
     connection: Connection, subscriber_id: int, paper_ids: Sequence[str] | None = None
 ) -> int:
-    """Forget the subscriber's examples of these papers (all of them when None); how many."""
+    """Forget the subscriber's examples of these papers or private examples (``seed:<n>``),
+    all of them when None; how many."""
     query = delete(feedback_examples).where(feedback_examples.c.subscriber_id == subscriber_id)
     if paper_ids is not None:
         query = query.where(feedback_examples.c.paper_id.in_(list(paper_ids)))
-    return int(connection.execute(query).rowcount or 0)
+    private = private_examples.remove(connection, subscriber_id, paper_ids)
+    return int(connection.execute(query).rowcount or 0) + private
 
 
 def record_event(

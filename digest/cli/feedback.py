@@ -54,7 +54,15 @@ def feedback(
             raise NotFound(
                 f"no paper {unknown[0]!r} in the store (digest papers list shows the ids)"
             )
-        done = record_votes(connection, person, votes, rt.now(), issue_id=None, via="cli")
+        done = record_votes(
+            connection,
+            person,
+            votes,
+            rt.now(),
+            issue_id=None,
+            via="cli",
+            keep=rt.settings.ranking.examples_max,
+        )
     table = Table(title=f"Feedback for {escape(person.email)}", title_justify="left")
     for column in ("paper", "vote", "title", "change"):
         table.add_column(column)

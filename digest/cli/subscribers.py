@@ -23,7 +23,7 @@ from subscribers.model import STATUSES, normalise_email
 from subscribers.operator_add import OperatorRequest, add_subscriber
 from subscribers.paper_list import read_paper_list
 from subscribers.rights import export, forget, profile
-from subscribers.seeding import seed_profile
+from subscribers.seeding import SeedLimits, seed_profile
 from subscribers.tokens import Signer
 from subscribers.unsubscribe import unsubscribe
 
@@ -158,7 +158,9 @@ def subscribers_seed(
 ) -> None:
     """Teach a subscriber's ranking from papers they like. Papers found in the store (by arXiv
     id or title) become "more like this" examples; papers the file gives with a title and an
-    abstract are added to the store first; the rest is listed as not found.
+    abstract are kept with that subscriber only (private examples, never added to the paper
+    store); the rest is listed as not found. At most ranking.seed_list_max papers are read from
+    the file, and the subscriber keeps their newest ranking.examples_max examples.
 
     Example: digest subscribers seed ada@example.org my-library.bib
     """
@@ -167,22 +169,22 @@ def subscribers_seed(
     listed = read_paper_list(document.text())
     if not listed.cited and not listed.unreadable:
         raise InputError(f"{document.name}: no papers in it (arXiv ids, titles, BibTeX or CSV)")
+    limits = SeedLimits.from_settings(rt.settings.ranking)
     with transaction(rt.engine()) as connection:
         person = store.get_by_email(connection, normalise_email(email))
-        plan = seed_profile(connection, SeedShelf(connection), person, listed, rt.now(), via="cli")
+        shelf = SeedShelf(connection)
+        plan = seed_profile(connection, shelf, person, listed, rt.now(), via="cli", limits=limits)
     table = Table(title=f"Seeded {escape(person.email)}", title_justify="left")
     for column in ("result", "paper", "title"):
         table.add_column(column)
-    for label, papers in (("liked", plan.liked), ("added + liked", plan.added)):
-        for paper in papers:
-            table.add_row(label, escape(paper.id), escape(paper.title[:70]))
+    for paper in plan.liked:
+        table.add_row("liked", escape(paper.id), escape(paper.title[:70]))
+    for seed in plan.private:
+        table.add_row("kept privately", escape(seed.arxiv or ""), escape(seed.title[:70]))
     for missing in plan.missing:
         table.add_row("not found", "", escape(missing[:70]))
     out.print(table)
-    out.print(
-        f"{len(plan.papers)} liked ({len(plan.added)} added to the store), "
-        f"{len(plan.missing)} not found"
-    )
+    out.print(escape(plan.summary().removesuffix(":")))
 
 
 @subscribers_app.command("export")

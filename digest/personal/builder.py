@@ -55,7 +55,7 @@ class ExamplePapers:
         """The subscriber's examples with their papers (read now if not prefetched)."""
         if not subscriber.examples:
             return []
-        ids = [e.paper_id for e in subscriber.examples]
+        ids = [e.paper_id for e in subscriber.examples if e.seed is None]
         if any(i not in self._papers and i not in self._absent for i in ids):
             with self.engine.connect() as connection:
                 self.read(connection, ids)
@@ -115,7 +115,9 @@ class PersonalDigests:
 
     def prefetch_examples(self, connection: Connection, subscribers: Sequence[Subscriber]) -> None:
         """Read the example papers of a page of subscribers at once, for the ``picks`` to come."""
-        self.example_papers.read(connection, (e.paper_id for s in subscribers for e in s.examples))
+        self.example_papers.read(
+            connection, (e.paper_id for s in subscribers for e in s.examples if e.seed is None)
+        )
         self.ranker.prepare_examples(
             [e.paper for s in subscribers for e in self.example_papers.of(s)]
         )

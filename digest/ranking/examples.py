@@ -190,7 +190,20 @@ def _band(cosine: np.ndarray, band: tuple[float, float]) -> np.ndarray:
 def ranked_examples(
     examples: Sequence[Example], papers: Mapping[str, Paper]
 ) -> list[RankedExample]:
-    """A subscriber's examples with their papers (examples whose paper is gone are skipped)."""
-    return [
-        RankedExample(papers[e.paper_id], e.vote, e.at) for e in examples if e.paper_id in papers
-    ]
+    """A subscriber's examples with their papers (examples whose paper is gone are skipped). A
+    private example (a seed in no store) is a paper of its own text, learned from alike in the
+    lexical and the semantic space."""
+    found = []
+    for e in examples:
+        if e.seed is not None:
+            found.append(RankedExample(private_paper(e), e.vote, e.at))
+        elif e.paper_id in papers:
+            found.append(RankedExample(papers[e.paper_id], e.vote, e.at))
+    return found
+
+
+def private_paper(example: Example) -> Paper:
+    """The paper a private example stands for: its id (``seed:<n>``) and the list's text."""
+    seed = example.seed
+    assert seed is not None
+    return Paper(example.paper_id, seed.title, seed.abstract, authors=seed.authors)

@@ -36,6 +36,8 @@ from digest import paper_store
 from papercore.db.engine import transaction
 from papercore.errors import ConfigError
 from papercore.papers import Paper
+from subscribers import private_examples
+from subscribers.model import is_private
 
 DIMENSIONS = 384
 PARTS = 2  # lead, full text
@@ -81,15 +83,21 @@ class MemoryEmbeddings:
 
 
 class DatabaseEmbeddings:
-    """Embeddings cached in ``papers.embedding`` as raw float32 bytes (SQL in ``paper_store``)."""
+    """Embeddings cached in ``papers.embedding`` as raw float32 bytes (SQL in ``paper_store``),
+    and those of private examples (``seed:<n>``) in ``private_examples.embedding``."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
     def load(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
         found: dict[str, np.ndarray] = {}
+        stored = [i for i in ids if not is_private(i)]
         with self.engine.connect() as connection:
-            for paper_id, blob in paper_store.embeddings_of(connection, ids, EMBEDDING_BYTES):
+            blobs = paper_store.embeddings_of(connection, stored, EMBEDDING_BYTES)
+            if len(stored) < len(ids):
+                private = [i for i in ids if is_private(i)]
+                blobs += private_examples.embeddings_of(connection, private, EMBEDDING_BYTES)
+            for paper_id, blob in blobs:
                 found[paper_id] = np.frombuffer(blob, dtype=np.float32)
         return found
 
@@ -103,10 +111,13 @@ class DatabaseEmbeddings:
             return paper_store.count_missing_embeddings(connection, EMBEDDING_BYTES)
 
     def save(self, vectors: Mapping[str, np.ndarray]) -> None:
+        blobs = {pid: np.asarray(v, dtype=np.float32).tobytes() for pid, v in vectors.items()}
         with transaction(self.engine) as connection:
             paper_store.save_embeddings(
-                connection,
-                {pid: np.asarray(v, dtype=np.float32).tobytes() for pid, v in vectors.items()},
+                connection, {i: b for i, b in blobs.items() if not is_private(i)}
+            )
+            private_examples.save_embeddings(
+                connection, {i: b for i, b in blobs.items() if is_private(i)}
             )
 
 

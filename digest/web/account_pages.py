@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
+from urllib.parse import quote_plus
 
 from sqlalchemy import Connection
 from starlette.concurrency import run_in_threadpool
@@ -27,9 +28,10 @@ from digest.web.signup_pages import (
 )
 from digest.web.state import Web, client_ip, user_agent, web_of
 from papercore.db.engine import transaction
+from papercore.papers import Paper
 from subscribers import signup
 from subscribers.links import feed_link
-from subscribers.model import Subscriber
+from subscribers.model import SeedText, Subscriber
 from subscribers.preferences import (
     PreferenceChange,
     address_change_allowed,
@@ -95,13 +97,23 @@ class Learned:
 def _learned(web: Web, person: Subscriber) -> list[Learned]:
     """The subscriber's examples with their papers' titles, newest first."""
     with web.engine.connect() as connection:
-        found = get_papers(connection, [e.paper_id for e in person.examples])
+        found = get_papers(connection, [e.paper_id for e in person.examples if e.seed is None])
+    for e in person.examples:  # a private seed is shown with the text their list gave
+        if e.seed is not None:
+            found[e.paper_id] = Paper(e.paper_id, e.seed.title, page_url=_seed_link(e.seed))
     rows = [
         Learned(e.paper_id, found[e.paper_id].title, found[e.paper_id].link, e.vote > 0, e.at)
         for e in person.examples
         if e.paper_id in found
     ]
     return sorted(rows, key=lambda r: r.at, reverse=True)
+
+
+def _seed_link(seed: SeedText) -> str:
+    """Where a private seed links: its arXiv page, else an arXiv search for its title."""
+    if seed.arxiv:
+        return f"https://arxiv.org/abs/{seed.arxiv}"
+    return "https://arxiv.org/search/?searchtype=title&query=" + quote_plus(seed.title[:300])
 
 
 async def preferences_page(

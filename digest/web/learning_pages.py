@@ -26,7 +26,7 @@ from papercore.papers import Paper
 from subscribers import store
 from subscribers.feedback import forget_example, record_votes, reset_learning
 from subscribers.model import Subscriber
-from subscribers.seeding import SeedPlan, seed_profile
+from subscribers.seeding import SeedLimits, SeedPlan, seed_profile
 from subscribers.tokens import BadToken
 
 EXPIRED = "This page expired. Please try again."
@@ -71,6 +71,7 @@ async def feedback(request: Request) -> Response:
             via="page",
             ip=ip,
             user_agent=agent,
+            keep=web.settings.ranking.examples_max,
         ),
     )
     line = (
@@ -145,9 +146,11 @@ async def seed(request: Request) -> Response:
         errors = {"papers": exc.one_line()}
         return await preferences_page(web, request, person, token, 422, None, errors)
     now = web.clock()
+    limits = SeedLimits.from_settings(web.settings.ranking)
 
     def run(connection: Connection) -> SeedPlan:
-        return seed_profile(connection, SeedShelf(connection), person, listed, now, via="web")
+        shelf = SeedShelf(connection)
+        return seed_profile(connection, shelf, person, listed, now, via="web", limits=limits)
 
     plan = await write(web, run)
     return await _after(web, request, person, token, plan.summary(), plan.missing)

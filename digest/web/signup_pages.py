@@ -20,12 +20,13 @@ from digest.schedule.due import next_slot_start, zone_of
 from digest.sending.notice_mail import Notice
 from digest.web.forms import FormErrors, read_signup
 from digest.web.state import Web, client_ip, user_agent, web_of
+from papercore.config import Settings
 from papercore.db.engine import transaction
 from subscribers import signup
 from subscribers.keyphrases import suggest_topics
 from subscribers.links import SubscriberLinks
 from subscribers.model import Subscriber
-from subscribers.seeding import SeedPlan, look_up, seed_profile
+from subscribers.seeding import SeedLimits, SeedPlan, look_up, seed_profile
 from subscribers.tokens import BadToken
 
 log = logging.getLogger("digest.web")
@@ -161,7 +162,7 @@ async def signup_submit(request: Request) -> Response:
             mail = signup_notice(web, wanted.email, outcome)
             if mail is not None:  # saved with the signup: a crash after the commit loses nothing
                 web.queue(connection, mail)
-            return _seed(connection, wanted, outcome, now)
+            return _seed(web.settings, connection, wanted, outcome, now)
 
     plan = await run_in_threadpool(record)
     sent_page = web.page(
@@ -196,20 +197,23 @@ def manage_notice(web: Web, person: Subscriber) -> Notice:
 
 
 def _seed(
+    settings: Settings,
     connection: Connection,
     wanted: signup.SignupRequest,
     outcome: signup.SignupOutcome,
     now: datetime,
 ) -> SeedPlan | None:
-    """Like the papers the form listed for a new or pending signup; for an address that is
-    already subscribed only look them up, so that the page says the same either way."""
+    """Keep the papers the form listed with the new or pending subscriber only (private
+    examples; nothing reaches the paper store); for an address that is already subscribed or
+    suppressed only look them up, so that the page says the same either way."""
     if not wanted.papers.cited and not wanted.papers.unreadable:
         return None
     shelf = SeedShelf(connection)
+    limits = SeedLimits.from_settings(settings.ranking)
     if outcome.subscriber_id is None:
-        return look_up(shelf, wanted.papers)
+        return look_up(shelf, wanted.papers, limits)
     person = Subscriber(outcome.subscriber_id, wanted.email)
-    return seed_profile(connection, shelf, person, wanted.papers, now, via="signup")
+    return seed_profile(connection, shelf, person, wanted.papers, now, via="signup", limits=limits)
 
 
 async def confirm_page(request: Request) -> Response:

@@ -279,6 +279,30 @@ feedback_examples = Table(
 )
 Index("ix_feedback_examples_paper_id", feedback_examples.c.paper_id)
 
+# Seeds that match no stored paper (subscribers/seeding.py): a subscriber's own "more like this"
+# examples with the text their list gave. Never in ``papers``: only sources write that table.
+private_examples = Table(
+    "private_examples",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column(
+        "subscriber_id",
+        BigId,
+        ForeignKey("subscribers.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("title_key", String(64), nullable=False),  # sha256 of the normalised title
+    Column("title", Text, nullable=False),
+    Column("abstract", Text, nullable=False, default=""),
+    Column("authors", JSON, nullable=False, default=list),
+    Column("arxiv", String(32)),  # the arXiv id the list named, if any
+    Column("vote", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("embedding", LargeBinary),  # cached sentence embedding, as papers.embedding
+    UniqueConstraint("subscriber_id", "title_key"),
+    sqlite_autoincrement=True,  # a row id (the example id seed:<n>) is never reused
+)
+
 
 # Notice mails (confirm, welcome, change of address, goodbye) waiting for the relay
 # (digest/sending/outbox.py): written when the page's change is saved, so a crash loses none.

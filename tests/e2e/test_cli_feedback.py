@@ -66,14 +66,27 @@ def test_seed_from_a_bibtex_file_lists_what_was_not_found(cli: Cli, tmp_path: Pa
         encoding="utf-8",
     )
     result = cli("subscribers", "seed", "ada@example.org", str(library))
-    assert "2 liked (1 added to the store), 1 not found" in result.stdout
+    assert "Liked 2 papers (1 from your list, kept for you only). Not found (1)" in result.stdout
+    assert "kept privately" in result.stdout
     assert "not found" in result.stdout and "A paper that is nowhere" in result.stdout
     seeds = [
         e["detail"]
         for e in json.loads(cli("subscribers", "export", "ada@example.org").stdout)["events"]
         if e["kind"] == "seed"
     ]
-    assert seeds == [{"via": "cli", "liked": 1, "added": 1, "missing": 1}]
+    assert seeds == [
+        {"via": "cli", "liked": 1, "private": 1, "missing": 1, "cut": 0, "pruned": 0}
+    ]
+    papers = {p["id"] for p in stored_papers(cli)}
+    assert "2501.00042" not in papers  # a person's list never writes the paper store
+
+    long = tmp_path / "long.bib"
+    long.write_text(
+        "\n".join(f"@misc{{k{n}, title={{Made-up {n}}}, abstract={{Text.}}}}" for n in range(55)),
+        encoding="utf-8",
+    )
+    cut = cli("subscribers", "seed", "ada@example.org", str(long))
+    assert "Only the first 50 papers of a list are read: 5 more were left out." in cut.stdout
 
     empty = tmp_path / "empty.txt"
     empty.write_text("\n# nothing\n", encoding="utf-8")

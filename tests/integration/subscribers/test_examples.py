@@ -2,22 +2,30 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, text
 
-from digest.paper_store import SEEDED_FIRST_SEEN, SeedShelf, get_papers, ingest, list_papers
+from digest.paper_store import (
+    SEEDED_FIRST_SEEN,
+    SeedShelf,
+    get_papers,
+    ingest,
+    list_papers,
+    upsert,
+)
 from papercore.db.engine import MIGRATIONS, make_engine, transaction
 from papercore.papers import Paper, paper_id_for
 from subscribers import store
 from subscribers.feedback import LESS, MORE, forget_example, record_votes, reset_learning
-from subscribers.model import Example
+from subscribers.model import Example, SeedText, is_private
 from subscribers.paper_list import read_paper_list
-from subscribers.seeding import seed_profile
+from subscribers.seeding import SeedLimits, seed_profile
 from tests.conftest import NOW
 
+LIMITS = SeedLimits()
 PAPERS = [Paper(f"2406.0000{n}", f"Paper number {n}", f"Abstract {n}.") for n in range(1, 6)]
 
 
@@ -119,7 +127,9 @@ def test_an_example_follows_its_paper_when_an_arxiv_id_replaces_the_title_hash(
         assert [e.paper_id for e in store.get(connection, sid).examples] == ["2406.09999"]
 
 
-def test_seeding_likes_stored_papers_and_adds_new_ones_out_of_every_pool(engine: Engine) -> None:
+def test_seeding_likes_stored_papers_and_keeps_new_ones_with_the_subscriber_only(
+    engine: Engine,
+) -> None:
     sid = person_with_papers(engine)
     listed = read_paper_list(
         "@article{a, title={Paper number 2}}\n"
@@ -129,20 +139,88 @@ def test_seeding_likes_stored_papers_and_adds_new_ones_out_of_every_pool(engine:
     )
     with transaction(engine) as connection:
         person = store.get(connection, sid)
-        plan = seed_profile(connection, SeedShelf(connection), person, listed, NOW, via="cli")
+        plan = seed_profile(
+            connection, SeedShelf(connection), person, listed, NOW, via="cli", limits=LIMITS
+        )
     assert [p.id for p in plan.liked] == ["2406.00002"]
-    assert [p.id for p in plan.added] == ["2501.00042"]
+    assert plan.private == (SeedText("Brand new work", "About new things.", (), "2501.00042"),)
     assert plan.missing == ("Nowhere to be found",)
     with engine.connect() as connection:
-        assert [e.paper_id for e in store.get(connection, sid).examples] == [
-            "2406.00002",
-            "2501.00042",
-        ]
-        added = get_papers(connection, ["2501.00042"])["2501.00042"]
-        recent = {p.id for p in list_papers(connection, date(2000, 1, 1))}
+        examples = store.get(connection, sid).examples
+        stored = get_papers(connection, ["2501.00042"])
         seeds = [e["detail"] for e in store.events(connection, sid) if e["kind"] == "seed"]
-    assert added.first_seen == SEEDED_FIRST_SEEN and "2501.00042" not in recent
-    assert seeds == [{"via": "cli", "liked": 1, "added": 1, "missing": 1}]
+        papers = connection.execute(text("SELECT count(*) FROM papers")).scalar_one()
+    assert [(e.paper_id, e.seed) for e in examples] == [
+        ("2406.00002", None),
+        (examples[1].paper_id, plan.private[0]),
+    ]
+    assert is_private(examples[1].paper_id)
+    assert stored == {} and papers == len(PAPERS)  # only sources write the paper store
+    assert seeds == [
+        {"via": "cli", "liked": 1, "private": 1, "missing": 0 + 1, "cut": 0, "pruned": 0}
+    ]
+    with transaction(engine) as connection:
+        assert forget_example(connection, store.get(connection, sid), examples[1].paper_id, NOW)
+        assert [e.paper_id for e in store.get(connection, sid).examples] == ["2406.00002"]
+
+
+def test_clicks_and_seeds_together_keep_only_the_newest_examples(engine: Engine) -> None:
+    sid = person_with_papers(engine)
+    limits = SeedLimits(per_list=50, per_subscriber=4)
+    with transaction(engine) as connection:
+        person = store.get(connection, sid)
+        record_votes(connection, person, {"2406.00001": MORE}, NOW, issue_id=None, via="cli")
+        for n in range(3):
+            listed = read_paper_list(
+                f"@article{{a, title={{Seed {n}a}}, abstract={{x}}}}\n"
+                f"@article{{b, title={{Seed {n}b}}, abstract={{y}}}}\n"
+            )
+            at = NOW + timedelta(minutes=n + 1)
+            seed_profile(
+                connection, SeedShelf(connection), person, listed, at, via="web", limits=limits
+            )
+        record_votes(
+            connection,
+            person,
+            {"2406.00002": LESS},
+            NOW + timedelta(hours=1),
+            issue_id=None,
+            via="cli",
+            keep=4,
+        )
+    with engine.connect() as connection:
+        kept = store.get(connection, sid).examples
+        left = connection.execute(text("SELECT count(*) FROM private_examples")).scalar_one()
+    titles = [e.seed.title if e.seed else e.paper_id for e in kept]
+    assert titles == ["Seed 1b", "Seed 2a", "Seed 2b", "2406.00002"]  # the oldest went first
+    assert left == 3
+
+
+def test_a_source_overwrites_what_a_seed_list_once_typed_into_the_paper_store(
+    engine: Engine,
+) -> None:
+    """Databases from before private seeds: a seed-made paper ("seed", first seen 1970) gets the
+    source's title, authors, abstract and first-seen time when a source brings it."""
+    typed = Paper(
+        "2501.00042",
+        "A made-up title",
+        "A long made-up abstract " * 20,
+        authors=("Nobody Real",),
+        sources=("seed",),
+    )
+    with transaction(engine) as connection:
+        upsert(connection, [typed], SEEDED_FIRST_SEEN)
+    real = Paper("2501.00042", "The real title", "Short real abstract.", authors=("Ada L",))
+    later = NOW + timedelta(days=3)
+    counts = ingest(engine, [real], later)
+    with engine.connect() as connection:
+        found = get_papers(connection, ["2501.00042"])["2501.00042"]
+        recent = {p.id for p in list_papers(connection, later.date())}
+    assert counts.merged == 1
+    assert (found.title, found.abstract, found.authors) == (real.title, real.abstract, real.authors)
+    assert found.first_seen == later and "seed" not in found.sources
+    assert "2501.00042" in recent
+    assert ingest(engine, [real], later + timedelta(days=1)).skipped == 1  # now a source's
 
 
 def _alembic(engine: Engine, target: str) -> None:

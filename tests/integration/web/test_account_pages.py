@@ -328,9 +328,11 @@ def test_preferences_seed_from_a_pasted_list_and_an_uploaded_bibtex(site: Site) 
     status, page = post_on_preferences(
         site, person, "seed", files={"papers_file": ("library.bib", bib)}
     )
-    assert status == 200 and "Liked 1 paper (1 added from your list)." in page
+    assert status == 200 and "Liked 1 paper (1 from your list, kept for you only)." in page
     assert "Brand &lt;new&gt; work" in page  # the file's text is escaped
-    assert (("2501.00042", 1)) in examples_of(site, person)
+    (seed,) = [e.seed for e in reload(site, person).examples if e.seed is not None]
+    assert (seed.title, seed.arxiv) == ("Brand <new> work", "2501.00042")
+    assert site.client.get("/paper/2501.00042").status_code == 404  # in no public store
 
     status, page = post_on_preferences(site, person, "seed", papers="  ")
     assert status == 422 and "paste or upload papers" in page

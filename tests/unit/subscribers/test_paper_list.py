@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import pytest
+from collections.abc import Sequence
 
-from papercore.errors import InputError
 from papercore.papers import Paper, title_hash
+from subscribers.model import SeedText
 from subscribers.paper_list import (
     MAX_ENTRIES,
     Cited,
@@ -16,7 +16,7 @@ from subscribers.paper_list import (
     parse_zotero_csv,
     read_paper_list,
 )
-from subscribers.seeding import plan_seed
+from subscribers.seeding import SeedLimits, look_up, plan_seed
 
 BIBTEX = r"""
 @string{nips = "Advances in NeurIPS"}
@@ -96,9 +96,31 @@ def test_the_format_is_recognised_from_the_content() -> None:
     )
 
 
-def test_too_long_a_list_is_refused_in_one_line() -> None:
-    with pytest.raises(InputError, match=f"names {MAX_ENTRIES + 1} papers; the limit is"):
-        read_paper_list("\n".join(f"title {n}" for n in range(MAX_ENTRIES + 1)))
+def test_a_list_past_the_limits_is_cut_and_the_plan_says_so_in_one_line() -> None:
+    listed = read_paper_list("\n".join(f"title {n}" for n in range(MAX_ENTRIES + 7)))
+    assert len(listed.cited) == MAX_ENTRIES and listed.cut == 7
+    shorter = listed.first(50)
+    assert [c.title for c in shorter.cited] == [f"title {n}" for n in range(50)]
+    assert shorter.cut == MAX_ENTRIES + 7 - 50
+    plan = look_up(EmptyShelf(), read_paper_list(BIBTEX_OF_120), SeedLimits(per_list=50))
+    assert len(plan.private) == 50 and plan.cut == 70
+    assert plan.summary() == (
+        "Liked 50 papers (50 from your list, kept for you only)."
+        " Only the first 50 papers of a list are read: 70 more were left out."
+    )
+
+
+BIBTEX_OF_120 = "\n".join(
+    f"@article{{k{n}, title={{Made-up paper {n}}}, abstract={{Text {n}.}}}}" for n in range(120)
+)
+
+
+class EmptyShelf:
+    def by_ids(self, ids: Sequence[str]) -> dict[str, Paper]:
+        return {}
+
+    def by_titles(self, titles: Sequence[str]) -> dict[str, Paper]:
+        return {}
 
 
 def test_control_characters_and_huge_fields_are_tamed() -> None:
@@ -106,7 +128,7 @@ def test_control_characters_and_huge_fields_are_tamed() -> None:
     assert "\x00" not in cited.title and "\x1b" not in cited.title and len(cited.title) == 500
 
 
-def test_plan_likes_stored_papers_adds_ones_with_abstracts_and_lists_the_rest() -> None:
+def test_plan_likes_stored_papers_keeps_ones_with_abstracts_privately_and_lists_the_rest() -> None:
     stored = Paper("2406.00001", "Graph networks for molecules", "Stored abstract.")
     titled = Paper("t:abc", "Attention Is All You Need", "Stored.")
     listed = PaperList(
@@ -122,6 +144,8 @@ def test_plan_likes_stored_papers_adds_ones_with_abstracts_and_lists_the_rest() 
     )
     plan = plan_seed(listed, {stored.id: stored}, {title_hash(titled.title): titled})
     assert [p.id for p in plan.liked] == ["2406.00001", "t:abc"]
-    assert [(p.id, p.sources) for p in plan.added] == [("2501.00001", ("seed",))]
+    assert plan.private == (SeedText("A new one", "Its abstract.", (), "2501.00001"),)
     assert plan.missing == ("BibTeX entry at line 9 could not be read", "Only a title")
-    assert plan.summary() == "Liked 3 papers (1 added from your list). Not found (2):"
+    assert plan.summary() == (
+        "Liked 3 papers (1 from your list, kept for you only). Not found (2):"
+    )
