@@ -1,7 +1,7 @@
 """private_examples: seeds that match no stored paper are kept with the subscriber, not in papers
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 Create Date: 2026-12-07 23:30:00.000000
 
 Until now a seed list (signup form, preferences page, `digest subscribers seed`) added each paper
@@ -25,7 +25,7 @@ import sqlalchemy as sa
 
 
 revision = '0011'
-down_revision = '0009'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 
