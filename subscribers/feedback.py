@@ -61,9 +61,8 @@ def record_votes(
     that changed, in the caller's transaction."""
     if any(vote not in (MORE, LESS) for vote in votes.values()):
         raise InputError("a vote is +1 (more like this) or -1 (less like this)")
-    before = store.votes_on(connection, person.id, list(votes))
-    store.put_examples(connection, person.id, dict(votes), now, MAX_EXAMPLES)
-    changed = tuple(paper for paper, vote in votes.items() if before.get(paper) != vote)
+    altered = store.put_examples(connection, person.id, dict(votes), now, MAX_EXAMPLES)
+    changed = tuple(paper for paper in votes if paper in altered)
     for paper in changed:
         store.record_event(
             connection,
