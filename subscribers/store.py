@@ -137,6 +137,18 @@ def iter_subscribers(
         last = rows[-1].id
 
 
+def inactive_among(connection: Connection, subscriber_ids: Sequence[int]) -> set[int]:
+    """Which of these subscribers are no longer active (one query for a whole page)."""
+    if not subscriber_ids:
+        return set()
+    rows = connection.execute(
+        select(subscribers.c.id).where(
+            subscribers.c.id.in_(list(subscriber_ids)), subscribers.c.status != "active"
+        )
+    )
+    return {int(r.id) for r in rows}
+
+
 def count_by_status(connection: Connection) -> dict[str, int]:
     rows = connection.execute(
         select(subscribers.c.status, func.count()).group_by(subscribers.c.status)

@@ -31,6 +31,7 @@ from digest.sending.ledger.rows import (
     Outcome,
 )
 from digest.sending.ledger.writes import (
+    DEPARTED,
     add_pending,
     claim,
     describe_claims,
@@ -39,10 +40,12 @@ from digest.sending.ledger.writes import (
     recover_interrupted,
     seed_pending,
     skip,
+    skip_departed,
     take_claims,
 )
 
 __all__ = [
+    "DEPARTED",
     "FINISHED",
     "INTERRUPTED",
     "STATUSES",
@@ -74,6 +77,7 @@ __all__ = [
     "sent_since",
     "skip",
     "states",
+    "skip_departed",
     "take_claims",
     "unfinished",
 ]
