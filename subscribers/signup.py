@@ -68,8 +68,7 @@ class PendingLink:
 RETURNING = {
     "bounce": "Mail to this address bounced earlier, so we stopped sending.",
     "bounced": "Mail to this address bounced earlier, so we stopped sending.",
-    "complaint": "A message of ours was reported as spam from this address, so we stopped "
-    "sending.",
+    "complaint": "A message of ours was reported as spam from this address, so we stopped sending.",
     "unsubscribe": "You had unsubscribed.",
     "unsubscribed": "You had unsubscribed.",
     "forget": "This address asked us earlier to forget it.",
@@ -170,9 +169,7 @@ def request_signup(
         **fields,
     )
     _record_signup(connection, subscriber_id, now, ip, user_agent, topics=len(request.topics))
-    return SignupOutcome(
-        subscriber_id, version, True, nonce=submission.nonce, returning=returning
-    )
+    return SignupOutcome(subscriber_id, version, True, nonce=submission.nonce, returning=returning)
 
 
 def _record_signup(

@@ -76,8 +76,8 @@ __all__ = [
     "seed_pending",
     "sent_since",
     "skip",
-    "states",
     "skip_departed",
+    "states",
     "take_claims",
     "unfinished",
 ]

@@ -83,7 +83,9 @@ def test_people_who_unsubscribe_while_an_issue_is_sending_get_nothing(
         try:
             assert handler.arrived.wait(30), "the first message never reached the server"
             for address in leaving_by_header + leaving_by_button:
-                links = SubscriberLinks(site.settings.app.base_url, signer, ids[address], 1, None, now)
+                links = SubscriberLinks(
+                    site.settings.app.base_url, signer, ids[address], 1, None, now
+                )
                 path = site.path_of(links.unsubscribe)
                 if address in leaving_by_header:  # what a mail client's button posts
                     answer = site.client.post(path, data={"List-Unsubscribe": "One-Click"})

@@ -212,5 +212,8 @@ def test_a_suppressed_address_comes_back_through_a_confirmed_double_opt_in(
     with site.engine.connect() as connection:
         person = store.get_by_email(connection, "gone@example.org")
         assert not store.is_suppressed(connection, "gone@example.org")
-    assert person.status == "active" and person.topics == ("graph neural networks", "diffusion models")
+    assert person.status == "active" and person.topics == (
+        "graph neural networks",
+        "diffusion models",
+    )
     site.mailer.last("welcome", "gone@example.org")
