@@ -62,6 +62,7 @@ class PendingLink:
 
     person: Subscriber
     returning: str | None = None
+    seeds: PaperList | None = None  # the papers the submission listed, liked on confirming
 
 
 # What a returning person is told, by the reason mail to them had stopped.
@@ -224,7 +225,7 @@ def pending_link(
         return None
     if person.status != "pending":
         return PendingLink(person)
-    return PendingLink(_as_submitted(person, submission), submission.returning)
+    return PendingLink(_as_submitted(person, submission), submission.returning, submission.seeds)
 
 
 def confirm(
@@ -261,12 +262,11 @@ def confirm(
         return Confirmation(store.get(connection, person.id), newly_active=False)
     wording = consent_wording(app_name, person)
     if nonce is not None:
-        submission = submissions.find(connection, person.id, nonce)
         submissions.use(connection, person.id, nonce, now)
         weights = {i.phrase: i.weight for i in person.interests if i.kind == "topic"}
         store.set_interests(connection, person.id, "topic", person.topics, weights)
-        if submission is not None and submission.seeds is not None and shelf is not None:
-            seed_profile(connection, shelf, person, submission.seeds, now, via="signup")
+        if found.seeds is not None and shelf is not None:
+            seed_profile(connection, shelf, person, found.seeds, now, via="signup")
     store.lift_suppression(connection, person.email)
     store.record_event(
         connection,

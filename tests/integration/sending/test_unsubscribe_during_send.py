@@ -1,8 +1,8 @@
 """Issue 22, item 10: an unsubscribe during a running send stops that subscriber's message if it
 has not yet been handed to the relay. The real send path (``send_issue``: runner, send loop,
 ledger, SMTP transport) against a real aiosmtpd server that holds the first message until the
-test has unsubscribed people through the web app's RFC 8058 one-click POST and the page button;
-SQLite and PostgreSQL."""
+test has unsubscribed people through the web app's RFC 8058 one-click POST, the page button and
+a mailed unsubscribe (what `digest inbound` hands over); SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from datetime import datetime
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from sqlalchemy import Engine
 
+from digest.inbound.process import Inbound
 from digest.sending.recheck import StatusRecheck
 from digest.sending.service import SendReport, send_issue
 from digest.sending.sink import SinkHandler, SmtpServer
@@ -23,6 +24,7 @@ from subscribers import store
 from subscribers.links import SubscriberLinks
 from subscribers.tokens import Signer
 from subscribers.unsubscribe import unsubscribe
+from tests.integration.inbound.support import CORPUS
 from tests.integration.sending.support import (
     SimpleFactory,
     add_subscribers,
@@ -70,6 +72,9 @@ def test_people_who_unsubscribe_while_an_issue_is_sending_get_nothing(
     # past the first page (8 messages with one connection), so not yet claimed when they leave
     leaving_by_header = EMAILS[10:16]
     leaving_by_button = EMAILS[20:22]
+    leaving_by_mail = EMAILS[17:19]
+    inbound = Inbound(engine, settings, clock=lambda: now)
+    mailed = (CORPUS / "mailto_unsubscribe.eml").read_text()
     handler = HoldFirst()
     report: list[SendReport] = []
     with SmtpServer(handler) as server:
@@ -82,11 +87,19 @@ def test_people_who_unsubscribe_while_an_issue_is_sending_get_nothing(
         sender.start()
         try:
             assert handler.arrived.wait(30), "the first message never reached the server"
-            for address in leaving_by_header + leaving_by_button:
+            for address in leaving_by_header + leaving_by_button + leaving_by_mail:
                 links = SubscriberLinks(
                     site.settings.app.base_url, signer, ids[address], 1, None, now
                 )
                 path = site.path_of(links.unsubscribe)
+                if address in leaving_by_mail:  # the List-Unsubscribe mailto: a mail back
+                    token = path.rsplit("/", 1)[-1]
+                    raw = mailed.replace("{token}", token).replace(
+                        "reader.one@example.com", address
+                    )
+                    handled = inbound.handle_message(raw.encode(), via="smtp")
+                    assert handled.action == "unsubscribed", handled
+                    continue
                 if address in leaving_by_header:  # what a mail client's button posts
                     answer = site.client.post(path, data={"List-Unsubscribe": "One-Click"})
                 else:  # the page's button, with its CSRF token
@@ -96,7 +109,7 @@ def test_people_who_unsubscribe_while_an_issue_is_sending_get_nothing(
             handler.release.set()
             sender.join(60)
     assert not sender.is_alive() and report
-    gone = set(leaving_by_header + leaving_by_button)
+    gone = set(leaving_by_header + leaving_by_button + leaving_by_mail)
     assert [a for a in EMAILS if handler.count_for(a)] == [a for a in EMAILS if a not in gone]
     rows = ledger_rows(engine, issue.id)
     for address in gone:
