@@ -180,7 +180,9 @@ async def signup_submit(request: Request) -> Response:
 
 def signup_notice(web: Web, email: str, outcome: signup.SignupOutcome) -> Notice | None:
     """The mail a signup sends: a link to manage an active or paused subscription, else a
-    confirmation link; None for a suppressed address."""
+    confirmation link for this submission (to a suppressed address too: it is the mail the
+    person asked for, and only its click lifts the suppression), saying why mail had stopped
+    if it had."""
     if outcome.manage is not None:
         return manage_notice(web, outcome.manage)
     if not outcome.send_confirmation or outcome.subscriber_id is None:
