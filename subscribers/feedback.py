@@ -63,10 +63,9 @@ def record_votes(
     ``keep`` examples and log the votes that changed, in the caller's transaction."""
     if any(vote not in (MORE, LESS) for vote in votes.values()):
         raise InputError("a vote is +1 (more like this) or -1 (less like this)")
-    before = store.votes_on(connection, person.id, list(votes))
-    store.put_examples(connection, person.id, dict(votes), now, keep)
+    altered = store.put_examples(connection, person.id, dict(votes), now, keep)
     keep_newest(connection, person.id, keep)
-    changed = tuple(paper for paper, vote in votes.items() if before.get(paper) != vote)
+    changed = tuple(paper for paper in votes if paper in altered)
     for paper in changed:
         store.record_event(
             connection,

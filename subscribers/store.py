@@ -147,6 +147,18 @@ def iter_subscribers(
         last = rows[-1].id
 
 
+def inactive_among(connection: Connection, subscriber_ids: Sequence[int]) -> set[int]:
+    """Which of these subscribers are no longer active (one query for a whole page)."""
+    if not subscriber_ids:
+        return set()
+    rows = connection.execute(
+        select(subscribers.c.id).where(
+            subscribers.c.id.in_(list(subscriber_ids)), subscribers.c.status != "active"
+        )
+    )
+    return {int(r.id) for r in rows}
+
+
 def count_by_status(connection: Connection) -> dict[str, int]:
     rows = connection.execute(
         select(subscribers.c.status, func.count()).group_by(subscribers.c.status)
@@ -179,9 +191,11 @@ def add(
     weekday: int = 0,
     hour: int = 8,
     timezone: str = "UTC",
+    allow_suppressed: bool = False,
 ) -> int:
-    """Insert a subscriber (``email`` already normalised) and their interests; returns the id."""
-    if is_suppressed(connection, email):
+    """Insert a subscriber (``email`` already normalised) and their interests; returns the id.
+    A suppressed address only with ``allow_suppressed`` (a pending signup that must confirm)."""
+    if not allow_suppressed and is_suppressed(connection, email):
         raise InputError(f"{email} is on the suppression list and cannot be subscribed")
     if find(connection, email) is not None:
         raise InputError(f"{email} is already subscribed")
@@ -214,6 +228,33 @@ def update_fields(connection: Connection, subscriber_id: int, now: datetime, **v
         .where(subscribers.c.id == subscriber_id)
         .values(updated_at=now, **values)
     )
+
+
+def activate_pending(
+    connection: Connection, subscriber_id: int, token_version: int, now: datetime, **values: Any
+) -> bool:
+    """Make a pending subscriber active (with ``values``); True only for the one caller whose
+    UPDATE found them still pending under that token version, however many race."""
+    result = connection.execute(
+        update(subscribers)
+        .where(
+            subscribers.c.id == subscriber_id,
+            subscribers.c.token_version == token_version,
+            subscribers.c.status == "pending",
+        )
+        .values(status="active", confirmed_at=now, updated_at=now, **values)
+    )
+    return bool(result.rowcount)
+
+
+def mark_unsubscribed(connection: Connection, subscriber_id: int, now: datetime) -> bool:
+    """Set the status to unsubscribed; True only for the caller that changed it."""
+    result = connection.execute(
+        update(subscribers)
+        .where(subscribers.c.id == subscriber_id, subscribers.c.status != "unsubscribed")
+        .values(status="unsubscribed", updated_at=now)
+    )
+    return bool(result.rowcount)
 
 
 def delete_subscriber(connection: Connection, subscriber_id: int) -> None:
@@ -260,23 +301,39 @@ def votes_on(connection: Connection, subscriber_id: int, papers: Sequence[str]) 
 
 def put_examples(
     connection: Connection, subscriber_id: int, votes: dict[str, int], now: datetime, keep: int
-) -> None:
+) -> set[str]:
     """Store a vote per paper (a later vote on the same paper replaces the earlier one and its
-    time), then keep only the subscriber's ``keep`` newest examples."""
+    time; a repeat only refreshes the time), then keep only the subscriber's ``keep`` newest
+    examples. Returns the papers whose vote this call changed: decided by the upsert itself, so
+    of simultaneous identical clicks exactly one sees a change."""
     if not votes:
-        return
+        return set()
     dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(feedback_examples)
-    connection.execute(
-        statement.on_conflict_do_update(
-            index_elements=["subscriber_id", "paper_id"],
-            set_={"vote": statement.excluded.vote, "created_at": statement.excluded.created_at},
-        ),
+    statement = dialect.insert(feedback_examples).values(
         [
             {"subscriber_id": subscriber_id, "paper_id": p, "vote": v, "created_at": now}
             for p, v in votes.items()
-        ],
+        ]
     )
+    changed = set(
+        connection.execute(
+            statement.on_conflict_do_update(
+                index_elements=["subscriber_id", "paper_id"],
+                set_={"vote": statement.excluded.vote, "created_at": statement.excluded.created_at},
+                where=feedback_examples.c.vote != statement.excluded.vote,
+            ).returning(feedback_examples.c.paper_id)
+        ).scalars()
+    )
+    for vote in set(votes.values()):  # repeats: the same vote again only refreshes its time
+        connection.execute(
+            update(feedback_examples)
+            .where(
+                feedback_examples.c.subscriber_id == subscriber_id,
+                feedback_examples.c.paper_id.in_([p for p, v in votes.items() if v == vote]),
+                feedback_examples.c.vote == vote,
+            )
+            .values(created_at=now)
+        )
     newest = (
         select(feedback_examples.c.id)
         .where(feedback_examples.c.subscriber_id == subscriber_id)
@@ -289,6 +346,7 @@ def put_examples(
             feedback_examples.c.id.not_in(newest.scalar_subquery()),
         )
     )
+    return changed
 
 
 def remove_examples(
@@ -356,6 +414,19 @@ def is_suppressed(connection: Connection, email: str) -> bool:
         select(suppressions.c.id).where(suppressions.c.email_hash == email_hash(email))
     ).first()
     return found is not None
+
+
+def suppression_reason(connection: Connection, email: str) -> str | None:
+    """Why the address is suppressed (bounce, complaint, unsubscribe, forget, ...), or None."""
+    found = connection.execute(
+        select(suppressions.c.reason).where(suppressions.c.email_hash == email_hash(email))
+    ).scalar_one_or_none()
+    return None if found is None else str(found)
+
+
+def lift_suppression(connection: Connection, email: str) -> None:
+    """Take the address off the suppression list (after its owner confirmed a new signup)."""
+    connection.execute(delete(suppressions).where(suppressions.c.email_hash == email_hash(email)))
 
 
 def suppress(

@@ -20,10 +20,10 @@ def unsubscribe(
     user_agent: str | None,
 ) -> bool:
     """Stop all mail to the subscriber. True if this changed their status (False when they were
-    already unsubscribed). Coming back needs a new double opt-in."""
-    if person.status == "unsubscribed":
+    already unsubscribed, or another request unsubscribed them first: of simultaneous requests
+    exactly one changes anything). Coming back needs a new double opt-in."""
+    if not store.mark_unsubscribed(connection, person.id, now):  # decided in the database
         return False
-    store.update_fields(connection, person.id, now, status="unsubscribed")
     store.record_event(
         connection,
         person.id,

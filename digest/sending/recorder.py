@@ -126,6 +126,13 @@ class Recorder:
         self._count_for_breaker(True, reply)
         self.maybe_flush()
 
+    def stopped(self, job: Job, reason: str) -> None:
+        """A claimed message whose subscriber stopped their mail before it left: skipped."""
+        self.counts.skipped += 1
+        self._pending.outcomes.append(
+            Outcome(job.message.subscriber_id, "skipped", reason, attempted=False)
+        )
+
     def give_back(self, job: Job) -> None:
         """A claimed message that never left goes back to pending, its attempts untouched."""
         self._pending.outcomes.append(

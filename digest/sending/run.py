@@ -29,6 +29,7 @@ from digest.sending.ledger import Claim
 from digest.sending.messages import MessageFactory
 from digest.sending.pacing import LocalPacing, Pacing
 from digest.sending.policy import Verdict, classify
+from digest.sending.recheck import StatusRecheck
 from digest.sending.recorder import Effects, Job, Recorder
 from digest.sending.results import RangeResult, RunControls
 from digest.sending.roundtrip import one_round_trip
@@ -93,6 +94,7 @@ class RangeRun:
             engine, settings, issue.id, self.clock, controls.rng, controls.on_progress
         )
         self.verp = Verp.from_settings(settings)  # None: the envelope sender is the From address
+        self.recheck = StatusRecheck(engine)
 
     def clock(self) -> datetime:
         return self._start_wall + timedelta(seconds=time.monotonic() - self._start)
@@ -265,12 +267,13 @@ class RangeRun:
         # the database works; the loop writes nothing meanwhile (``maybe_flush`` waits).
         self.recorder.writing = True
         try:
-            claimed = await asyncio.to_thread(
+            claimed, departed = await asyncio.to_thread(
                 self._record_and_claim, done, missing, skips, claims, now
             )
         finally:
             self.recorder.writing = False
-        self.recorder.counts.skipped += len(skips)
+        self.recorder.counts.skipped += len(skips) + len(departed)
+        self.recheck.claimed(claimed)
         self.recorder.progress()
         for job in jobs:
             if job.message.subscriber_id in claimed:  # else another runner has it
@@ -283,7 +286,10 @@ class RangeRun:
         skips: list[tuple[int, str]],
         claims: list[Claim],
         now: datetime,
-    ) -> set[int]:
+    ) -> tuple[set[int], set[int]]:
+        """(claimed, departed): the page's messages claimed, and those skipped because their
+        subscriber is no longer active; checked in the claiming transaction, after composing,
+        so the status is read as close to the send as the claim can be."""
         with transaction(self.engine) as connection:
             # One transaction per page records what finished and claims more; everything but
             # the claim's answer travels in one round trip, then the claim, then the commit.
@@ -293,7 +299,9 @@ class RangeRun:
                 ledger.skip(connection, self.issue.id, skips, now)
                 ledger.describe_claims(connection, self.issue.id, claims, now)
             self.recorder.write_bounces(connection, done, now)
-            return ledger.take_claims(connection, self.issue.id, claims, now)
+            wanted = [c.subscriber_id for c in claims]
+            departed = ledger.skip_departed(connection, self.issue.id, wanted, now)
+            return ledger.take_claims(connection, self.issue.id, claims, now), departed
 
     # transmitting
 
@@ -316,6 +324,9 @@ class RangeRun:
         async with self.pacing.slot(message.to):
             if self.stopping:
                 self.recorder.give_back(job)
+                return
+            if not await self.recheck.still_wanted(message.subscriber_id):
+                self.recorder.stopped(job, ledger.DEPARTED)
                 return
             try:
                 reply = await self.transport.send(

@@ -26,7 +26,7 @@ from subscribers import signup
 from subscribers.keyphrases import suggest_topics
 from subscribers.links import SubscriberLinks
 from subscribers.model import Subscriber
-from subscribers.seeding import SeedLimits, SeedPlan, look_up, seed_profile
+from subscribers.seeding import SeedLimits, SeedPlan, look_up
 from subscribers.tokens import BadToken
 
 log = logging.getLogger("digest.web")
@@ -35,11 +35,16 @@ TIMEZONES = sorted(z for z in available_timezones() if "/" in z and not z.starts
 SUGGESTIONS_TTL = 600.0
 
 
-def confirm_url(web: Web, person: Subscriber, new_email: str | None = None) -> str:
-    """The signed, expiring confirmation link (for a new address when ``new_email`` is set)."""
+def confirm_url(
+    web: Web, person: Subscriber, new_email: str | None = None, nonce: str | None = None
+) -> str:
+    """The signed, expiring confirmation link (for a new address when ``new_email`` is set;
+    for the signup submission ``nonce`` names otherwise)."""
     extra: dict[str, object] = {"v": person.token_version}
     if new_email is not None:
         extra["email"] = new_email
+    if nonce is not None:
+        extra["n"] = nonce
     token = web.signer.make(
         "confirm",
         person.id,
@@ -176,13 +181,20 @@ async def signup_submit(request: Request) -> Response:
 
 def signup_notice(web: Web, email: str, outcome: signup.SignupOutcome) -> Notice | None:
     """The mail a signup sends: a link to manage an active or paused subscription, else a
-    confirmation link; None for a suppressed address."""
+    confirmation link for this submission (to a suppressed address too: it is the mail the
+    person asked for, and only its click lifts the suppression), saying why mail had stopped
+    if it had."""
     if outcome.manage is not None:
         return manage_notice(web, outcome.manage)
     if not outcome.send_confirmation or outcome.subscriber_id is None:
         return None
     person = Subscriber(outcome.subscriber_id, email, token_version=outcome.token_version)
-    return Notice("confirm", email, {"confirm": confirm_url(web, person)})
+    return Notice(
+        "confirm",
+        email,
+        {"confirm": confirm_url(web, person, nonce=outcome.nonce)},
+        {"returning": signup.returning_text(outcome.returning)},
+    )
 
 
 def manage_notice(web: Web, person: Subscriber) -> Notice:
@@ -203,17 +215,12 @@ def _seed(
     outcome: signup.SignupOutcome,
     now: datetime,
 ) -> SeedPlan | None:
-    """Keep the papers the form listed with the new or pending subscriber only (private
-    examples; nothing reaches the paper store); for an address that is already subscribed or
-    suppressed only look them up, so that the page says the same either way."""
+    """Look up the papers the form listed, for the page. Nothing is liked yet: the signup's
+    submission keeps the list and confirming its link likes them, so that the page says the
+    same whatever the address and nobody but the address's owner can change its profile."""
     if not wanted.papers.cited and not wanted.papers.unreadable:
         return None
-    shelf = SeedShelf(connection)
-    limits = SeedLimits.from_settings(settings.ranking)
-    if outcome.subscriber_id is None:
-        return look_up(shelf, wanted.papers, limits)
-    person = Subscriber(outcome.subscriber_id, wanted.email)
-    return seed_profile(connection, shelf, person, wanted.papers, now, via="signup", limits=limits)
+    return look_up(SeedShelf(connection), wanted.papers, SeedLimits.from_settings(settings.ranking))
 
 
 async def confirm_page(request: Request) -> Response:
@@ -226,16 +233,19 @@ async def confirm_page(request: Request) -> Response:
         return web.bad_link()
     subscriber_id, version = int(claims.subject), int(claims.extra.get("v", 0))
     new_email = claims.extra.get("email")
+    nonce = claims.extra.get("n")
+    nonce = nonce if isinstance(nonce, str) else None
 
-    def load() -> Subscriber | None:
+    def load() -> signup.PendingLink | None:
         with web.engine.connect() as connection:
-            return signup.current_subscriber(connection, subscriber_id, version)
+            return signup.pending_link(connection, subscriber_id, version, nonce)
 
-    person = await run_in_threadpool(load)
-    if person is None or person.status in ("unsubscribed", "bounced"):
+    found = await run_in_threadpool(load)
+    if found is None:
         return web.bad_link()
+    person = found.person
     if request.method == "POST":
-        return await _confirm(web, request, person, token, new_email)
+        return await _confirm(web, request, person, token, new_email, nonce)
     if new_email is None and person.status != "pending":
         return _subscribed_page(web, person, again=True)
     browser = web.csrf.browser_id(request)
@@ -245,13 +255,19 @@ async def confirm_page(request: Request) -> Response:
         csrf_token=web.csrf.token(browser, web.clock()),
         new_email=new_email,
         wording=signup.consent_wording(web.settings.app.name, person),
+        returning=signup.returning_text(found.returning),
     )
     web.csrf.remember(request, response, browser)
     return response
 
 
 async def _confirm(
-    web: Web, request: Request, person: Subscriber, token: str, new_email: object
+    web: Web,
+    request: Request,
+    person: Subscriber,
+    token: str,
+    new_email: object,
+    nonce: str | None,
 ) -> Response:
     now = web.clock()
     form = await request.form(max_files=0, max_fields=20)
@@ -262,7 +278,6 @@ async def _confirm(
             "Please try again", "This page expired. Open the link from your email again.", 403
         )
     ip, agent = client_ip(request), user_agent(request)
-    wording = signup.consent_wording(web.settings.app.name, person)
 
     def activate() -> signup.Confirmation | Subscriber | None:
         with transaction(web.engine) as connection:
@@ -284,7 +299,10 @@ async def _confirm(
                 person.id,
                 person.token_version,
                 now,
-                wording=wording,
+                nonce=nonce,
+                app_name=web.settings.app.name,
+                shelf=SeedShelf(connection),
+                seed_limits=SeedLimits.from_settings(web.settings.ranking),
                 ip=ip,
                 user_agent=agent,
             )
@@ -304,7 +322,12 @@ async def _confirm(
                 link_text="Your preferences",
             )
         )
-    page = _subscribed_page(web, done.subscriber, again=not done.newly_active)
+    page = _subscribed_page(
+        web,
+        done.subscriber,
+        again=not done.newly_active,
+        returning=signup.returning_text(done.returning, confirmed=True),
+    )
     return web.send_after(page) if done.newly_active else page
 
 
@@ -340,10 +363,11 @@ def links_for(web: Web, person: Subscriber, issue_id: int | None = None) -> Subs
     )
 
 
-def _subscribed_page(web: Web, person: Subscriber, again: bool) -> Response:
+def _subscribed_page(web: Web, person: Subscriber, again: bool, returning: str = "") -> Response:
     return web.page(
         "subscribed.html",
         again=again,
+        returning=returning,
         email=person.email,
         schedule=signup.schedule_text(
             person.frequency, person.weekday, person.hour, person.timezone

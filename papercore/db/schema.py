@@ -185,6 +185,32 @@ subscriber_events = Table(
 )
 Index("ix_subscriber_events_subscriber_id", subscriber_events.c.subscriber_id)
 
+# Each signup's request, keyed by the nonce its confirmation link carries
+# (subscribers/submissions.py): confirming applies the submission the link was mailed for, so a
+# later signup with the same pending address cannot change what an earlier link confirms.
+signup_submissions = Table(
+    "signup_submissions",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column(
+        "subscriber_id",
+        BigId,
+        ForeignKey("subscribers.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("nonce", String(32), nullable=False, unique=True),
+    Column("topics", JSON, nullable=False, default=list),
+    Column("frequency", String(8), nullable=False),
+    Column("weekday", Integer, nullable=False),
+    Column("hour", Integer, nullable=False),
+    Column("timezone", String(64), nullable=False),
+    Column("seeds", JSON),  # the papers they listed, liked once they confirm
+    Column("stopped_by", String(32)),  # why mail had stopped: unsubscribed | bounced | complaint
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("confirmed_at", DateTime(timezone=True)),
+)
+Index("ix_signup_submissions_subscriber_id", signup_submissions.c.subscriber_id)
+
 # The scheduler's own record of its jobs' last runs (`digest status`); APScheduler keeps the next.
 job_runs = Table(
     "job_runs",

@@ -34,6 +34,7 @@ from digest.sending.ledger.rows import (
     Outcome,
 )
 from digest.sending.ledger.writes import (
+    DEPARTED,
     add_pending,
     claim,
     describe_claims,
@@ -42,10 +43,12 @@ from digest.sending.ledger.writes import (
     recover_interrupted,
     seed_pending,
     skip,
+    skip_departed,
     take_claims,
 )
 
 __all__ = [
+    "DEPARTED",
     "FINISHED",
     "INTERRUPTED",
     "LEFT",
@@ -79,6 +82,7 @@ __all__ = [
     "seed_pending",
     "sent_since",
     "skip",
+    "skip_departed",
     "states",
     "take_claims",
     "unfinished",

@@ -100,6 +100,39 @@ def _due(now: datetime) -> ColumnElement[bool]:
     )
 
 
+def _still_active() -> ColumnElement[bool]:
+    """The row's subscriber is still active: read in the claiming statement itself, so an
+    unsubscribe committed before the claim always stops the message."""
+    return exists().where(
+        subscribers.c.id == deliveries.c.subscriber_id, subscribers.c.status == "active"
+    )
+
+
+DEPARTED = "the subscriber stopped their mail before it left"
+
+
+def skip_departed(
+    connection: Connection, issue_id: int, subscriber_ids: Sequence[int], now: datetime
+) -> set[int]:
+    """Due rows of these subscribers whose subscriber is no longer active (they unsubscribed,
+    bounced or paused since the send read them) become ``skipped``; returns whose they were."""
+    if not subscriber_ids:
+        return set()
+    return set(
+        connection.execute(
+            update(deliveries)
+            .where(
+                deliveries.c.issue_id == issue_id,
+                deliveries.c.subscriber_id.in_(list(subscriber_ids)),
+                _due(now),
+                ~_still_active(),
+            )
+            .values(status="skipped", last_reply=DEPARTED, updated_at=now)
+            .returning(deliveries.c.subscriber_id)
+        ).scalars()
+    )
+
+
 def claim(
     connection: Connection, issue_id: int, claims: Sequence[Claim], now: datetime
 ) -> set[int]:
@@ -144,8 +177,8 @@ def describe_claims(
 def take_claims(
     connection: Connection, issue_id: int, claims: Sequence[Claim], now: datetime
 ) -> set[int]:
-    """The second half of ``claim``: one conditional UPDATE marks the due rows ``sending`` (row
-    locks make it atomic per row) and returns whose they are."""
+    """The second half of ``claim``: one conditional UPDATE marks the due rows of subscribers
+    still active ``sending`` (row locks make it atomic per row) and returns whose they are."""
     if not claims:
         return set()
     return set(
@@ -155,6 +188,7 @@ def take_claims(
                 deliveries.c.issue_id == issue_id,
                 deliveries.c.subscriber_id.in_([c.subscriber_id for c in claims]),
                 _due(now),
+                _still_active(),
             )
             .values(status="sending", next_attempt_at=None, updated_at=now)
             .returning(deliveries.c.subscriber_id)

@@ -68,19 +68,34 @@ def test_duplicate_signup_looks_the_same_and_sends_nothing_to_active(site: Site)
     assert people(site.engine)[0].topics == ("graph neural networks", "diffusion models")
 
 
-def test_pending_signup_again_gets_a_fresh_link(site: Site) -> None:
+def test_pending_signup_again_gets_a_fresh_link_that_confirms_its_own_choices(site: Site) -> None:
     site.signup("ada@example.org")
     site.signup("ada@example.org", frequency="weekly", weekday="4")
     assert [n.kind for n in site.mailer.sent] == ["confirm", "confirm"]
+    assert people(site.engine)[0].frequency == "daily"  # nothing changes before a confirm
+    site.confirm(site.mailer.sent[1].links["confirm"])
     assert people(site.engine)[0].frequency == "weekly"
 
 
-def test_suppressed_address_is_never_mailed(site: Site, now: datetime) -> None:
+def test_forgotten_address_gets_a_confirmation_and_comes_back_only_by_confirming(
+    site: Site, now: datetime
+) -> None:
     with transaction(site.engine) as connection:
         store.suppress(connection, "gone@example.org", "forget", now)
     status, page = site.signup("gone@example.org")
     assert status == 200 and "Check your inbox" in page
-    assert site.mailer.sent == [] and people(site.engine) == []
+    assert "forget" not in page  # the page a stranger sees says nothing of the address
+    (person,) = people(site.engine)
+    assert person.status == "pending"
+    with site.engine.connect() as connection:
+        assert store.is_suppressed(connection, "gone@example.org")
+    notice = site.mailer.last("confirm", "gone@example.org")
+    assert "asked us earlier to forget it" in notice.facts["returning"]
+    status, page = site.confirm(notice.links["confirm"])
+    assert status == 200 and "You are subscribed" in page
+    with site.engine.connect() as connection:
+        assert not store.is_suppressed(connection, "gone@example.org")
+    assert people(site.engine)[0].status == "active"
 
 
 def test_missing_or_foreign_csrf_token_is_refused(site: Site) -> None:
@@ -247,9 +262,11 @@ def test_signup_seeds_liked_papers_and_says_the_same_for_a_subscribed_address(
     assert status == 200 and "Liked 1 paper. Not found (1):" in first
     assert "A title nobody has &lt;b&gt;seen&lt;/b&gt;" in first
     (person,) = people(site.engine)
-    assert [(e.paper_id, e.vote) for e in person.examples] == [("2406.00001", 1)]
+    assert person.examples == ()  # liked once the address's owner confirms
 
     site.confirm(site.mailer.last("confirm").links["confirm"])
+    (person,) = people(site.engine)
+    assert [(e.paper_id, e.vote) for e in person.examples] == [("2406.00001", 1)]
     ingest(site.engine, [Paper("2406.00002", "Another one", "B.")], site.clock())
     site.clock.advance(3600)
     status, again = site.signup("ada@example.org", papers="2406.00002")
