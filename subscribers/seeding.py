@@ -73,11 +73,13 @@ class SeedPlan:
     def count(self) -> int:
         return len(self.liked) + len(self.private)
 
-    def summary(self) -> str:
+    def summary(self, *, on_confirming: bool = False) -> str:
         """One line for a page: how many papers were liked (and kept privately), what the
         per-list limit cut, and how many were not found (the page lists ``missing`` after it).
-        It depends on the list and the paper store only, never on who the address is."""
-        line = f"Liked {self.count} paper{'' if self.count == 1 else 's'}"
+        ``on_confirming``: nothing is liked yet, the confirmation link will. It depends on the
+        list and the paper store only, never on who the address is."""
+        papers = f"{self.count} paper{'' if self.count == 1 else 's'}"
+        line = f"Confirming will like {papers}" if on_confirming else f"Liked {papers}"
         if self.private:
             line += f" ({len(self.private)} from your list, kept for you only)"
         line += "."

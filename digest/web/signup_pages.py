@@ -173,7 +173,7 @@ async def signup_submit(request: Request) -> Response:
     sent_page = web.page(
         "signup_sent.html",
         email=wanted.email,
-        seeded=plan.summary() if plan else "",
+        seeded=plan.summary(on_confirming=True) if plan else "",
         missing=plan.missing if plan else (),
     )
     return web.send_after(sent_page)  # the same page and the same work, known address or not

@@ -79,13 +79,15 @@ def test_an_anonymous_bibtex_seed_creates_no_paper_and_teaches_only_its_subscrib
     pool(site)
     papers_before = count(site, "papers")
     status, page = site.signup("ada@example.org", topics="hypergraphs", papers=SEED_BIBTEX)
-    assert status == 200 and "Liked 1 paper (1 from your list, kept for you only)." in page
+    assert status == 200
+    assert "Confirming will like 1 paper (1 from your list, kept for you only)." in page
     assert site.client.get(f"/paper/{UNUSED_ID}").status_code == 404
     assert count(site, "papers") == papers_before
-    (seed,) = person_at(site, "ada@example.org").examples  # with the pending subscriber only
-    assert seed.seed is not None and seed.seed.title == SEED_TITLE
+    assert person_at(site, "ada@example.org").examples == ()  # nothing before her click
 
     site.confirm(site.mailer.last("confirm").links["confirm"])
+    (seed,) = person_at(site, "ada@example.org").examples  # with her only
+    assert seed.seed is not None and seed.seed.title == SEED_TITLE
     site.signup("bob@example.org", topics="hypergraphs")
     site.confirm(site.mailer.last("confirm", "bob@example.org").links["confirm"])
     ada = preview(site, person_at(site, "ada@example.org"))
@@ -166,8 +168,10 @@ def test_the_answer_is_the_same_whoever_the_address_is(site: Site) -> None:
         answers[email] = (status, page.replace(email, "ADDRESS"), paper)
     assert len(set(answers.values())) == 1, answers
     assert next(iter(answers.values()))[2] == 404
-    assert [e.seed is not None for e in person_at(site, "pending@example.org").examples] == [True]
+    assert person_at(site, "pending@example.org").examples == ()  # until its link is clicked
     assert person_at(site, "active@example.org").examples == ()  # a stranger changed nothing
+    site.confirm(site.mailer.last("confirm", "pending@example.org").links["confirm"])
+    assert [e.seed is not None for e in person_at(site, "pending@example.org").examples] == [True]
 
 
 def test_forget_and_forget_this_remove_private_seeds(site: Site, cli: Cli) -> None:
