@@ -15,6 +15,7 @@ from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
+from digest.compose.cards import CardView, card_view
 from digest.compose.environment import builtin_templates_dir
 from digest.sending import outbox
 from digest.sending.notice_mail import Mailer, Notice
@@ -23,6 +24,7 @@ from digest.web.assets import asset_url
 from digest.web.csrf import Csrf
 from digest.web.ratelimit import RateLimiter
 from papercore.config import Settings
+from papercore.papers import Paper
 from subscribers.tokens import BadToken, Claims, Signer
 
 log = logging.getLogger("digest.web")
@@ -48,6 +50,8 @@ class Web:
     mailer: Mailer
     clock: Callable[[], datetime] = utc_now
     templates_dir: Path | None = None
+    # how a page builds a paper's card (each page builds one per paper per request)
+    card_view: Callable[[Paper], CardView] = card_view
     signer: Signer = field(init=False)
     csrf: Csrf = field(init=False)
     env: Environment = field(init=False)
