@@ -30,7 +30,9 @@ from tests.web_site import Clock, Site
 HUGE = "A. " * 15_000  # the 45 KB abstract that held the loop for 15 s
 PAPERS = [
     Paper("2411.00101", "Graph neural networks at scale", HUGE, upvotes=30),
-    Paper("2411.00102", "Diffusion models for molecules", "We propose a diffusion model.", upvotes=20),
+    Paper(
+        "2411.00102", "Diffusion models for molecules", "We propose a diffusion model.", upvotes=20
+    ),
     Paper("2411.00103", "Robots that learn to grasp", "A robotic policy for grasping.", upvotes=10),
 ]
 WAIT = 20.0  # seconds a step may take before the test fails (never a fixed sleep)
