@@ -28,18 +28,6 @@ class RateLimiter:
     def _hash(self, key: str) -> str:
         return _keyed(self._secret, self.scope, key)
 
-    def exhausted(self, key: str, at: float) -> bool:
-        """Whether ``key`` has used its budget at time ``at``, counting nothing (blocking)."""
-        with self.engine.connect() as connection:
-            used = connection.execute(
-                select(func.count()).where(
-                    hits.c.scope == self.scope,
-                    hits.c.key_hash == self._hash(key),
-                    hits.c.at > at - self.window,
-                )
-            ).scalar_one()
-        return bool(used >= self.limit)
-
     def allow(self, key: str, at: float) -> bool:
         """Count a hit for ``key`` at time ``at`` (seconds); False once over the budget (the
         refused hit is not counted). Blocking: call it from a worker thread."""
