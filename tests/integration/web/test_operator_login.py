@@ -5,6 +5,7 @@ addresses refused the right one from any address for an hour). Through the real 
 from __future__ import annotations
 
 import base64
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
 import httpx
@@ -115,3 +116,11 @@ def test_behind_a_trusted_proxy_each_client_address_has_its_own_backoff(
 
         assert [get("198.51.100.1", WRONG) for _ in range(6)] == [401] * 5 + [429]
         assert get("198.51.100.2", RIGHT) == 200  # another client behind the same proxy
+
+
+def test_parallel_guesses_from_one_address_are_all_counted(site: Site) -> None:
+    with ThreadPoolExecutor(8) as pool:
+        codes = list(
+            pool.map(lambda _: guess(browser(site, "198.51.100.1")).status_code, range(16))
+        )
+    assert sorted(codes) == [401] * 5 + [429] * 11  # each try is counted before it is checked
