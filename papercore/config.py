@@ -13,7 +13,15 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
@@ -133,8 +141,18 @@ class WebSettings(Section):
     signup_per_address_per_day: int = Field(default=3, ge=1)
     # issue 15 (errors and security): proxies, operator login throttle, token and outbox limits
     trusted_proxies: list[str] = Field(default_factory=list)  # X-Forwarded-For only from these
-    operator_failures_per_ip_per_hour: int = Field(default=10, ge=1)
-    operator_failures_per_hour: int = Field(default=100, ge=1)  # all addresses together
+    # issue 22: per-address backoff, never a lockout of the right password from a fresh address
+    operator_free_failures: int = Field(
+        default=5,
+        ge=1,
+        validation_alias=AliasChoices(
+            "operator_free_failures",
+            "operator_failures_per_ip_per_hour",  # its old name
+        ),
+    )
+    operator_backoff_seconds: float = Field(default=1.0, gt=0)  # doubles after each failure
+    operator_backoff_max_seconds: float = Field(default=900.0, gt=0)
+    operator_failures_per_hour: int = Field(default=100, ge=1)  # all addresses: "under attack"
     preferences_token_days: int = Field(default=30, ge=1)
     outbox_max_attempts: int = Field(default=8, ge=1)
     outbox_retry_seconds: float = Field(default=60.0, gt=0)  # doubles after each failure

@@ -1,5 +1,7 @@
 """Importing subscribers from CSV: ``email,topics`` (topics separated by ';') and optional
-``name,frequency,timezone,hour`` columns. All rows are checked before any is written."""
+``name,frequency,timezone,hour`` columns. All rows are checked before any is written. Cells
+that ``subscribers export`` escaped for spreadsheets (a ' before = + - @ ...) are read back as
+they were stored."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from sqlalchemy import Connection
 
 from papercore.errors import DigestError, ParseError
 from subscribers import store
+from subscribers.csv_export import unescape_cell
 from subscribers.model import (
     check_frequency,
     check_hour,
@@ -64,9 +67,12 @@ def parse_csv(name: str, text: str, default_hour: int, default_timezone: str) ->
                 rows.append(
                     Row(
                         line=line,
-                        email=normalise_email(record.get("email") or ""),
-                        topics=clean_phrases((record.get("topics") or "").split(";")),
-                        name=" ".join((record.get("name") or "").split())[:200],
+                        # cells as `subscribers export` escaped them for spreadsheets
+                        email=normalise_email(unescape_cell(record.get("email") or "")),
+                        topics=clean_phrases(
+                            [unescape_cell(t) for t in (record.get("topics") or "").split(";")]
+                        ),
+                        name=" ".join(unescape_cell(record.get("name") or "").split())[:200],
                         frequency=check_frequency((record.get("frequency") or "daily").strip()),
                         timezone=check_timezone(
                             (record.get("timezone") or default_timezone).strip()

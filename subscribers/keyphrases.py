@@ -31,6 +31,18 @@ existing different first one two three learn learning extensive experiments expe
 experiment significant significantly recent recently various art state-of-the-art
 """
 STOP = frozenset(_STOP_WORDS.split())
+# The most of a title and of an abstract that is read: key phrases come from the opening, and a
+# bound keeps the work per paper bounded whatever a source or a pasted list sends.
+TITLE_LIMIT = 1_000
+TEXT_LIMIT = 20_000
+
+
+def _title(paper: Paper) -> str:
+    return paper.title[:TITLE_LIMIT]
+
+
+def _abstract(paper: Paper) -> str:
+    return (paper.abstract or "")[:TEXT_LIMIT]
 
 
 def _words(text: str) -> list[str]:
@@ -69,8 +81,8 @@ def _runs(text: str, long_runs: bool = True) -> list[str]:
 def paper_phrases(paper: Paper, limit: int = 3) -> list[str]:
     """The paper's key phrases, best first: runs of content words in the title, ranked by how
     often the abstract uses them (then by position in the title)."""
-    title = list(dict.fromkeys(_runs(paper.title)))
-    abstract = " ".join(_words(paper.abstract))
+    title = list(dict.fromkeys(_runs(_title(paper))))
+    abstract = " ".join(_words(_abstract(paper)))
     ranked = sorted(enumerate(title), key=lambda item: (-abstract.count(item[1]), item[0]))
     return [phrase for _, phrase in ranked[:limit]]
 
@@ -119,7 +131,7 @@ def suggest_topics(
     for paper in papers:
         if seen_since is not None and (paper.first_seen is None or paper.first_seen < seen_since):
             continue
-        for phrase in set(_runs(f"{paper.title}. {paper.abstract}", long_runs=False)):
+        for phrase in set(_runs(f"{_title(paper)}. {_abstract(paper)}", long_runs=False)):
             if _generic(phrase):
                 continue
             key = _key(phrase)
@@ -141,5 +153,5 @@ def mentions(paper: Paper, phrase: str) -> bool:
     words = " ".join(_words(phrase))
     if not words:
         return False
-    text = " ".join(_words(f"{paper.title} {paper.abstract}"))
+    text = " ".join(_words(f"{_title(paper)} {_abstract(paper)}"))
     return re.search(rf"(?<![\w-]){re.escape(words)}(?![\w-])", text) is not None

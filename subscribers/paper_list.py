@@ -15,6 +15,7 @@ from bibtexparser.middlewares import LatexDecodingMiddleware
 from papercore.papers import arxiv_id
 
 MAX_ENTRIES = 500
+MAX_LIST_CHARS = 2_000_000  # 500 BibTeX entries with long abstracts; the BibTeX parser is slow
 MAX_TITLE = 500
 MAX_ABSTRACT = 10_000
 MAX_AUTHORS = 100
@@ -22,7 +23,9 @@ _ARXIV_IN_TEXT = re.compile(
     r"(?:arxiv\.org/(?:abs|pdf)/|arxiv[:\s.]\s*|10\.48550/arxiv\.)(\d{4}\.\d{4,5})(?:v\d+)?",
     re.IGNORECASE,
 )
-_BIBTEX_ENTRY = re.compile(r"^\s*@\s*[A-Za-z]+\s*[{(]", re.MULTILINE)
+# blanks, not \s: "\s*" after "^" ran on over every following line, so a list of empty lines
+# was quadratic
+_BIBTEX_ENTRY = re.compile(r"^[ \t]*@[ \t]*[A-Za-z]+[ \t]*[{(]", re.MULTILINE)
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _ZOTERO_HEADER = ("Item Type", "Title")
 
@@ -58,6 +61,10 @@ def read_paper_list(text: str) -> PaperList:
     """The papers in ``text``, whichever of the four formats it is: the first MAX_ENTRIES of
     them (``cut`` counts the rest; seeding cuts further, to ``ranking.seed_list_max``)."""
     text = text.removeprefix("\ufeff")
+    if len(text) > MAX_LIST_CHARS:
+        raise InputError(
+            f"the list is {len(text):,} characters long; the limit is {MAX_LIST_CHARS:,}"
+        )
     if _BIBTEX_ENTRY.search(text):
         found = parse_bibtex(text)
     elif _is_zotero_csv(text):

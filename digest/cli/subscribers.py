@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from typing import Annotated
 
@@ -17,6 +15,7 @@ from digest.sources.fetch import read
 from papercore.db.engine import transaction
 from papercore.errors import InputError
 from subscribers import store
+from subscribers.csv_export import subscribers_csv
 from subscribers.csv_import import import_rows, parse_csv
 from subscribers.links import feed_link
 from subscribers.model import STATUSES, normalise_email
@@ -194,7 +193,8 @@ def subscribers_export(
         str | None, typer.Argument(help="One subscriber: everything held, as JSON.")
     ] = None,
 ) -> None:
-    """Export all subscribers as CSV (the import format), or everything held about one as JSON.
+    """Export all subscribers as CSV (the import format; cells that a spreadsheet would run as
+    formulas are prefixed with '), or everything held about one as JSON.
 
     Example: digest subscribers export > subscribers.csv
     """
@@ -209,22 +209,8 @@ def subscribers_export(
             url = feed_link(base, signer, person.id, person.feed_version, run.now())
             print(json.dumps(data | {"feed_url": url}, indent=2, ensure_ascii=False))
             return
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(["email", "topics", "name", "frequency", "timezone", "hour", "status"])
-        for person in store.iter_subscribers(connection):
-            writer.writerow(
-                [
-                    person.email,
-                    ";".join(person.topics),
-                    person.name,
-                    person.frequency,
-                    person.timezone,
-                    person.hour,
-                    person.status,
-                ]
-            )
-        print(buffer.getvalue(), end="")
+        # cells that a spreadsheet would run as formulas are escaped (subscribers/csv_export.py)
+        print(subscribers_csv(store.iter_subscribers(connection)), end="")
 
 
 @subscribers_app.command("remove")

@@ -15,6 +15,13 @@ from papercore.papers import Paper, arxiv_id, is_title_id
 TITLE_LIMIT = 240
 SUMMARY_LIMIT = 300
 SHOWN_AUTHORS = 3
+# A card reads only the head of each text it shows (a title, a name, an AI summary), so its cost
+# is bounded whatever a source sends; cleaning can only shorten text, and 4x leaves room for that.
+HEAD = 4
+
+
+def _head(text: str | None, limit: int) -> str:
+    return (text or "")[: limit * HEAD]
 
 
 class PickLike(Protocol):
@@ -90,13 +97,14 @@ def short_name(name: str) -> str:
 
 def short_authors(authors: Sequence[str], count: int | None) -> str:
     """'A. Author, B. Author, C. Author et al.', or 'N authors' when only the count is known."""
-    names = [short_name(a) for a in authors if clean(a)]
+    names = [short_name(a[:200]) for a in authors[: SHOWN_AUTHORS * 4] if clean(a[:200])]
     if not names:
         if not count:
             return ""
         return "1 author" if count == 1 else f"{count} authors"
     shown = shorten(", ".join(names[:SHOWN_AUTHORS]), 120)
-    more = max(len(names), count or 0) > SHOWN_AUTHORS
+    listed = len(names) if len(authors) <= SHOWN_AUTHORS * 4 else len(authors)
+    more = max(listed, count or 0) > SHOWN_AUTHORS
     return shown + (" et al." if more else "")
 
 
@@ -140,10 +148,10 @@ def read_links(paper: Paper, base_url: str | None = None) -> tuple[Badge, ...]:
 def card_view(paper: Paper, base_url: str | None = None) -> CardView:
     """The card of ``paper``; with the site's ``base_url`` it links our page of the paper."""
     extract = summarise(paper.abstract, SUMMARY_LIMIT)
-    summary = extract or shorten(clean(paper.ai_summary), SUMMARY_LIMIT)
+    summary = extract or shorten(clean(_head(paper.ai_summary, SUMMARY_LIMIT)), SUMMARY_LIMIT)
     return CardView(
         id=paper.id,
-        title=shorten(clean(paper.title), TITLE_LIMIT) or "(untitled)",
+        title=shorten(clean(_head(paper.title, TITLE_LIMIT)), TITLE_LIMIT) or "(untitled)",
         link=paper_link(paper),
         authors=short_authors(paper.authors, paper.author_count),
         summary=summary,

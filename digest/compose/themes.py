@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections import Counter
 from functools import lru_cache
 
-from digest.ranking.text import tokens
+from digest.ranking.text import TEXT_LIMIT, tokens
 from papercore.papers import Paper
 
 # Each theme's cue phrases, comma-separated. Ordered from specific to general: on a tie the
@@ -142,7 +142,8 @@ def theme_scores(title: str, abstract: str) -> dict[str, int]:
 def theme_of(paper: Paper) -> str | None:
     """The paper's theme: the one whose cues it uses most (ties to the more specific theme),
     or None when none is used enough to say so."""
-    return _theme(paper.title, paper.abstract or paper.ai_summary or "")
+    abstract = paper.abstract or paper.ai_summary or ""
+    return _theme(paper.title[:TEXT_LIMIT], abstract[:TEXT_LIMIT])  # the cache keeps bounded keys
 
 
 @lru_cache(maxsize=65_536)

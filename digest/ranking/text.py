@@ -14,6 +14,9 @@ from bm25s.stopwords import STOPWORDS_EN
 from papercore.papers import Paper, title_key
 
 _STEMMER = Stemmer.Stemmer("english")
+# The most of any one text that is tokenised: a long abstract says what it is about in its first
+# pages, and a bound keeps the work per paper bounded whatever a source or a pasted list sends.
+TEXT_LIMIT = 20_000
 _STOPWORDS = frozenset(STOPWORDS_EN)
 _WORD = re.compile(r"(?u)\b\w\w+\b").findall  # bm25s's default token pattern
 # Words people put around a topic that say nothing about it ("papers about X", "I like Y").
@@ -29,12 +32,13 @@ _FILLER = frozenset(
 
 
 def tokens(texts: Sequence[str]) -> list[list[str]]:
-    """Lower-cased, stop-worded, stemmed words of each text, in order: bm25s's word pattern
+    """Lower-cased, stop-worded, stemmed words of each text (its first TEXT_LIMIT characters),
+    in order: bm25s's word pattern
     and English stop words with the Snowball stemmer, without bm25s's batch machinery (which
     costs more than the work for one short topic)."""
     found = []
     for text in texts:
-        words = [w for w in _WORD(_fold(text).lower()) if w not in _STOPWORDS]
+        words = [w for w in _WORD(_fold(text[:TEXT_LIMIT]).lower()) if w not in _STOPWORDS]
         found.append(_STEMMER.stemWords(words))
     return found
 

@@ -33,10 +33,14 @@ def parse(document: Document, now: datetime) -> list[Paper]:
 
 
 def _entry_lines(text: str) -> list[int]:
-    lines, start = [], 0
+    # newlines are counted from the previous entry on, never from the start (which was
+    # quadratic in the number of entries)
+    lines, start, line, counted = [], 0, 1, 0
     while (found := text.find("<entry", start)) != -1:
-        lines.append(text.count("\n", 0, found) + 1)
-        start = found + 6
+        line += text.count("\n", counted, found)
+        lines.append(line)
+        start = counted = found
+        start += 6
     return lines
 
 

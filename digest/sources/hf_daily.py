@@ -35,12 +35,15 @@ def _item_lines(text: str) -> list[int]:
     decoder = json.JSONDecoder()
     lines: list[int] = []
     index = text.index("[") + 1
+    line, counted = 1, 0  # newlines counted up to ``counted`` (never again from the start)
     while True:
         while index < len(text) and text[index] in " \t\r\n,":
             index += 1
         if index >= len(text) or text[index] == "]":
             return lines
-        lines.append(text.count("\n", 0, index) + 1)
+        line += text.count("\n", counted, index)
+        counted = index
+        lines.append(line)
         _, index = decoder.raw_decode(text, index)
 
 

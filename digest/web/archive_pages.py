@@ -98,7 +98,7 @@ async def archive(request: Request) -> Response:
         head = [public_issue(web, issue) for issue in found[:ARCHIVE_WITH_TITLES]]
         return [*head, *found[ARCHIVE_WITH_TITLES:]]
 
-    return web.page("archive.html", issues=await run_in_threadpool(load))
+    return await run_in_threadpool(lambda: web.page("archive.html", issues=load()))
 
 
 async def issue_page(request: Request) -> Response:
@@ -107,25 +107,28 @@ async def issue_page(request: Request) -> Response:
     if number >= 2**63:  # no database key is that large (SQLite would raise OverflowError)
         return web.message("Not found", "There is no such issue.", 404)
 
-    def load() -> PublicIssue | None:
+    def render() -> Response:
+        # all of it in a worker thread: ranking, themes, summaries and the template are CPU
+        # work that would hold every other request on the event loop
         with web.engine.connect() as connection:
             try:
                 issue = get_issue(connection, number)
             except NotFound:
-                return None
-        return public_issue(web, issue) if issue.status in PUBLISHED else None
+                issue = None
+        if issue is None or issue.status not in PUBLISHED:
+            return web.message("Not found", "There is no such issue.", 404)
+        found = public_issue(web, issue)
+        summaries = {pick.paper.id: summarise(pick.paper.abstract, 300) for pick in found.picks}
+        return web.page(
+            "issue.html",
+            title=found.title,
+            public=found,
+            sections=found.sections(),
+            summary=lambda paper: summaries[paper.id],  # each computed once above
+            paper_url=lambda paper: paper_page("", paper.id),
+        )
 
-    found = await run_in_threadpool(load)
-    if found is None:
-        return web.message("Not found", "There is no such issue.", 404)
-    return web.page(
-        "issue.html",
-        title=found.title,
-        public=found,
-        sections=found.sections(),
-        summary=lambda paper: summarise(paper.abstract, 300),
-        paper_url=lambda paper: paper_page("", paper.id),
-    )
+    return await run_in_threadpool(render)
 
 
 def _own_copy(web: Web, person: Subscriber, issue_id: object) -> str | None:

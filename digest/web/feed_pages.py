@@ -23,7 +23,7 @@ from digest.paper_store import get_papers
 from digest.personal import preview_digest
 from digest.sending.ledger.feed import ShownIssue, shown_issue, shown_issues
 from digest.web.account_pages import account_form, holder, preferences_page, write
-from digest.web.feed_view import ShownDigest, ShownPaper, atom_feed, issue_json
+from digest.web.feed_view import Cards, ShownDigest, ShownPaper, atom_feed, issue_json
 from digest.web.signup_pages import links_for
 from digest.web.state import Web, web_of
 from papercore.errors import NotFound
@@ -41,13 +41,20 @@ def feed_url(web: Web, person: Subscriber) -> str:
     return feed_link(web.base_url, web.signer, person.id, person.feed_version, web.clock())
 
 
-def _digest(web: Web, connection: Connection, person: Subscriber, shown: ShownIssue) -> ShownDigest:
-    """One shown issue with its papers (those still stored) and the subscriber's own links."""
+def _digest(
+    web: Web, connection: Connection, person: Subscriber, shown: ShownIssue, cards: Cards
+) -> ShownDigest:
+    """One shown issue with its papers (those still stored), their cards (from the request's
+    ``cards``) and the subscriber's own links."""
     links = links_for(web, person, shown.issue_id)
     found = get_papers(connection, list(shown.paper_ids))
     papers = tuple(
         ShownPaper(
-            found[pid], shown.reasons(i), links.feedback(pid, True), links.feedback(pid, False)
+            found[pid],
+            cards.of(found[pid]),
+            shown.reasons(i),
+            links.feedback(pid, True),
+            links.feedback(pid, False),
         )
         for i, pid in enumerate(shown.paper_ids)
         if pid in found
@@ -102,7 +109,8 @@ async def feed(request: Request) -> Response:
             return None
         with web.engine.connect() as connection:
             shown = shown_issues(connection, person.id, FEED_ISSUES)
-            digests = [_digest(web, connection, person, s) for s in shown]
+            cards = Cards(web.card_view)  # one card per paper for the whole feed
+            digests = [_digest(web, connection, person, s, cards) for s in shown]
         since = person.confirmed_at or person.created_at or web.clock()
         body = atom_feed(
             app_name=web.settings.app.name,
@@ -146,11 +154,12 @@ async def view_json(request: Request) -> Response:
     issue_id = claims.extra.get("i")
 
     def load() -> ShownDigest | None:
+        cards = Cards(web.card_view)
         if not isinstance(issue_id, int):
-            return _next_digest(web, person)
+            return _next_digest(web, person, cards)
         with web.engine.connect() as connection:
             shown = shown_issue(connection, issue_id, person.id)
-            return _digest(web, connection, person, shown) if shown is not None else None
+            return _digest(web, connection, person, shown, cards) if shown is not None else None
 
     digest = await run_in_threadpool(load)
     if digest is None:
@@ -158,14 +167,18 @@ async def view_json(request: Request) -> Response:
     return _json(issue_json(digest))
 
 
-def _next_digest(web: Web, person: Subscriber) -> ShownDigest:
+def _next_digest(web: Web, person: Subscriber, cards: Cards) -> ShownDigest:
     """The preview of the subscriber's next digest, as /view/<token> shows it."""
     now = web.clock()
     preview = preview_digest(web.engine, web.settings, person, now)
     links = links_for(web, person, preview.issue.id)
     papers = tuple(
         ShownPaper(
-            p.paper, p.why, links.feedback(p.paper.id, True), links.feedback(p.paper.id, False)
+            p.paper,
+            cards.of(p.paper),
+            p.why,
+            links.feedback(p.paper.id, True),
+            links.feedback(p.paper.id, False),
         )
         for p in preview.picks
     )

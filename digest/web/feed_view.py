@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import html
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -17,18 +18,31 @@ ATOM = "http://www.w3.org/2005/Atom"
 ET.register_namespace("", ATOM)
 
 
+@dataclass(slots=True)
+class Cards:
+    """The cards of one request: each paper's card built once, however many times the feed's
+    entry, summary and links or the JSON view read it (a card summarises the abstract)."""
+
+    build: Callable[[Paper], CardView] = card_view
+    made: dict[str, CardView] = field(default_factory=dict)
+
+    def of(self, paper: Paper) -> CardView:
+        found = self.made.get(paper.id)
+        if found is None:
+            found = self.made[paper.id] = self.build(paper)
+        return found
+
+
 @dataclass(frozen=True, slots=True)
 class ShownPaper:
-    """One paper as a subscriber saw it, with their "more / less like this" landing pages."""
+    """One paper as a subscriber saw it, its card (built once per request), and their
+    "more / less like this" landing pages."""
 
     paper: Paper
+    card: CardView
     why: tuple[str, ...]
     more: str
     less: str
-
-    @property
-    def card(self) -> CardView:
-        return card_view(self.paper)
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
+import math
 import re
 from typing import Any
 
@@ -19,6 +20,7 @@ from digest.issues import recent_issues
 from digest.personal import preview_digest, preview_subscriber
 from digest.sending import ledger, outbox
 from digest.web.archive_pages import mail_page
+from digest.web.ratelimit import client_key
 from digest.web.state import Web, client_ip, web_of
 from papercore.errors import DigestError
 from subscribers import store
@@ -44,26 +46,32 @@ def authorised(web: Web, request: Request) -> bool:
 
 async def login(web: Web, request: Request) -> Response | None:
     """None when the request carries the operator's password; else the response to send: 404
-    without a password, 429 once wrong guesses used the hour's budget (per address or in all;
-    recorded in the database, shared by every web process), else the basic-auth challenge."""
+    without a password, the basic-auth challenge without credentials or with wrong ones, 429
+    (with Retry-After) while the client's address must wait.
+
+    Throttled per client address only (``client_ip`` honours ``[web] trusted_proxies``), with
+    exponential backoff recorded in the database and shared by every web process
+    (``ratelimit.Backoff``). An address that has not failed always has its password checked,
+    so no number of strangers can lock out the right password from the operator's address;
+    a wave of failures from many addresses only shortens every address's free tries."""
     if not web.settings.web.operator_password.get_secret_value():
         return challenge(web)
-    ip, at = client_ip(request), web.clock().timestamp()
-
-    def throttled() -> bool:
-        return web.operator_per_ip.exhausted(ip, at) or web.operator_all.exhausted("all", at)
-
-    if await run_in_threadpool(throttled):
-        return web.message("Too many attempts", "Too many wrong passwords; try again later.", 429)
+    if "authorization" not in request.headers:  # a browser's first request: not a try
+        return challenge(web)
+    key, at = client_key(client_ip(request)), web.clock().timestamp()
+    wait = await run_in_threadpool(web.operator_login.attempt, key, at)
+    if wait > 0:
+        seconds = math.ceil(wait)
+        refused = web.message(
+            "Too many attempts",
+            f"Too many wrong passwords from your address; try again in {seconds} seconds.",
+            429,
+        )
+        refused.headers["Retry-After"] = str(seconds)
+        return refused
     if authorised(web, request):
+        await run_in_threadpool(web.operator_login.succeeded, key)
         return None
-    if "authorization" in request.headers:  # a wrong guess (not a browser's first request)
-
-        def record() -> None:
-            web.operator_per_ip.allow(ip, at)
-            web.operator_all.allow("all", at)
-
-        await run_in_threadpool(record)
     return challenge(web)
 
 

@@ -47,11 +47,13 @@ async def paper_page(request: Request) -> Response:
         with web.engine.connect() as connection:
             return get_papers(connection, [paper_id]).get(paper_id)
 
-    found = await run_in_threadpool(load) if len(paper_id) <= 200 else None
-    if found is None:
-        return web.message("Not found", "We have no paper with that id.", 404)
-    context = paper_context(found)
-    return web.page("paper.html", **context)
+    def render() -> Response:
+        found = load() if len(paper_id) <= 200 else None
+        if found is None:
+            return web.message("Not found", "We have no paper with that id.", 404)
+        return web.page("paper.html", **paper_context(found))  # cleaning and themes: CPU work
+
+    return await run_in_threadpool(render)
 
 
 routes = [Route("/paper/{paper_id:path}", paper_page, methods=["GET"])]

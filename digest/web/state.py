@@ -15,14 +15,16 @@ from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
+from digest.compose.cards import CardView, card_view
 from digest.compose.environment import builtin_templates_dir
 from digest.sending import outbox
 from digest.sending.notice_mail import Mailer, Notice
 from digest.sending.outbox_sender import drain_outbox
 from digest.web.assets import asset_url
 from digest.web.csrf import Csrf
-from digest.web.ratelimit import RateLimiter
+from digest.web.ratelimit import Backoff, BackoffPolicy, RateLimiter
 from papercore.config import Settings
+from papercore.papers import Paper
 from subscribers.tokens import BadToken, Claims, Signer
 
 log = logging.getLogger("digest.web")
@@ -48,13 +50,14 @@ class Web:
     mailer: Mailer
     clock: Callable[[], datetime] = utc_now
     templates_dir: Path | None = None
+    # how a page builds a paper's card (each page builds one per paper per request)
+    card_view: Callable[[Paper], CardView] = card_view
     signer: Signer = field(init=False)
     csrf: Csrf = field(init=False)
     env: Environment = field(init=False)
     per_ip: RateLimiter = field(init=False)
     per_address: RateLimiter = field(init=False)
-    operator_per_ip: RateLimiter = field(init=False)
-    operator_all: RateLimiter = field(init=False)
+    operator_login: Backoff = field(init=False)
     # Per-app caches (topic suggestions, public issues): on the app, never keyed by id(), which
     # a later app may reuse once this one is gone.
     caches: dict[str, Any] = field(init=False, default_factory=dict)
@@ -78,13 +81,14 @@ class Web:
         self.per_address = RateLimiter(
             self.engine, "signup-address", web.signup_per_address_per_day, 86400, secret
         )
-        # failed operator logins: per client address, and all addresses together
-        self.operator_per_ip = RateLimiter(
-            self.engine, "operator-ip", web.operator_failures_per_ip_per_hour, 3600, secret
+        # operator logins: backoff per client address, never a lockout (digest/web/ratelimit.py)
+        policy = BackoffPolicy(
+            free=web.operator_free_failures,
+            first=web.operator_backoff_seconds,
+            longest=web.operator_backoff_max_seconds,
+            crowd=web.operator_failures_per_hour,
         )
-        self.operator_all = RateLimiter(
-            self.engine, "operator-all", web.operator_failures_per_hour, 3600, secret
-        )
+        self.operator_login = Backoff(self.engine, "operator-login", policy, secret)
 
     @property
     def base_url(self) -> str:
@@ -131,9 +135,7 @@ class Web:
         """Write ``notice`` to the outbox in the caller's transaction, the one that saves the
         change it tells about: both are committed or neither, so a crash cannot lose the mail
         (``digest serve``, the scheduler and ``send_after`` drain it)."""
-        outbox.enqueue(
-            connection, notice.kind, notice.to, notice.links, notice.facts, self.clock()
-        )
+        outbox.enqueue(connection, notice.kind, notice.to, notice.links, notice.facts, self.clock())
 
     def send_after(self, response: Response) -> Response:
         """Drain the outbox once the response is written: the page never waits for SMTP, and a
