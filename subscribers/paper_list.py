@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import bibtexparser
 from bibtexparser.middlewares import LatexDecodingMiddleware
 
+from papercore.errors import InputError
 from papercore.papers import arxiv_id
 
 MAX_ENTRIES = 500

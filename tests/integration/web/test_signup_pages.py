@@ -270,6 +270,6 @@ def test_signup_seeds_liked_papers_and_says_the_same_for_a_subscribed_address(
     ingest(site.engine, [Paper("2406.00002", "Another one", "B.")], site.clock())
     site.clock.advance(3600)
     status, again = site.signup("ada@example.org", papers="2406.00002")
-    assert status == 200 and "Confirming will like 1 paper." in again  # the same page as for a newcomer
+    assert status == 200 and "Confirming will like 1 paper." in again  # as for a newcomer
     (person,) = people(site.engine)
     assert [e.paper_id for e in person.examples] == ["2406.00001"]  # a stranger changed nothing
