@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlalchemy import Connection
 
 from papercore.errors import DigestError, ParseError
+from papercore.text import clean_text
 from subscribers import store
 from subscribers.model import (
     check_frequency,
@@ -66,7 +67,7 @@ def parse_csv(name: str, text: str, default_hour: int, default_timezone: str) ->
                         line=line,
                         email=normalise_email(record.get("email") or ""),
                         topics=clean_phrases((record.get("topics") or "").split(";")),
-                        name=" ".join((record.get("name") or "").split())[:200],
+                        name=clean_text(record.get("name"))[:200],
                         frequency=check_frequency((record.get("frequency") or "daily").strip()),
                         timezone=check_timezone(
                             (record.get("timezone") or default_timezone).strip()

@@ -1,0 +1,99 @@
+"""Text hygiene: the one place that decides which characters outside text may keep.
+
+Every boundary where text comes in (paper sources and the paper store, seed lists, web forms,
+CLI imports) and every place that shows stored text passes it through here, so that no title,
+author, abstract or phrase can carry a character that XML 1.0 (the Atom feed), MJML (the
+email) or UTF-8 (JSON, mail) cannot: C0/C1 controls, lone surrogates, noncharacters (U+FFFE,
+U+FFFF, U+FDD0..U+FDEF, U+nFFFE/U+nFFFF). ``clean_text`` also removes format characters that
+hide or reverse text (bidi overrides, zero-width spaces, byte-order marks; the emoji joiner
+stays) and makes one line of it; ``clean_block`` keeps the line breaks of a pasted list.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import cache
+
+_ZWJ = 0x200D  # joins emoji sequences; harmless
+_LINE_SPACE = re.compile(r"\s+")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_NEWLINES = re.compile(r"\r\n?")
+
+
+def is_noncharacter(code: int) -> bool:
+    """Unicode's 66 noncharacters: U+FDD0..U+FDEF and the last two code points of each plane."""
+    return 0xFDD0 <= code <= 0xFDEF or code & 0xFFFE == 0xFFFE
+
+
+def _ranges(codes: list[int]) -> str:
+    """A regex character class body for ``codes`` (sorted), as ranges."""
+    parts: list[str] = []
+    start = previous = codes[0]
+    for code in [*codes[1:], -1]:
+        if code == previous + 1:
+            previous = code
+            continue
+        parts.append(
+            re.escape(chr(start))
+            if start == previous
+            else f"{re.escape(chr(start))}-{re.escape(chr(previous))}"
+        )
+        start = previous = code
+    return "".join(parts)
+
+
+@cache
+def _patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    """(what a line drops, what a line turns into a space, what a block drops), built on first
+    use. Control, format and line-separator characters live only in planes 0, 1 and 14 (Unicode
+    14; a unit test checks every plane), so only those are scanned (~20 ms, not ~200)."""
+    drop: list[int] = []
+    space: list[int] = []
+    block: list[int] = []
+    for code in [*range(0x20000), *range(0xE0000, 0xE1000)]:
+        category = unicodedata.category(chr(code))
+        if category == "Cf" and code != _ZWJ:
+            drop.append(code)
+        elif category in ("Cc", "Zl", "Zp"):
+            space.append(code)
+            if category == "Cc" and chr(code) not in "\t\n\r":
+                block.append(code)
+    nonchars = [*range(0xFDD0, 0xFDF0), *(p << 16 | low for p in range(17) for low in (0xFFFE, 0xFFFF))]
+    surrogates = "\ud800-\udfff"
+    return (
+        re.compile(f"[{_ranges(sorted(drop + nonchars))}{surrogates}]"),
+        re.compile(f"[{_ranges(space)}]"),
+        re.compile(f"[{_ranges(sorted(block + nonchars))}{surrogates}]"),
+    )
+
+
+def _pair_surrogates(text: str) -> str:
+    """``text`` with surrogate pairs joined into the characters they encode and lone
+    surrogates (from a JSON escape, or bytes decoded with surrogateescape) dropped."""
+    if not _SURROGATE.search(text):
+        return text
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "ignore")
+
+
+def clean_text(text: str | None) -> str:
+    """One line of displayable text: noncharacters, lone surrogates and format characters
+    (bidi overrides, zero-width spaces; not the emoji joiner) removed, controls and line or
+    paragraph separators made spaces, Unicode composed (NFC), whitespace collapsed, stripped.
+    Every character of the result is one XML 1.0 allows. Idempotent."""
+    if not text:
+        return ""
+    drop, space, _ = _patterns()
+    text = space.sub(" ", drop.sub("", _pair_surrogates(text)))
+    return _LINE_SPACE.sub(" ", unicodedata.normalize("NFC", text)).strip()
+
+
+def clean_block(text: str | None) -> str:
+    """Text whose layout matters (a pasted list, BibTeX): what ``clean_text`` removes that XML
+    1.0 cannot carry is removed (controls other than tab and line breaks, lone surrogates,
+    noncharacters), line ends become "\\n", Unicode is composed (NFC); spaces stay."""
+    if not text:
+        return ""
+    _, _, block = _patterns()
+    text = block.sub("", _NEWLINES.sub("\n", _pair_surrogates(text)))
+    return unicodedata.normalize("NFC", text)
