@@ -59,7 +59,10 @@ def _patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
             space.append(code)
             if category == "Cc" and chr(code) not in "\t\n\r":
                 block.append(code)
-    nonchars = [*range(0xFDD0, 0xFDF0), *(p << 16 | low for p in range(17) for low in (0xFFFE, 0xFFFF))]
+    nonchars = [
+        *range(0xFDD0, 0xFDF0),
+        *(p << 16 | low for p in range(17) for low in (0xFFFE, 0xFFFF)),
+    ]
     surrogates = "\ud800-\udfff"
     return (
         re.compile(f"[{_ranges(sorted(drop + nonchars))}{surrogates}]"),

@@ -175,7 +175,15 @@ class PreparedIssue:
         self.dropped.add(paper_id)
         why = " ".join(f"{type(error).__name__}: {error}".split())[:300]
         fields = {"issue": self.issue.id, "paper": paper_id, "error": why}
-        log.warning("card dropped", extra={"digest_fields": fields})
+        # the fields ride along for digest.schedule.events' formatters (`digest run`); the line
+        # itself says it all where logging is not configured (`digest send`: stderr)
+        log.warning(
+            "card dropped: paper %s of issue %s (%s)",
+            paper_id,
+            self.issue.id,
+            why,
+            extra={"digest_fields": fields},
+        )
 
     def _views(self, papers: Sequence[Any]) -> list[CardView]:
         """The papers' cards as the templates see them, without those that cannot be made."""
