@@ -12,6 +12,7 @@ from typing import Any, Literal
 from digest.compose.digest import Composer
 from digest.compose.environment import compile_mjml
 from digest.compose.fragments import qp_chunk
+from digest.compose.text import clean
 from digest.compose.headers import (
     check_address,
     date_header,
@@ -44,6 +45,15 @@ _SUBJECTS = {
 }
 
 
+def _clean_fact(value: Any) -> Any:
+    """A fact (a sentence, a list of topics) through text hygiene: stored text may predate it."""
+    if isinstance(value, str):
+        return clean(value)
+    if isinstance(value, list | tuple):
+        return [clean(v) if isinstance(v, str) else v for v in value]
+    return value
+
+
 def render_notice(
     composer: Composer,
     kind: NoticeKind,
@@ -64,7 +74,7 @@ def render_notice(
         unsubscribe_url=unsubscribe_url,
         preferences_url=action_url if kind in ("welcome", "manage") else None,
         preview_url=preview_url,
-        **(facts or {}),
+        **{name: _clean_fact(value) for name, value in (facts or {}).items()},
     )
     source = composer.env.get_template(f"{kind}.mjml.j2").render(context)
     text = composer.env.get_template(f"{kind}.txt.j2").render(context)
