@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from digest.compose import environment, plan
+from digest.compose.card_faults import render_without_faulty
 from digest.compose.cards import CardView, PickLike, card_view, why_line
 from digest.compose.environment import compile_mjml, email_environment
 from digest.compose.fragments import Assembly, Marks, Part, Region, Slot, regions
@@ -159,7 +160,11 @@ class PreparedIssue:
         self.dropped: set[str] = set()  # papers whose card cannot be rendered: never shown
         unique = {p.id: p for p in papers}
         self.themes: dict[str, str | None] = {p.id: theme_of(p) for p in unique.values()}
-        self.html_doc, self.text_doc = self._render_all(self._views(list(unique.values())))
+        self.html_doc, self.text_doc = render_without_faulty(
+            self._views(list(unique.values())),
+            self._render,
+            lambda card, exc: self._drop(card.id, exc),
+        )
         self._dates: dict[object, str] = {}
 
     def _render(self, cards: Sequence[CardView]) -> tuple[Document, Document]:
@@ -194,35 +199,6 @@ class PreparedIssue:
             except Exception as exc:  # any paper's text, whatever it holds, costs only its card
                 self._drop(paper.id, exc)
         return views
-
-    def _render_all(self, cards: Sequence[CardView]) -> tuple[Document, Document]:
-        """The documents of ``cards``. When rendering fails, the cards that fail on their own
-        are dropped (found by halving) and the rest rendered again; when no card renders, the
-        templates are at fault, not a paper, and the error stands."""
-        try:
-            return self._render(cards)
-        except Exception:
-            if not cards:
-                raise
-            kept = self._renderable(cards[: len(cards) // 2]) + self._renderable(
-                cards[len(cards) // 2 :]
-            )
-            if not kept:
-                raise
-            return self._render(kept)
-
-    def _renderable(self, cards: Sequence[CardView]) -> list[CardView]:
-        if not cards:
-            return []
-        try:
-            self._render(cards)
-        except Exception as exc:
-            if len(cards) == 1:
-                self._drop(cards[0].id, exc)
-                return []
-            half = len(cards) // 2
-            return self._renderable(cards[:half]) + self._renderable(cards[half:])
-        return list(cards)
 
     def _has_card(self, paper: Any) -> bool:
         """Whether the paper's card is ready; papers that ``prepare`` did not see are rendered

@@ -12,7 +12,6 @@ from typing import Any, Literal
 from digest.compose.digest import Composer
 from digest.compose.environment import compile_mjml
 from digest.compose.fragments import qp_chunk
-from digest.compose.text import clean
 from digest.compose.headers import (
     check_address,
     date_header,
@@ -21,6 +20,7 @@ from digest.compose.headers import (
     unstructured,
 )
 from digest.compose.mime import OutgoingMessage, boundary_for, multipart_alternative
+from digest.compose.text import clean
 from papercore.config import Settings
 
 NoticeKind = Literal[
