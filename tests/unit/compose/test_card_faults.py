@@ -46,6 +46,7 @@ def test_when_no_card_renders_the_templates_are_at_fault_and_the_error_stands() 
     dropped: list[int] = []
     with pytest.raises(ValueError, match="unable to parse"):
         render_without_faulty([1, 2, 3], Renderer({1, 2, 3}), lambda c, _: dropped.append(c))
+    assert dropped == [1, 2, 3]  # each was tried alone before the error was let through
     with pytest.raises(ValueError):
         render_without_faulty([], _failing, lambda *_: None)
 
