@@ -6,7 +6,9 @@ author, abstract or phrase can carry a character that XML 1.0 (the Atom feed), M
 email) or UTF-8 (JSON, mail) cannot: C0/C1 controls, lone surrogates, noncharacters (U+FFFE,
 U+FFFF, U+FDD0..U+FDEF, U+nFFFE/U+nFFFF). ``clean_text`` also removes format characters that
 hide or reverse text (bidi overrides, zero-width spaces, byte-order marks; the emoji joiner
-stays) and makes one line of it; ``clean_block`` keeps the line breaks of a pasted list.
+stays) and makes one line of it. ``clean_block`` is for a whole form field or pasted list before
+it is read: it keeps line breaks, and keeps controls for the field's reader to refuse (a control
+character in an address or a topic is an attack, and is answered as one).
 """
 
 from __future__ import annotations
@@ -17,6 +19,10 @@ from functools import cache
 
 _ZWJ = 0x200D  # joins emoji sequences; harmless
 _ASCII_CONTROLS = dict.fromkeys([*range(0x20), 0x7F], " ")
+_NONCHARACTERS = [
+    *range(0xFDD0, 0xFDF0),
+    *(plane << 16 | low for plane in range(17) for low in (0xFFFE, 0xFFFF)),
+]
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _NEWLINES = re.compile(r"\r\n?")
 
@@ -43,34 +49,28 @@ def _ranges(codes: list[int]) -> str:
     return "".join(parts)
 
 
+_NONCHARACTER = re.compile(f"[{_ranges(_NONCHARACTERS)}]")
+
+
 @cache
-def _patterns(astral: bool) -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
-    """(what a line drops, what a line turns into a space, what a block drops), built on first
-    use. Control, format and line-separator characters live only in planes 0, 1 and 14 (Unicode
-    14; a unit test checks every plane), so only those are scanned (~20 ms, not ~200). Without
-    ``astral`` the classes hold only the Basic Multilingual Plane, which the regex engine tests
-    with a bitmap (several times faster), for text that has no character beyond it."""
+def _patterns(astral: bool) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """(what a line drops, what a line turns into a space), built on first use. Control, format
+    and line-separator characters live only in planes 0, 1 and 14 (Unicode 14; a unit test
+    checks every plane), so only those are scanned (~20 ms, not ~200). Without ``astral`` the
+    classes hold only the Basic Multilingual Plane, which the regex engine tests with a bitmap
+    (several times faster), for text that has no character beyond it."""
     drop: list[int] = []
     space: list[int] = []
-    block: list[int] = []
     for code in [*range(0x20000), *range(0xE0000, 0xE1000)] if astral else range(0x10000):
         category = unicodedata.category(chr(code))
         if category == "Cf" and code != _ZWJ:
             drop.append(code)
         elif category in ("Cc", "Zl", "Zp"):
             space.append(code)
-            if category == "Cc" and chr(code) not in "\t\n\r":
-                block.append(code)
-    planes = range(17) if astral else range(1)
-    nonchars = [
-        *range(0xFDD0, 0xFDF0),
-        *(p << 16 | low for p in planes for low in (0xFFFE, 0xFFFF)),
-    ]
-    surrogates = "\ud800-\udfff"
+    nonchars = [c for c in _NONCHARACTERS if astral or c < 0x10000]
     return (
-        re.compile(f"[{_ranges(sorted(drop + nonchars))}{surrogates}]"),
+        re.compile(f"[{_ranges(sorted(drop + nonchars))}\ud800-\udfff]"),
         re.compile(f"[{_ranges(space)}]"),
-        re.compile(f"[{_ranges(sorted(block + nonchars))}{surrogates}]"),
     )
 
 
@@ -96,18 +96,16 @@ def clean_text(text: str | None) -> str:
     if text.isascii():  # most text: only controls to turn into spaces
         return " ".join((text if text.isprintable() else text.translate(_ASCII_CONTROLS)).split())
     text = _pair_surrogates(text)
-    drop, space, _ = _patterns(_astral(text))
+    drop, space = _patterns(_astral(text))
     text = space.sub(" ", drop.sub("", text))
     return " ".join(unicodedata.normalize("NFC", text).split())  # str.split: \s as re has it
 
 
 def clean_block(text: str | None) -> str:
-    """Text whose layout matters (a pasted list, BibTeX): what ``clean_text`` removes that XML
-    1.0 cannot carry is removed (controls other than tab and line breaks, lone surrogates,
-    noncharacters), line ends become "\\n", Unicode is composed (NFC); spaces stay."""
+    """A form field or a pasted list as it is read: lone surrogates and noncharacters removed,
+    line ends made "\\n", Unicode composed (NFC). Spaces, line breaks and controls stay: the
+    field's reader collapses the first, splits on the second and refuses the third."""
     if not text:
         return ""
-    text = _pair_surrogates(_NEWLINES.sub("\n", text))
-    _, _, block = _patterns(_astral(text))
-    text = block.sub("", text)
+    text = _NONCHARACTER.sub("", _pair_surrogates(_NEWLINES.sub("\n", text)))
     return unicodedata.normalize("NFC", text)

@@ -123,8 +123,13 @@ def clean_phrase(raw: str, what: str = "topic") -> str:
     return phrase
 
 
+def _visible(raw: str) -> bool:
+    """Whether anything of ``raw`` is left to see (a control character is: it is refused)."""
+    return bool(clean_text(raw)) or any(ord(ch) < 32 or ord(ch) == 127 for ch in raw.strip())
+
+
 def clean_phrases(raw: list[str] | tuple[str, ...], what: str = "topic") -> tuple[str, ...]:
-    phrases = tuple(dict.fromkeys(clean_phrase(p, what) for p in raw if p.strip()))
+    phrases = tuple(dict.fromkeys(clean_phrase(p, what) for p in raw if p.strip() and _visible(p)))
     if len(phrases) > MAX_INTERESTS:
         raise InputError(f"{len(phrases)} {what}s; the limit is {MAX_INTERESTS}")
     return phrases

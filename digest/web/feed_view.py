@@ -13,7 +13,6 @@ from urllib.parse import urlsplit
 from digest.compose.cards import CardView, card_view, why_line
 from digest.compose.text import clean
 from papercore.papers import Paper
-from papercore.text import clean_block
 
 ATOM = "http://www.w3.org/2005/Atom"
 ET.register_namespace("", ATOM)
@@ -95,11 +94,12 @@ def _entry_html(digest: ShownDigest) -> str:
 
 
 def _add(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
-    """A child element; its text and attributes hold only what XML 1.0 can carry."""
-    safe = {name: clean_block(value) for name, value in attrs.items()}
+    """A child element; its text and attributes hold only what XML 1.0 can carry (one line:
+    the entry's HTML needs no line breaks)."""
+    safe = {name: clean(value) for name, value in attrs.items()}
     element = ET.SubElement(parent, f"{{{ATOM}}}{tag}", safe)
     if text is not None:
-        element.text = clean_block(text)
+        element.text = clean(text)
     return element
 
 

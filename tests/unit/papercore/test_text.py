@@ -56,9 +56,11 @@ def test_what_clean_did_before_is_kept() -> None:
     assert clean_text(None) == "" and clean_text("\uffff") == ""
 
 
-def test_a_block_keeps_its_lines_and_loses_the_rest() -> None:
-    assert clean_block("@article{a,\r\n  title={X\uffff}\r\n}\x00") == "@article{a,\n  title={X}\n}"
-    assert clean_block("tab\there \ud800") == "tab\there "
+def test_a_block_keeps_its_lines_and_controls_for_its_reader_to_refuse() -> None:
+    assert (
+        clean_block("@article{a,\r\n  title={X\uffff}\r\n}\ud800") == "@article{a,\n  title={X}\n}"
+    )
+    assert clean_block("tab\there \x00\U0010ffff") == "tab\there \x00"
 
 
 def test_control_and_format_characters_live_only_in_the_planes_scanned() -> None:
@@ -87,10 +89,11 @@ def test_clean_text_gives_one_line_xml_and_json_carry(raw: str) -> None:
 
 @settings(max_examples=200, deadline=None)
 @given(ANY_TEXT)
-def test_clean_block_gives_text_xml_carries(raw: str) -> None:
+def test_clean_block_leaves_no_noncharacter_or_lone_surrogate(raw: str) -> None:
     cleaned = clean_block(raw)
-    assert all(xml_char(ch) for ch in cleaned) and "\r" not in cleaned
+    assert not any(is_noncharacter(ord(ch)) for ch in cleaned) and "\r" not in cleaned
     cleaned.encode("utf-8")
+    assert clean_block(cleaned) == cleaned
 
 
 def test_a_paper_is_cleaned_field_by_field_and_its_title_id_follows_its_title() -> None:
