@@ -14,7 +14,7 @@ from sqlalchemy import Connection, Engine, Row, func, insert, or_, select, updat
 from digest import memory
 from papercore.db.engine import transaction
 from papercore.db.schema import papers
-from papercore.papers import Paper, merge, title_hash, utc
+from papercore.papers import Paper, clean_paper, merge, title_hash, utc
 
 CHUNK = 500
 T = TypeVar("T")
@@ -35,7 +35,8 @@ class IngestCounts:
 
 
 def paper_from_row(row: Row[Any]) -> Paper:
-    return Paper(
+    """The stored paper, cleaned (the row keeps its id)."""
+    stored = Paper(
         id=row.id,
         title=row.title,
         abstract=row.abstract or "",
@@ -53,6 +54,7 @@ def paper_from_row(row: Row[Any]) -> Paper:
         sources=tuple(row.sources or ()),
         first_seen=utc(row.first_seen) if row.first_seen else None,
     )
+    return clean_paper(stored, keep_id=True)
 
 
 def _values(paper: Paper) -> dict[str, Any]:
@@ -82,6 +84,7 @@ def upsert(connection: Connection, incoming: Sequence[Paper], now: datetime) -> 
     the caller's transaction. Re-ingesting the same papers changes nothing. Only sources call
     this; where a stored paper's text was typed by a person (``typed_by_a_person``), the
     source's record replaces it (``source_wins``)."""
+    incoming = [clean_paper(p) for p in incoming]
     counts = IngestCounts(read=len(incoming))
     by_key: dict[str, Paper] = {}
     by_id: dict[str, str] = {}

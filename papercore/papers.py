@@ -9,6 +9,8 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from urllib.parse import quote_plus
 
+from papercore.text import clean_text
+
 _ARXIV_ID = re.compile(r"^(\d{4}\.\d{4,5}|[a-z\-]+(?:\.[A-Z]{2})?/\d{7})(v\d+)?$")
 _NOT_WORD = re.compile(r"[\W_]+", re.UNICODE)
 
@@ -108,3 +110,36 @@ def merge(old: Paper, new: Paper) -> Paper:
         ai_summary=new.ai_summary or old.ai_summary,
         sources=tuple(dict.fromkeys(old.sources + new.sources)),
     )
+
+
+def _clean_url(url: str | None) -> str | None:
+    """``url`` when it is one clean token; None when it holds anything text hygiene removes."""
+    if not url:
+        return None
+    found = clean_text(url)
+    return found if found and found == url.strip() and " " not in found else None
+
+
+def clean_paper(paper: Paper, *, keep_id: bool = False) -> Paper:
+    """``paper`` with every text cleaned (``papercore.text.clean_text``: nothing XML, MJML or
+    UTF-8 cannot carry) and every link that is not one clean token dropped. A title-hash id
+    follows the cleaned title unless ``keep_id`` (a stored row keeps the key it is found by).
+    Papers are cleaned before they are stored, and again when read (rows stored before)."""
+    title = clean_text(paper.title)
+    authors = tuple(name for name in map(clean_text, paper.authors) if name)
+    paper_id = paper.id
+    if title != paper.title and is_title_id(paper_id) and not keep_id:
+        paper_id = paper_id_for(title, None)
+    cleaned = replace(
+        paper,
+        id=paper_id,
+        title=title,
+        abstract=clean_text(paper.abstract),
+        authors=authors,
+        ai_summary=clean_text(paper.ai_summary) or None,
+        code_url=_clean_url(paper.code_url),
+        page_url=_clean_url(paper.page_url),
+        project_url=_clean_url(paper.project_url),
+        thumbnail_url=_clean_url(paper.thumbnail_url),
+    )
+    return paper if cleaned == paper else cleaned

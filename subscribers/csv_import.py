@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import Connection
 
 from papercore.errors import DigestError, ParseError
+from papercore.text import clean_text
 from subscribers import store
 from subscribers.csv_export import unescape_cell
 from subscribers.model import (
@@ -72,7 +73,7 @@ def parse_csv(name: str, text: str, default_hour: int, default_timezone: str) ->
                         topics=clean_phrases(
                             [unescape_cell(t) for t in (record.get("topics") or "").split(";")]
                         ),
-                        name=" ".join(unescape_cell(record.get("name") or "").split())[:200],
+                        name=clean_text(unescape_cell(record.get("name") or ""))[:200],
                         frequency=check_frequency((record.get("frequency") or "daily").strip()),
                         timezone=check_timezone(
                             (record.get("timezone") or default_timezone).strip()

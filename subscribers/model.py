@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from email_validator import EmailNotValidError, validate_email
 
 from papercore.errors import InputError
+from papercore.text import clean_text
 
 Status = Literal["pending", "active", "paused", "unsubscribed", "bounced"]
 Frequency = Literal["daily", "weekly", "feed"]
@@ -129,19 +130,27 @@ def email_hash(address: str) -> str:
 
 
 def clean_phrase(raw: str, what: str = "topic") -> str:
-    """One interest phrase: whitespace collapsed, control characters refused, length capped."""
+    """One interest phrase: control characters refused, then the one text cleaner
+    (``papercore.text.clean_text``: noncharacters and invisible characters removed,
+    whitespace collapsed), length capped."""
     phrase = " ".join(raw.split())
-    if not phrase:
-        raise InputError(f"empty {what}")
     if any(ord(ch) < 32 or ord(ch) == 127 for ch in phrase):
         raise InputError(f"{what} {phrase[:40]!r} contains control characters")
+    phrase = clean_text(phrase)
+    if not phrase:
+        raise InputError(f"empty {what}")
     if len(phrase) > MAX_PHRASE:
         raise InputError(f"{what} is {len(phrase)} characters long; the limit is {MAX_PHRASE}")
     return phrase
 
 
+def _visible(raw: str) -> bool:
+    """Whether anything of ``raw`` is left to see (a control character is: it is refused)."""
+    return bool(clean_text(raw)) or any(ord(ch) < 32 or ord(ch) == 127 for ch in raw.strip())
+
+
 def clean_phrases(raw: list[str] | tuple[str, ...], what: str = "topic") -> tuple[str, ...]:
-    phrases = tuple(dict.fromkeys(clean_phrase(p, what) for p in raw if p.strip()))
+    phrases = tuple(dict.fromkeys(clean_phrase(p, what) for p in raw if p.strip() and _visible(p)))
     if len(phrases) > MAX_INTERESTS:
         raise InputError(f"{len(phrases)} {what}s; the limit is {MAX_INTERESTS}")
     return phrases

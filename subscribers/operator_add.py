@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection
 
+from papercore.text import clean_text
 from subscribers import store
 from subscribers.model import (
     check_frequency,
@@ -48,7 +49,7 @@ def add_subscriber(
         topics=clean_phrases(request.topics),
         authors=clean_phrases(request.authors, "author"),
         mutes=clean_phrases(request.mutes, "muted phrase"),
-        name=" ".join(request.name.split())[:200],
+        name=clean_text(request.name)[:200],
         status="active" if request.confirmed else "pending",
         frequency=check_frequency(request.frequency),
         weekday=request.weekday,

@@ -14,6 +14,7 @@ from bibtexparser.middlewares import LatexDecodingMiddleware
 
 from papercore.errors import InputError
 from papercore.papers import arxiv_id
+from papercore.text import clean_text
 
 MAX_ENTRIES = 500
 MAX_LIST_CHARS = 2_000_000  # 500 BibTeX entries with long abstracts; the BibTeX parser is slow
@@ -27,7 +28,6 @@ _ARXIV_IN_TEXT = re.compile(
 # blanks, not \s: "\s*" after "^" ran on over every following line, so a list of empty lines
 # was quadratic
 _BIBTEX_ENTRY = re.compile(r"^[ \t]*@[ \t]*[A-Za-z]+[ \t]*[{(]", re.MULTILINE)
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _ZOTERO_HEADER = ("Item Type", "Title")
 
 
@@ -114,7 +114,7 @@ def parse_bibtex(text: str) -> PaperList:
         authors = [_clean(a, 200) for a in fields.get("author", "").split(" and ")]
         cited.append(
             Cited(
-                title or found or entry.key,
+                title or found or _clean(entry.key, MAX_TITLE),
                 arxiv=found,
                 title=title,
                 abstract=_clean(fields.get("abstract", ""), MAX_ABSTRACT),
@@ -172,5 +172,7 @@ def _people(names: Iterable[str]) -> tuple[str, ...]:
 
 
 def _clean(value: str, limit: int) -> str:
-    """Whitespace collapsed, control characters dropped, capped at ``limit`` characters."""
-    return " ".join(_CONTROL.sub(" ", value).split())[:limit]
+    """``value`` through the one text cleaner (``papercore.text.clean_text``), capped at
+    ``limit`` characters. Every text a list yields (labels, titles, authors, abstracts) passes
+    here."""
+    return clean_text(value)[:limit].rstrip()

@@ -14,6 +14,7 @@ from digest.paper_store import SeedShelf
 from digest.sources.fetch import read
 from papercore.db.engine import transaction
 from papercore.errors import InputError
+from papercore.text import clean_text
 from subscribers import store
 from subscribers.csv_export import subscribers_csv
 from subscribers.csv_import import import_rows, parse_csv
@@ -124,7 +125,8 @@ def subscribers_import(
     Example: digest subscribers import lab.csv --consent "Signed up at the NeurIPS booth, 2026"
     """
     rt = runtime(ctx)
-    if not consent.strip():
+    consent = clean_text(consent)
+    if not consent:
         raise InputError("--consent must say what the imported people agreed to")
     document = read(file, max_bytes=rt.settings.sources.max_bytes)
     rows = parse_csv(
@@ -134,7 +136,7 @@ def subscribers_import(
         rt.settings.schedule.default_timezone,
     )
     with transaction(rt.engine()) as connection:
-        counts = import_rows(connection, rows, " ".join(consent.split()), document.name, rt.now())
+        counts = import_rows(connection, rows, consent, document.name, rt.now())
     table = Table(title="Imported", title_justify="left")
     for column in ("read", "imported", "already subscribed", "suppressed"):
         table.add_column(column, justify="right")

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import html
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from digest.compose import environment, plan
+from digest.compose.card_faults import render_without_faulty
 from digest.compose.cards import CardView, PickLike, card_view, why_line
 from digest.compose.environment import compile_mjml, email_environment
 from digest.compose.fragments import Assembly, Marks, Part, Region, Slot, regions
@@ -32,6 +34,7 @@ from papercore.config import Settings
 from subscribers.links import SubscriberLinks, issue_link
 from subscribers.model import Subscriber
 
+log = logging.getLogger("digest.compose")
 _NONE: frozenset[str] = frozenset()
 _LABELS = {"personal": "Top pick for you", "trending": "Most upvoted", "public": "Top of the issue"}
 # Room kept for the footer's personal links and the "N more papers" block, on top of their
@@ -155,10 +158,14 @@ class PreparedIssue:
         )
         self.issue_url = issue_link(settings.app.base_url, issue.id)
         self.base_url = settings.app.base_url
+        self.dropped: set[str] = set()  # papers whose card cannot be rendered: never shown
         unique = {p.id: p for p in papers}
         self.themes: dict[str, str | None] = {p.id: theme_of(p) for p in unique.values()}
-        cards = [card_view(p, self.base_url) for p in unique.values()]
-        self.html_doc, self.text_doc = self._render(cards)
+        self.html_doc, self.text_doc = render_without_faulty(
+            self._views(list(unique.values())),
+            self._render,
+            lambda card, exc: self._drop(card.id, exc),
+        )
         self._dates: dict[object, str] = {}
 
     def _render(self, cards: Sequence[CardView]) -> tuple[Document, Document]:
@@ -169,22 +176,66 @@ class PreparedIssue:
         text_doc = split_document(marks.parse(text_source, text=True), ids)
         return html_doc, text_doc
 
+    def _drop(self, paper_id: str, error: Exception) -> None:
+        """Leave a paper out of the issue, with a warning: one bad card never stops an issue."""
+        self.dropped.add(paper_id)
+        why = " ".join(f"{type(error).__name__}: {error}".split())[:300]
+        fields = {"issue": self.issue.id, "paper": paper_id, "error": why}
+        # the fields ride along for digest.schedule.events' formatters (`digest run`); the line
+        # itself says it all where logging is not configured (`digest send`: stderr)
+        log.warning(
+            "card dropped: paper %s of issue %s (%s)",
+            paper_id,
+            self.issue.id,
+            why,
+            extra={"digest_fields": fields},
+        )
+
+    def _views(self, papers: Sequence[Any]) -> list[CardView]:
+        """The papers' cards as the templates see them, without those that cannot be made."""
+        views = []
+        for paper in papers:
+            try:
+                views.append(card_view(paper, self.base_url))
+            except Exception as exc:  # any paper's text, whatever it holds, costs only its card
+                self._drop(paper.id, exc)
+        return views
+
+    def _has_card(self, paper: Any) -> bool:
+        """Whether the paper's card is ready; papers that ``prepare`` did not see are rendered
+        on first use (False, with a warning, when that fails)."""
+        if paper.id in self.html_doc.cards:
+            return True
+        if paper.id in self.dropped:
+            return False
+        views = self._views([paper])
+        if not views:
+            return False
+        try:
+            extra_html, extra_text = self._render(views)
+        except Exception as exc:
+            self._drop(paper.id, exc)
+            return False
+        self.themes[paper.id] = theme_of(paper)
+        self.html_doc.cards[paper.id] = extra_html.cards[paper.id]
+        self.text_doc.cards[paper.id] = extra_text.cards[paper.id]
+        return True
+
+    def shown(self, picks: Sequence[PickLike]) -> list[PickLike]:
+        """The picks whose card can be shown (a dropped card leaves its paper out)."""
+        return [pick for pick in picks if self._has_card(pick.paper)]
+
     def _cards(self, pick: PickLike) -> tuple[Region, Region]:
-        """The paper's card; papers that ``prepare`` did not see are rendered on first use."""
-        paper = pick.paper
-        found = self.html_doc.cards.get(paper.id)
-        if found is None:
-            extra_html, extra_text = self._render([card_view(paper, self.base_url)])
-            self.themes[paper.id] = theme_of(paper)
-            self.html_doc.cards[paper.id] = found = extra_html.cards[paper.id]
-            self.text_doc.cards[paper.id] = extra_text.cards[paper.id]
-        return found, self.text_doc.cards[paper.id]
+        paper_id = pick.paper.id
+        return self.html_doc.cards[paper_id], self.text_doc.cards[paper_id]
 
     def message(
         self, subscriber: Subscriber, picks: Sequence[PickLike], links: SubscriberLinks
     ) -> OutgoingMessage:
         """The complete personalised message for one subscriber: the trending digest (no
-        topics, no authors) says what it is (its picks are recent: digest.personal's rule)."""
+        topics, no authors) says what it is (its picks are recent: digest.personal's rule).
+        Picks whose card cannot be rendered are left out."""
+        picks = self.shown(picks)
         to = check_address(subscriber.email)
         topics = subscriber.topics
         trending = plan.is_trending(topics, subscriber.authors)
@@ -299,7 +350,7 @@ class PreparedIssue:
         """The issue as the public web archive shows it: every pick, no personal links."""
         encoded: dict[str, bytes] = {}
         html_out, text_out = Assembly(None, encoded), Assembly(_text_value, encoded)
-        self._assemble(html_out, text_out, picks, {}, {}, None)
+        self._assemble(html_out, text_out, self.shown(picks), {}, {}, None)
         return "".join(html_out.text)
 
 

@@ -19,6 +19,7 @@ from digest.compose.headers import (
     unstructured,
 )
 from digest.compose.mime import OutgoingMessage, boundary_for, multipart_alternative
+from digest.compose.text import clean
 from papercore.config import Settings
 
 NoticeKind = Literal[
@@ -43,6 +44,15 @@ _SUBJECTS = {
 }
 
 
+def _clean_fact(value: Any) -> Any:
+    """A fact (a sentence, a list of topics) through text hygiene: stored text may predate it."""
+    if isinstance(value, str):
+        return clean(value)
+    if isinstance(value, list | tuple):
+        return [clean(v) if isinstance(v, str) else v for v in value]
+    return value
+
+
 def render_notice(
     composer: Composer,
     kind: NoticeKind,
@@ -63,7 +73,7 @@ def render_notice(
         unsubscribe_url=unsubscribe_url,
         preferences_url=action_url if kind in ("welcome", "manage") else None,
         preview_url=preview_url,
-        **(facts or {}),
+        **{name: _clean_fact(value) for name, value in (facts or {}).items()},
     )
     source = composer.env.get_template(f"{kind}.mjml.j2").render(context)
     text = composer.env.get_template(f"{kind}.txt.j2").render(context)

@@ -2,33 +2,17 @@
 
 from __future__ import annotations
 
-import re
 import textwrap
-import unicodedata
 from functools import lru_cache
 
+from papercore.text import clean_text
+
 WIDTH = 78
-# Bidirectional embeddings, overrides and isolates can make text render backwards (a title
-# ending in U+202E flips what follows); byte-order marks and zero-width joiners hide text.
-_INVISIBLE = dict.fromkeys(
-    [*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200E, 0x200F, 0x061C, 0xFEFF, 0x200B],
-    None,
-)
-_SPACE = re.compile(r"\s+")
 
 
 def clean(text: str | None) -> str:
-    """One line of displayable text: control and bidi-override characters removed, Unicode
-    composed (NFC), whitespace collapsed."""
-    if not text:
-        return ""
-    text = unicodedata.normalize("NFC", text.translate(_INVISIBLE))
-    text = "".join(
-        " " if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch
-        for ch in text
-        if unicodedata.category(ch) != "Cf" or ch == "\u200d"  # keep emoji joiners
-    )
-    return _SPACE.sub(" ", text).strip()
+    """One line of displayable text (``papercore.text.clean_text``: the one cleaner)."""
+    return clean_text(text)
 
 
 @lru_cache(maxsize=65536)

@@ -127,9 +127,12 @@ class PersonalDigests:
     ) -> list[Pick]:
         """The subscriber's papers, best first with why: their interests and examples ranked
         over the pool, minus ``delivered`` (the memory of what they got) and what is not new to
-        them; ``limit`` defaults to ``ranking.picks``, the digest's length. Someone with nothing
+        them, minus papers whose card could not be rendered; ``limit`` defaults to
+        ``ranking.picks``, the digest's length. Someone with nothing
         to match (no topics, authors or examples) gets the trending digest of recent papers."""
-        exclude = self.new_papers.old_to(subscriber.last_digest_at).union(delivered)
+        exclude = self.new_papers.old_to(subscriber.last_digest_at).union(
+            delivered, self.prepared.dropped
+        )
         if not (subscriber.topics or subscriber.authors or subscriber.examples):
             exclude = exclude.union(self.too_old_to_trend)
         return self.ranker.rank(

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from digest.sources.fetch import Document
 from papercore.errors import ParseError
 from papercore.papers import Paper, arxiv_id, paper_id_for
+from papercore.text import clean_text
 
 SOURCE = "arxiv"
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -57,8 +58,7 @@ def _paper(name: str, line: int | None, entry: ET.Element) -> Paper:
     if aid is None:
         raise ParseError(name, line, f"entry <id> {raw_id!r} is not an arXiv id")
     authors = tuple(
-        " ".join((author.findtext(f"{ATOM}name") or "").split())
-        for author in entry.findall(f"{ATOM}author")
+        clean_text(author.findtext(f"{ATOM}name")) for author in entry.findall(f"{ATOM}author")
     )
     authors = tuple(a for a in authors if a)
     published = _when(name, line, _text(entry, f"{ATOM}published"))
@@ -75,7 +75,7 @@ def _paper(name: str, line: int | None, entry: ET.Element) -> Paper:
 
 
 def _text(entry: ET.Element, tag: str) -> str:
-    return " ".join((entry.findtext(tag) or "").split())
+    return clean_text(entry.findtext(tag))
 
 
 def _when(name: str, line: int | None, value: str) -> datetime | None:

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from digest.sources.fetch import Document
 from papercore.errors import ParseError
 from papercore.papers import Paper, arxiv_id, paper_id_for
+from papercore.text import clean_text
 
 SOURCE = "hf"
 _UNSAFE = frozenset(" \t\r\n\"'<>\\")
@@ -58,22 +59,23 @@ def _paper(name: str, number: int, line: int, item: Any) -> Paper:
     paper = item["paper"]
     raw_id = paper.get("id")
     title = paper.get("title") or item.get("title")
-    if not isinstance(raw_id, str) or not raw_id.strip():
+    if not isinstance(raw_id, str) or not clean_text(raw_id):
         raise fail("paper.id is missing")
-    if not isinstance(title, str) or not title.strip():
+    if not isinstance(title, str) or not clean_text(title):
         raise fail("paper.title is missing")
-    title = " ".join(title.split())
+    raw_id, title = clean_text(raw_id), clean_text(title)
     summary = paper.get("summary") or item.get("summary") or ""
-    authors = tuple(
-        " ".join(str(author.get("name", "")).split())
+    names = (
+        clean_text(str(author.get("name", "")))
         for author in paper.get("authors") or []
         if isinstance(author, dict) and author.get("name") and not author.get("hidden")
     )
+    authors = tuple(name for name in names if name)
     aid = arxiv_id(raw_id)
     return Paper(
-        id=paper_id_for(title, aid) if aid else raw_id.strip(),
+        id=paper_id_for(title, aid) if aid else raw_id,
         title=title,
-        abstract=" ".join(str(summary).split()),
+        abstract=clean_text(str(summary)),
         ai_summary=_optional_str(paper.get("ai_summary")),
         authors=authors,
         author_count=len(authors) or None,
@@ -82,7 +84,7 @@ def _paper(name: str, number: int, line: int, item: Any) -> Paper:
         upvotes=_optional_int(paper.get("upvotes"), "paper.upvotes", fail),
         comments=_optional_int(item.get("numComments"), "numComments", fail),
         code_url=_optional_str(paper.get("githubRepo")),
-        page_url=f"https://huggingface.co/papers/{aid or raw_id.strip()}",
+        page_url=f"https://huggingface.co/papers/{aid or raw_id}",
         project_url=_https(paper.get("projectPage")),
         thumbnail_url=_https(item.get("thumbnail")),
         sources=(SOURCE,),
@@ -90,7 +92,7 @@ def _paper(name: str, number: int, line: int, item: Any) -> Paper:
 
 
 def _optional_str(value: Any) -> str | None:
-    return value.strip() if isinstance(value, str) and value.strip() else None
+    return (clean_text(value) or None) if isinstance(value, str) else None
 
 
 def _https(value: Any) -> str | None:

@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime
 from digest.sources.fetch import Document
 from papercore.errors import ParseError
 from papercore.papers import Paper, paper_id_for
+from papercore.text import clean_text
 
 SOURCE = "page"
 HEADER_LINES = {
@@ -33,7 +34,7 @@ _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
 
 def parse(document: Document, now: datetime) -> list[Paper]:
     """Every paper on the page, in page order."""
-    lines = [(n, text.strip()) for n, text in enumerate(document.text().splitlines(), 1)]
+    lines = [(n, clean_text(text)) for n, text in enumerate(document.text().splitlines(), 1)]
     paragraphs = [(n, text) for n, text in lines if text]
     index = 0
     page_date: date | None = None

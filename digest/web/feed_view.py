@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from digest.compose.cards import CardView, card_view, why_line
+from digest.compose.text import clean
 from papercore.papers import Paper
 
 ATOM = "http://www.w3.org/2005/Atom"
@@ -107,9 +108,12 @@ def _entry_html(digest: ShownDigest) -> str:
 
 
 def _add(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
-    element = ET.SubElement(parent, f"{{{ATOM}}}{tag}", attrs)
+    """A child element; its text and attributes hold only what XML 1.0 can carry (one line:
+    the entry's HTML needs no line breaks)."""
+    safe = {name: clean(value) for name, value in attrs.items()}
+    element = ET.SubElement(parent, f"{{{ATOM}}}{tag}", safe)
     if text is not None:
-        element.text = text
+        element.text = clean(text)
     return element
 
 
@@ -161,11 +165,11 @@ def issue_json(digest: ShownDigest) -> dict[str, Any]:
         "papers": [
             {
                 "id": shown.paper.id,
-                "title": " ".join(shown.paper.title.split()),
-                "authors": list(shown.paper.authors),
+                "title": clean(shown.paper.title),
+                "authors": [name for name in map(clean, shown.paper.authors) if name],
                 "links": paper_links(shown),
                 "summary": shown.card.summary,
-                "why": list(shown.why),
+                "why": [line for line in map(clean, shown.why) if line],
             }
             for shown in digest.papers
         ],

@@ -9,6 +9,7 @@ from typing import TypeVar
 from starlette.datastructures import FormData
 
 from papercore.errors import DigestError, InputError
+from papercore.text import clean_block
 from subscribers.model import (
     check_frequency,
     check_hour,
@@ -35,8 +36,10 @@ class FormErrors(InputError):
 
 
 def text(form: FormData, name: str) -> str:
+    """A field's text, capped, through text hygiene (``papercore.text.clean_block``: what XML
+    cannot carry is removed, line breaks stay for lists)."""
     value = form.get(name, "")
-    return value[:MAX_FIELD] if isinstance(value, str) else ""
+    return clean_block(value[:MAX_FIELD]) if isinstance(value, str) else ""
 
 
 def phrases(
