@@ -18,7 +18,7 @@ from sqlalchemy import Engine, delete
 
 from digest.cli.papers import paper_json
 from digest.compose import Composer, IssueInfo
-from digest.compose.cards import paper_page
+from digest.compose.cards import card_view, paper_page
 from digest.paper_store import ingest, list_papers
 from digest.ranking import Pick
 from digest.sources import parse
@@ -108,7 +108,11 @@ def test_any_unicode_goes_through_ingest_render_feed_and_json(
 
     # the Atom feed: well-formed XML
     shown = ShownPaper(
-        stored, why, links.feedback(stored.id, True), links.feedback(stored.id, False)
+        stored,
+        card_view(stored, base_url),
+        why,
+        links.feedback(stored.id, True),
+        links.feedback(stored.id, False),
     )
     digest = ShownDigest(5, now.date().isoformat(), "daily", now, links.view_in_browser, (shown,))
     feed = atom_feed(
