@@ -96,7 +96,10 @@ class NewPapers:
             return None
         if last_digest_at is None:
             since = f" since {self.lookback_from.isoformat()}" if self.lookback_from else ""
-            return f"first digest: no papers were collected{since} (its lookback)"
+            return (
+                "their first digest found no papers collected or published"
+                f"{since} (its lookback)"
+            )
         return (
             "no papers were collected since their last digest "
             f"({last_digest_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC)"
