@@ -141,3 +141,17 @@ async def test_the_dry_run_says_a_recorded_skip_stays_and_counts_no_message_for_
     assert issue is not None
     said = [(s.email, m, why) for s, m, why in preview(engine, settings, issue, SLOT)]
     assert said == [("old@example.org", None, "already skipped in this issue")]
+
+
+async def test_a_feed_only_reader_with_nothing_new_is_told_the_same_true_reason(
+    engine: Engine, settings: Settings
+) -> None:
+    bench = bench_of(engine, settings)
+    bench.collect(MONDAY - timedelta(days=2))
+    bench.add(
+        "feed@example.org", "UTC", frequency="feed", last_digest_at=MONDAY - timedelta(hours=16)
+    )
+    assert await bench.deliver_at(SLOT) == []  # no mail, whatever happens
+    assert reason_of(bench, "feed@example.org") == (
+        "no papers were collected since their last digest (2026-03-08 08:00 UTC)"
+    )
