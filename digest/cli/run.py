@@ -266,7 +266,7 @@ def _planned(moment: datetime | None, now: datetime) -> str:
     (a running one moves it forward when the job starts), so it is not shown as upcoming."""
     if moment is None or moment >= now - timedelta(minutes=1):  # a pass may be starting
         return _when(moment)
-    return f"when `digest run` starts (was due {_when(moment)}; no service is running it)"
+    return f"not running: was due {_when(moment)}; runs when `digest run` starts"
 
 
 def _when(moment: datetime | None) -> str:

@@ -68,10 +68,13 @@ def test_status_does_not_show_a_next_run_that_passed_while_no_service_runs(
             process.kill()
             process.wait()
     running = cli("status", env=at("2026-12-07 12:00:30")).stdout
-    assert "no service is running it" not in running  # while it ran, the times were ahead
+    assert "not running" not in running  # while it ran, the times were ahead
     later = cli("status", env=at("2026-12-09 09:00:00")).stdout
     jobs = later.split("Deliveries", 1)[0]
-    assert jobs.count("when `digest run` starts (was due 2026-12-0") == 2, jobs
+    assert jobs.count("not running: was due 2026-12-07") == 2, jobs
+    assert "runs when `digest run` starts" in jobs
+    narrow = cli("status", env=at("2026-12-09 09:00:00") | {"COLUMNS": "80"}).stdout
+    assert "not running:" in narrow and "…" not in narrow.split("Deliveries", 1)[0]
 
 
 def _wait_for_line(log: Path, marker: str, process: subprocess.Popen[bytes]) -> None:
