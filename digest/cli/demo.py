@@ -42,6 +42,9 @@ class _KeepFirst:
     def sender(self) -> str:
         return self.inner.sender
 
+    def why_none(self, subscriber: Subscriber) -> str:
+        return self.inner.why_none(subscriber)
+
     def compose(self, connection: Connection, subscriber: Subscriber) -> Prepared | None:
         message = self.inner.compose(connection, subscriber)
         if self.first is None and message is not None:

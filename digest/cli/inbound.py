@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 
 from digest.cli.app import app, out, runtime
 from digest.cli.serving import serve_until_stopped, until_stopped
+from digest.cli.wording import counted
 from digest.inbound import store as inbound_store
 from digest.inbound.imap import ImapPoller
 from digest.inbound.listener import listener
@@ -64,7 +65,7 @@ def inbound(
         poller = ImapPoller(service, rt.settings, on_handled=_line)
         if once:
             done = poller.run_once()
-            out.print(f"{len(done)} messages processed")
+            out.print(f"{counted(len(done), 'message')} processed")
             return
         where = f"{poller.mailbox.host} folder {poller.mailbox.folder}"
         until_stopped(poller.run, started=lambda: out.print(f"polling {where} (Ctrl-C stops)"))
@@ -93,7 +94,9 @@ def _kept(engine: Engine, resolve: int | None) -> None:
         return
     with engine.connect() as connection:
         rows = inbound_store.kept(connection, 100)
-    table = Table(title=f"{len(rows)} messages kept for the operator", title_justify="left")
+    table = Table(
+        title=f"{counted(len(rows), 'message')} kept for the operator", title_justify="left"
+    )
     for column in ("id", "received", "via", "kind", "what"):
         table.add_column(column, justify="right" if column == "id" else "left")
     for row in rows:

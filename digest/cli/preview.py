@@ -14,6 +14,8 @@ from sqlalchemy import Engine
 from digest.cli.app import app, out, runtime
 from digest.cli.options import date_option
 from digest.cli.progress import embedding_progress
+from digest.cli.wording import counted
+from digest.schedule.outlook import next_digest
 from papercore.config import Settings
 
 
@@ -29,7 +31,11 @@ def preview(
     ] = None,
     on: Annotated[
         date | None,
-        date_option("--date", help="The issue's date (default today, UTC)."),
+        date_option(
+            "--date",
+            help="The issue's date (default: a subscriber's next issue as the scheduler will "
+            "send it; else today, UTC).",
+        ),
     ] = None,
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="HTML file to write.")
@@ -58,17 +64,23 @@ def preview(
         return
     from digest.personal import preview_digest, preview_subscriber
 
+    now = rt.now()
     with engine.connect() as connection:
         person = preview_subscriber(connection, subscriber, topic or [])
+        if subscriber and on is None:  # the issue the scheduler will send them next
+            coming = next_digest(connection, person, now, settings.schedule.default_timezone)
+            on = coming.issue.issue_date if coming.issue is not None else None
     with embedding_progress() as on_embed:
-        found = preview_digest(engine, settings, person, rt.now(), day=on, on_embed=on_embed)
+        found = preview_digest(engine, settings, person, now, day=on, on_embed=on_embed)
     message = found.message
     target = output or settings.app.data_dir / "previews" / f"issue-{found.issue.id}.html"
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(message.html, encoding="utf-8")
     target.with_suffix(".eml").write_bytes(message.data)
-    out.print(f"issue {found.issue.id} for {person.email}: {found.shown} papers")
+    out.print(f"issue {found.issue.id} for {person.email}: {counted(found.shown, 'paper')}")
     out.print(f"subject: {message.subject}", markup=False)
+    for rank, pick in enumerate(found.picks, start=1):
+        out.print(f"  {rank}. {pick.paper.title}", markup=False, soft_wrap=True)
     out.print(
         f"HTML {len(message.html.encode()) / 1024:.1f} KB, "
         f"message {len(message.data) / 1024:.1f} KB"

@@ -13,6 +13,7 @@ from rich.table import Table
 from digest.cli.app import app, out, runtime
 from digest.cli.options import date_option
 from digest.cli.progress import embedding_progress
+from digest.cli.wording import counted
 from digest.paper_store import list_papers
 from papercore.errors import InputError, NotFound
 from subscribers import store
@@ -111,7 +112,7 @@ def rank(
         return
     what = "semantic + lexical" if ranker.is_semantic else "lexical"
     table = Table(
-        title=f"{len(picks)} of {pool} papers ({what} ranking)", title_justify="left"
+        title=f"{len(picks)} of {counted(pool, 'paper')} ({what} ranking)", title_justify="left"
     )
     table.add_column("#", justify="right")
     table.add_column("score", justify="right")

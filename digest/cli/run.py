@@ -6,7 +6,7 @@ import asyncio
 import logging
 import signal
 from collections.abc import Awaitable
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 from digest import paper_store
 from digest.cli.app import app, out, runtime
 from digest.cli.options import dev_option
+from digest.cli.wording import counted
 from digest.cli.worker import queue_lines, queue_sender
 from digest.inbound.rates import return_rates
 from digest.schedule import events, queries, scheduler
@@ -148,14 +149,29 @@ async def _web(web: WebServer, settings: Settings, service: Service) -> None:
 
 
 @app.command(rich_help_panel="Service")
-def status(ctx: typer.Context) -> None:
+def status(
+    ctx: typer.Context,
+    subscriber: Annotated[
+        str | None,
+        typer.Option(
+            "--subscriber",
+            help="Explain this subscriber's next digest: when, what it would hold, or why it "
+            "would be skipped.",
+        ),
+    ] = None,
+) -> None:
     """Show the scheduler's jobs, today's papers, the current issue's deliveries and suppressions.
 
-    Example: digest status
+    Example: digest status --subscriber ada@example.org
     """
     rt = runtime(ctx)
     now = rt.now()
     settings = rt.settings
+    if subscriber is not None:
+        from digest.cli.next_digest import explain_next_digest
+
+        explain_next_digest(rt.engine(), settings, subscriber, now)
+        return
     with rt.engine().connect() as connection:
         runs = queries.job_runs_by_name(connection)
         planned = queries.scheduled_next_runs(connection)
@@ -172,7 +188,7 @@ def status(ctx: typer.Context) -> None:
     for job in scheduler.JOBS:
         found = runs.get(job)
         if job in planned:
-            upcoming = _when(planned[job])
+            upcoming = _planned(planned[job], now)
         else:
             upcoming = f"{_when(scheduler.next_fire(triggers[job], now))} (not scheduled yet)"
         jobs.add_row(
@@ -226,7 +242,7 @@ def status(ctx: typer.Context) -> None:
     figures.add_row(f"papers collected today ({today.date().isoformat()} UTC)", str(collected))
     figures.add_row("suppressed addresses", str(suppressed))
     figures.add_row(
-        f"bounce / complaint rate, last {returned.days} days ({returned.sent} sent)",
+        f"bounce / complaint rate, last {counted(returned.days, 'day')} ({returned.sent} sent)",
         f"{returned.bounce_rate:.2%} / {returned.complaint_rate:.2%}",
     )
     figures.add_row(
@@ -243,6 +259,14 @@ def status(ctx: typer.Context) -> None:
     out.print(figures)
     for warning in returned.warnings:
         out.print(f"[bold red]warning:[/] {warning}")
+
+
+def _planned(moment: datetime | None, now: datetime) -> str:
+    """The persisted next run; one already past was left by a service that is not running
+    (a running one moves it forward when the job starts), so it is not shown as upcoming."""
+    if moment is None or moment >= now - timedelta(minutes=1):  # a pass may be starting
+        return _when(moment)
+    return f"not running: was due {_when(moment)}; runs when `digest run` starts"
 
 
 def _when(moment: datetime | None) -> str:

@@ -22,6 +22,7 @@ from sqlalchemy import Engine
 from digest.cli.app import app, out, runtime
 from digest.cli.options import date_option, dev_option
 from digest.cli.serving import serve_until_stopped, stop_on_sigterm
+from digest.cli.wording import counted
 from digest.issues import Issue, find_issue, get_issue, latest_issue
 from digest.sending import ledger
 from digest.sending.results import RunCounts
@@ -167,20 +168,22 @@ def _show_report(report: SendReport) -> None:
         if this_run.get(status) or report.ledger.get(status):
             table.add_row(status, str(this_run.get(status, "")), str(report.ledger.get(status, 0)))
     out.print(table)
-    if report.processes:
+    if report.processes and run.sent:  # a run that sent nothing used no connection to say
         out.print(
-            f"sent by {report.processes} process{'es' if report.processes > 1 else ''} over "
-            f"{report.connections} SMTP connections"
+            f"sent by {counted(report.processes, 'process', 'processes')} over "
+            f"{counted(report.connections, 'SMTP connection')}"
         )
     rate = f"{report.rate:.0f} msg/s" if report.counts.sent else "-"
     out.print(
         f"{run.sent} sent in {report.seconds:.1f} s ({rate}), {run.bytes_sent / 1e6:.1f} MB; "
-        f"{run.bounced} addresses suppressed after a bounce"
+        f"{counted(run.bounced, 'address', 'addresses')} suppressed after a bounce"
     )
     if report.interrupted:
+        were = "was" if report.interrupted == 1 else "were"
         out.print(
-            f"[yellow]{report.interrupted} messages were in flight when an earlier run stopped: "
-            "their outcome is unknown and they are not resent (sending.resend_unknown)[/]"
+            f"[yellow]{counted(report.interrupted, 'message')} {were} in flight when an earlier "
+            "run stopped: their outcome is unknown and they are not resent "
+            "(sending.resend_unknown)[/]"
         )
 
 
@@ -209,7 +212,10 @@ def _show_preview(
                 escape(message.subject if message else reason or ""),
             )
     out.print(table)
-    out.print(f"{total} messages would be sent, {skipped} subscribers skipped; nothing was sent")
+    out.print(
+        f"{counted(total, 'message')} would be sent, {counted(skipped, 'subscriber')} "
+        "skipped; nothing was sent"
+    )
 
 
 @app.command(rich_help_panel="Mail")

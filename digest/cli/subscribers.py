@@ -10,6 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from digest.cli.app import app, out, runtime
+from digest.cli.wording import counted
 from digest.paper_store import SeedShelf
 from digest.sources.fetch import read
 from papercore.db.engine import transaction
@@ -94,7 +95,7 @@ def subscribers_list(
     if as_json:
         out.print_json(json.dumps([profile(p) for p in people]))
         return
-    table = Table(title=f"{len(people)} subscribers", title_justify="left")
+    table = Table(title=counted(len(people), "subscriber"), title_justify="left")
     for column in ("id", "email", "status", "frequency", "delivery", "topics"):
         table.add_column(column)
     for person in people:

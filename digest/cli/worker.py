@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 
 from digest.cli.app import app, out, runtime
 from digest.cli.options import date_option, dev_option
+from digest.cli.wording import counted
 from digest.schedule.due import IssueKey
 from papercore.config import Settings, require_safe_mail
 from papercore.errors import ConfigError
@@ -103,7 +104,8 @@ def enqueue(
         settings.queue.batch_size,
         now,
     )
-    out.print(f"issue {issue_date.isoformat()}/{frequency}: {len(queued)} batches queued")
+    batches = counted(len(queued), "batch", "batches")
+    out.print(f"issue {issue_date.isoformat()}/{frequency}: {batches} queued")
 
 
 def queue_sender(settings: Settings, engine: Engine) -> QueueSender:

@@ -14,7 +14,7 @@ from sqlalchemy import Connection, Engine
 
 from digest.compose import Composer, IssueInfo, OutgoingMessage, PreparedIssue
 from digest.paper_store import get_papers
-from digest.personal.pool import NewPapers, issue_papers, too_old_to_trend
+from digest.personal.pool import NewPapers, issue_papers, lookback_start, too_old_to_trend
 from digest.ranking import DatabaseEmbeddings, Pick, RankedExample, Ranker, build_ranker
 from digest.ranking.examples import ranked_examples
 from digest.ranking.semantic import Progress
@@ -33,6 +33,10 @@ def index_papers(
     return build_ranker(
         papers, settings.ranking, embeddings_cache=DatabaseEmbeddings(engine), on_embed=on_embed
     )
+
+
+# Some papers were new to the subscriber, but none ranked for them (or they had them all).
+NO_MATCH = "no new papers match this subscriber"
 
 
 class ExamplePapers:
@@ -102,7 +106,7 @@ class PersonalDigests:
             now,
             ranker,
             prepared,
-            NewPapers.of(papers, lookback_ids),
+            NewPapers.of(papers, lookback_ids, lookback_start(issue)),
             Signer.from_settings(settings.web),
             ExamplePapers(engine, papers),
             too_old_to_trend(papers, issue.date),
@@ -142,6 +146,10 @@ class PersonalDigests:
             limit=limit or self.settings.ranking.picks,
             now=self.now,
         )
+
+    def why_no_picks(self, subscriber: Subscriber) -> str:
+        """Why ``picks`` came back empty for the subscriber, in words true of them."""
+        return self.new_papers.why_nothing_new(subscriber.last_digest_at) or NO_MATCH
 
     def message(self, subscriber: Subscriber, picks: Sequence[Pick]) -> OutgoingMessage:
         """The subscriber's complete message for these picks, with their signed links."""

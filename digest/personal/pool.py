@@ -1,12 +1,17 @@
 """An issue's candidate pool: which stored papers its subscribers may get, and which of them
-are new to each subscriber."""
+are new to each subscriber.
+
+``NewPapers`` is the one owner of "which papers are new to this subscriber": the scheduler's
+skip decision, the builder, previews, ``digest send --dry-run`` and ``digest status`` all ask it
+(an architecture test keeps it so). A first digest chooses from the lookback; a later one from
+the papers first seen since the last digest."""
 
 from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import Connection
 
@@ -23,7 +28,12 @@ TRENDING_MAX_AGE_DAYS = 14
 
 def lookback_start(issue: IssueInfo) -> date:
     """The first day a first digest of this issue chooses papers from."""
-    return issue.date - timedelta(days=LOOKBACK_DAYS.get(issue.frequency, 7))
+    return lookback_start_of(issue.date, issue.frequency)
+
+
+def lookback_start_of(day: date, frequency: str) -> date:
+    """The first day a first digest of the issue of (``day``, ``frequency``) chooses from."""
+    return day - timedelta(days=LOOKBACK_DAYS.get(frequency, 7))
 
 
 def issue_papers(connection: Connection, issue: IssueInfo) -> tuple[list[Paper], set[str]]:
@@ -49,10 +59,13 @@ class NewPapers:
     ids: tuple[str, ...]  # their ids, in the same order
     undated: frozenset[str]  # never new after a first digest
     outside_lookback: frozenset[str]
+    lookback_from: date | None = None  # the first day of a first digest's lookback
     _prefixes: dict[int, frozenset[str]] = field(default_factory=dict, compare=False)
 
     @classmethod
-    def of(cls, papers: Sequence[Paper], lookback_ids: set[str]) -> NewPapers:
+    def of(
+        cls, papers: Sequence[Paper], lookback_ids: set[str], lookback_from: date | None = None
+    ) -> NewPapers:
         """The rule for a pool and the ids of its lookback (as ``issue_papers`` returns them)."""
         dated = sorted((p.first_seen, p.id) for p in papers if p.first_seen is not None)
         return cls(
@@ -60,6 +73,36 @@ class NewPapers:
             tuple(pid for _, pid in dated),
             frozenset(p.id for p in papers if p.first_seen is None),
             frozenset(p.id for p in papers if p.id not in lookback_ids),
+            lookback_from,
+        )
+
+    @classmethod
+    def of_issue(cls, connection: Connection, issue: IssueInfo) -> NewPapers:
+        """The rule for the issue's pool, read from the store (``issue_papers``)."""
+        papers, lookback_ids = issue_papers(connection, issue)
+        return cls.of(papers, lookback_ids, lookback_start(issue))
+
+    def count_new_to(self, last_digest_at: datetime | None) -> int:
+        """How many of the pool's papers are new to a subscriber whose last digest was at
+        ``last_digest_at`` (None: their first digest, which chooses from the lookback)."""
+        if last_digest_at is None:
+            return len(self.ids) + len(self.undated) - len(self.outside_lookback)
+        return len(self.ids) - bisect_right(self.seen, last_digest_at)
+
+    def why_nothing_new(self, last_digest_at: datetime | None) -> str | None:
+        """None when some paper is new to the subscriber; else why none is, in words that are
+        true of them (a first digest never hears of a "last digest")."""
+        if self.count_new_to(last_digest_at):
+            return None
+        if last_digest_at is None:
+            since = f" since {self.lookback_from.isoformat()}" if self.lookback_from else ""
+            return (
+                "their first digest found no papers collected or published"
+                f"{since} (its lookback)"
+            )
+        return (
+            "no papers were collected since their last digest "
+            f"({last_digest_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC)"
         )
 
     def old_to(self, last_digest_at: datetime | None) -> frozenset[str]:

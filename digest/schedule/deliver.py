@@ -18,9 +18,9 @@ from typing import Protocol, cast
 
 from sqlalchemy import Connection, Engine
 
-from digest import paper_store
-from digest.personal import IssueDigests
-from digest.schedule.due import IssueKey, Slot, feed_slot_of, slot_of, split_empty, unrecorded
+from digest.compose import IssueInfo
+from digest.personal import IssueDigests, NewPapers
+from digest.schedule.due import IssueKey, Slot, feed_slot_of, slot_of, unrecorded
 from digest.schedule.events import LOGGER, event
 from digest.schedule.feeds import file_feeds
 from digest.sending import ledger, lifecycle
@@ -29,7 +29,6 @@ from subscribers.model import Frequency, Subscriber
 from subscribers.store import iter_subscribers
 
 log = logging.getLogger(LOGGER)
-EMPTY = "nothing new since the last digest"
 
 
 # Subscribers with ids in (after_id, up_to_id]: the sender turns it into a ``SendScope`` once
@@ -99,13 +98,14 @@ class DeliverPlan:
     """What one pass does: per issue, the ranges to send and the subscribers to skip."""
 
     send: dict[IssueKey, list[IdSpan]] = field(default_factory=dict)
-    skip: dict[IssueKey, list[int]] = field(default_factory=dict)
+    # per issue, the subscribers with nothing new to them, by why (``NewPapers``'s words)
+    skip: dict[IssueKey, dict[str, list[int]]] = field(default_factory=dict)
     sending: int = 0  # subscribers in the send ranges
     due: dict[IssueKey, list[int]] = field(default_factory=dict)  # exactly who, in id order
     # "feed only" subscribers due now (no mail; their picks are filed for the feed), and those
     # with nothing new
     feed: dict[IssueKey, list[int]] = field(default_factory=dict)
-    feed_empty: dict[IssueKey, list[int]] = field(default_factory=dict)
+    feed_empty: dict[IssueKey, list[tuple[int, str]]] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -120,24 +120,61 @@ class DeliverReport:
 def plan_pass(engine: Engine, settings: Settings, now: datetime, page: int = 1000) -> DeliverPlan:
     """Read every subscriber page by page (by id) and decide who gets which issue now."""
     builder = RangeBuilder()
-    skips: dict[IssueKey, list[int]] = defaultdict(list)
+    skips: dict[IssueKey, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
     due: dict[IssueKey, list[int]] = defaultdict(list)
     feeds = FeedPlan()
     sending = 0
     with engine.connect() as connection:
-        newest = paper_store.newest_first_seen(connection)
+        newness = Newness(connection, settings.schedule.skip_empty)
         batch: list[Subscriber] = []
         for subscriber in iter_subscribers(connection, batch=page):
             batch.append(subscriber)
             if len(batch) >= page:
-                sending += _settle(connection, batch, now, newest, settings, builder, skips, due)
-                feeds.add(connection, batch, now, newest, settings)
+                sending += _settle(connection, batch, now, newness, settings, builder, skips, due)
+                feeds.add(connection, batch, now, newness, settings)
                 batch = []
-        sending += _settle(connection, batch, now, newest, settings, builder, skips, due)
-        feeds.add(connection, batch, now, newest, settings)
+        sending += _settle(connection, batch, now, newness, settings, builder, skips, due)
+        feeds.add(connection, batch, now, newness, settings)
     return DeliverPlan(
-        builder.finish(), dict(skips), sending, dict(due), dict(feeds.due), dict(feeds.empty)
+        builder.finish(),
+        {issue: dict(why) for issue, why in skips.items()},
+        sending,
+        dict(due),
+        dict(feeds.due),
+        dict(feeds.empty),
     )
+
+
+class Newness:
+    """A pass's view of ``NewPapers``: each issue's rule read once, on first need, and the
+    slots split into those to send and those with nothing new (with why)."""
+
+    def __init__(self, connection: Connection, skip_empty: bool) -> None:
+        self.connection = connection
+        self.skip_empty = skip_empty
+        self._rules: dict[IssueKey, NewPapers] = {}
+
+    def of(self, issue: IssueKey) -> NewPapers:
+        """The new-paper rule of ``issue``'s pool."""
+        found = self._rules.get(issue)
+        if found is None:
+            info = IssueInfo(0, issue.issue_date, issue.frequency)
+            found = self._rules[issue] = NewPapers.of_issue(self.connection, info)
+        return found
+
+    def split(self, slots: Sequence[Slot]) -> tuple[list[Slot], list[tuple[Slot, str]]]:
+        """(to send, to skip with why): with ``schedule.skip_empty``, a slot with no paper new
+        to its subscriber is skipped; their papers fold into the next digest, because the
+        last digest does not move."""
+        send: list[Slot] = []
+        skip: list[tuple[Slot, str]] = []
+        for slot in slots:
+            why = self.of(slot.issue).why_nothing_new(slot.last_digest_at)
+            if why is None or not self.skip_empty:
+                send.append(slot)
+            else:
+                skip.append((slot, why))
+        return send, skip
 
 
 @dataclass(slots=True)
@@ -145,43 +182,43 @@ class FeedPlan:
     """The feed-only subscribers due now, per daily issue (``due.feed_slot_of``)."""
 
     due: dict[IssueKey, list[int]] = field(default_factory=lambda: defaultdict(list))
-    empty: dict[IssueKey, list[int]] = field(default_factory=lambda: defaultdict(list))
+    empty: dict[IssueKey, list[tuple[int, str]]] = field(default_factory=lambda: defaultdict(list))
 
     def add(
         self,
         connection: Connection,
         people: list[Subscriber],
         now: datetime,
-        newest: datetime | None,
+        newness: Newness,
         settings: Settings,
     ) -> None:
         zone = settings.schedule.default_timezone
         slots = [slot for s in people if (slot := feed_slot_of(s, now, zone)) is not None]
         open_slots = unrecorded(slots, _finished(connection, slots))
-        send, skip = split_empty(open_slots, newest, settings.schedule.skip_empty)
+        send, skip = newness.split(open_slots)
         for slot in send:
             self.due[slot.issue].append(slot.subscriber_id)
-        for slot in skip:
-            self.empty[slot.issue].append(slot.subscriber_id)
+        for slot, why in skip:
+            self.empty[slot.issue].append((slot.subscriber_id, why))
 
 
 def _settle(
     connection: Connection,
     people: list[Subscriber],
     now: datetime,
-    newest: datetime | None,
+    newness: Newness,
     settings: Settings,
     builder: RangeBuilder,
-    skips: dict[IssueKey, list[int]],
+    skips: dict[IssueKey, dict[str, list[int]]],
     due: dict[IssueKey, list[int]],
 ) -> int:
     zone = settings.schedule.default_timezone
     slots = [slot for s in people if (slot := slot_of(s, now, zone)) is not None]
     open_slots = unrecorded(slots, _finished(connection, slots))
-    send, skip = split_empty(open_slots, newest, settings.schedule.skip_empty)
+    send, skip = newness.split(open_slots)
     handed: dict[int, Slot] = {slot.subscriber_id: slot for slot in send}
-    for slot in skip:
-        skips[slot.issue].append(slot.subscriber_id)
+    for slot, why in skip:
+        skips[slot.issue][why].append(slot.subscriber_id)
     for subscriber in people:
         slot = handed.get(subscriber.id)
         builder.add(subscriber.id, subscriber.frequency, slot.issue if slot else None)
@@ -207,14 +244,16 @@ async def deliver(
 ) -> DeliverReport:
     """One delivery pass: everyone due at ``now`` gets their issue, or a recorded skip."""
     plan = await asyncio.to_thread(plan_pass, engine, settings, now)
-    report = DeliverReport(due=plan.sending + sum(map(len, plan.skip.values())))
+    skipping = sum(len(ids) for by_why in plan.skip.values() for ids in by_why.values())
+    report = DeliverReport(due=plan.sending + skipping)
     stopping = stop.is_set if stop is not None else (lambda: False)
     # An issue that both mails and files feeds in this pass builds its ranking once for both.
     digests = IssueDigests(engine, settings, now)
-    for issue, ids in plan.skip.items():
-        await sender.skip(issue, ids, EMPTY, now)
-        report.skipped += len(ids)
-        event(log, "deliver.skipped", issue=issue_name(issue), subscribers=len(ids), reason=EMPTY)
+    for issue, by_why in plan.skip.items():
+        for why, ids in by_why.items():
+            await sender.skip(issue, ids, why, now)
+            report.skipped += len(ids)
+            event(log, "deliver.skipped", issue=issue_name(issue), subscribers=len(ids), reason=why)
     for issue, ranges in plan.send.items():
         if stopping():
             report.stopped = True

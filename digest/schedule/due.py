@@ -35,7 +35,8 @@ class Slot:
     subscriber_id: int
     issue: IssueKey
     at: datetime  # when the slot began, aware UTC
-    since: datetime | None  # papers first seen after this are new to the subscriber
+    # their last digest (None: this is their first), by which ``NewPapers`` says what is new
+    last_digest_at: datetime | None
 
 
 def zone_of(name: str, default: str = "UTC") -> ZoneInfo:
@@ -85,7 +86,8 @@ def next_slot_start(subscriber: Subscriber, now: datetime, default_zone: str = "
 
 
 def reference_time(subscriber: Subscriber) -> datetime | None:
-    """Since when papers are new to the subscriber: their last digest, else when they joined."""
+    """Since when the subscriber's slots count: their last digest, else when they joined (which
+    papers are new to them is ``digest.personal.NewPapers``'s to say, not this)."""
     return subscriber.last_digest_at or subscriber.confirmed_at or subscriber.created_at
 
 
@@ -109,7 +111,7 @@ def slot_of(subscriber: Subscriber, now: datetime, default_zone: str = "UTC") ->
             return None
         if reference >= at:  # joined after the slot began: their first slot is the next one
             return None
-    return Slot(subscriber.id, IssueKey(day, subscriber.frequency), at, reference)
+    return Slot(subscriber.id, IssueKey(day, subscriber.frequency), at, subscriber.last_digest_at)
 
 
 def feed_slot_of(subscriber: Subscriber, now: datetime, default_zone: str = "UTC") -> Slot | None:
@@ -140,22 +142,3 @@ def due_subscribers(
 def unrecorded(slots: Iterable[Slot], finished: Collection[tuple[IssueKey, int]]) -> list[Slot]:
     """Drop slots whose (issue, subscriber) already has a finished delivery in the ledger."""
     return [s for s in slots if (s.issue, s.subscriber_id) not in finished]
-
-
-def has_new_papers(slot: Slot, newest_first_seen: datetime | None) -> bool:
-    """Whether any paper was first seen after the subscriber's reference time."""
-    if newest_first_seen is None:
-        return False
-    return slot.since is None or newest_first_seen > slot.since
-
-
-def split_empty(
-    slots: Iterable[Slot], newest_first_seen: datetime | None, skip_empty: bool
-) -> tuple[list[Slot], list[Slot]]:
-    """(to send, to skip): with ``skip_empty``, slots with no papers new to them are skipped, and
-    their papers fold into the next digest because the reference time does not move."""
-    send: list[Slot] = []
-    skip: list[Slot] = []
-    for slot in slots:
-        (send if has_new_papers(slot, newest_first_seen) or not skip_empty else skip).append(slot)
-    return send, skip

@@ -34,22 +34,23 @@ def file_feeds(
     due: Mapping[IssueKey, Sequence[int]],
     now: datetime,
     *,
-    empty: Mapping[IssueKey, Sequence[int]] | None = None,
+    empty: Mapping[IssueKey, Sequence[tuple[int, str]]] | None = None,
     digests: IssueDigests | None = None,
 ) -> int:
     """File the picks of the feed-only subscribers in ``due`` (issue → subscriber ids, id
-    order) for their issue, and record ``empty`` ones as skipped; returns how many were filed.
+    order) for their issue, and record ``empty`` ones (with why) as skipped; returns how many
+    were filed.
     Each issue is then settled (``lifecycle.settle_filed``): one opened only for feeds is done.
     ``digests`` (at ``now``) are the pass's, shared with the mail it sent."""
     digests = digests or IssueDigests(engine, settings, now)
     filed = 0
     touched: dict[int, None] = {}
-    for key, ids in (empty or {}).items():
+    for key, skipped in (empty or {}).items():
         issue = lifecycle.open_for(engine, key.issue_date, key.frequency, now)
         touched[issue.id] = None
         with transaction(engine) as connection:
-            for sid in ids:
-                file_for_feed(connection, issue.id, sid, [], now)
+            for sid, why in skipped:
+                file_for_feed(connection, issue.id, sid, [], now, reason=why)
     for key, ids in due.items():
         if not ids:
             continue
@@ -82,7 +83,10 @@ def _file_page(
         for person in people:
             picks = digests.picks(person, memory.get(person.id, set()))
             shown = [(p.paper.id, p.why) for p in picks]
-            if not file_for_feed(connection, issue_id, person.id, shown, now) or not picks:
+            why = digests.why_no_picks(person) if not picks else None
+            if not file_for_feed(connection, issue_id, person.id, shown, now, reason=why):
+                continue
+            if not picks:
                 continue
             remember_many(connection, issue_id, [(person.id, [p for p, _ in shown])], now)
             store.mark_digest_received(connection, [(person.id, digests.now)])

@@ -38,6 +38,10 @@ class DigestFactory:
         self._delivered = delivered_many(connection, [s.id for s in subscribers])
         self.digests.prefetch_examples(connection, subscribers)
 
+    def why_none(self, subscriber: Subscriber) -> str:
+        """Why ``compose`` made no message: nothing new to them (``NewPapers``), or no match."""
+        return self.digests.why_no_picks(subscriber)
+
     def compose(self, connection: Connection, subscriber: Subscriber) -> Prepared | None:
         """The subscriber's digest ready for the wire; None when nothing new matches them."""
         known = self._delivered.pop(subscriber.id, None)

@@ -236,7 +236,7 @@ class RangeRun:
                     for subscriber, attempts in due[start : start + self.page_size]:
                         message = self.factory.compose(connection, subscriber)
                         if message is None:
-                            skips.append((subscriber.id, "no new papers match this subscriber"))
+                            skips.append((subscriber.id, self.factory.why_none(subscriber)))
                         else:
                             jobs.append(Job(message, attempts))
                 if claiming is not None:

@@ -233,7 +233,8 @@ def preview(
     factory: MessageFactory | None = None,
 ) -> Iterator[tuple[Subscriber, Prepared | None, str | None]]:
     """What a send would do, writing nothing: each subscriber of the issue's frequency in the
-    scope's id range with their message, or None and the reason they would be skipped."""
+    scope's id range with their message, or None and the reason they would be skipped
+    (a finished ledger row for the issue included: a send, even ``--resume``, leaves it)."""
     scope = scope or SendScope(issue.id)
     if factory is None:
         from digest.sending.factory import build_factory
@@ -245,11 +246,15 @@ def preview(
         ):
             if subscriber.frequency != issue.frequency:
                 continue
-            if subscriber.status != "active":
+            row = ledger.states(connection, issue.id, [subscriber.id]).get(subscriber.id)
+            if row is not None and row.status not in ("pending", "deferred"):
+                # a send never writes a finished row again: this issue is done for them
+                yield subscriber, None, f"already {row.status} in this issue"
+            elif subscriber.status != "active":
                 yield subscriber, None, f"subscriber is {subscriber.status}"
             elif store.is_suppressed(connection, subscriber.email):
                 yield subscriber, None, "the address is on the suppression list"
             else:
                 message = factory.compose(connection, subscriber)
-                reason = None if message else "no new papers match this subscriber"
+                reason = None if message else factory.why_none(subscriber)
                 yield subscriber, message, reason

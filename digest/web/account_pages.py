@@ -163,7 +163,7 @@ async def preferences_page(
         chosen=[str(v) for v in form.getlist("suggested")] if form is not None else [],
         timezones=TIMEZONES,
         keep_timezone=True,  # their saved zone, never the browser's guess
-        first_digest=first_digest_text(web, person),
+        first_digest=await run_in_threadpool(first_digest_text, web, person),
         feed_url=feed_link(web.base_url, web.signer, person.id, person.feed_version, web.clock()),
     )
     web.csrf.remember(request, response, browser)

@@ -16,7 +16,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from digest.paper_store import SeedShelf, list_papers
-from digest.schedule.due import next_slot_start, zone_of
+from digest.schedule.outlook import next_digest, promise
 from digest.sending.notice_mail import Notice
 from digest.web.forms import FormErrors, read_signup
 from digest.web.state import Web, client_ip, user_agent, web_of
@@ -69,12 +69,13 @@ def topic_suggestions(web: Web) -> list[str]:
 
 
 def first_digest_text(web: Web, person: Subscriber) -> str:
-    """When their next digest comes, in their own time zone, as a sentence."""
-    if person.status == "paused":
-        return "Your digest is paused: nothing comes until you resume it."
-    at = next_slot_start(person, web.clock(), web.settings.schedule.default_timezone)
-    local = at.astimezone(zone_of(person.timezone, web.settings.schedule.default_timezone))
-    return f"Your first digest comes on {local:%A %-d %B} at {local:%H:%M} ({person.timezone})."
+    """When their next digest comes, in their own time zone, as a sentence: the scheduler's
+    own answer (``outlook.next_digest``), "first" only before their first, "email" only when
+    it is mailed."""
+    zone = web.settings.schedule.default_timezone
+    with web.engine.connect() as connection:
+        coming = next_digest(connection, person, web.clock(), zone)
+    return promise(coming, zone)
 
 
 def subscription_facts(web: Web, person: Subscriber) -> dict[str, Any]:

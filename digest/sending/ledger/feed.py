@@ -80,10 +80,11 @@ def file_for_feed(
     subscriber_id: int,
     picks: Sequence[tuple[str, Sequence[str]]],
     now: datetime,
+    reason: str | None = None,
 ) -> bool:
     """Record a "feed only" subscriber's picks (paper id, why lines) for the issue, as ``filed``,
-    or ``skipped`` when there are none; False (nothing written) if the issue already has their
-    row, so a repeated pass files nothing twice."""
+    or ``skipped`` (with ``reason``) when there are none; False (nothing written) if the issue
+    already has their row, so a repeated pass files nothing twice."""
     exists = connection.execute(
         select(deliveries.c.id).where(
             deliveries.c.issue_id == issue_id, deliveries.c.subscriber_id == subscriber_id
@@ -99,7 +100,7 @@ def file_for_feed(
             attempts=0,
             last_reply="filed for the feed (feed only: no mail)"
             if picks
-            else "no new papers match this subscriber",
+            else reason or "no new papers match this subscriber",
             paper_ids=[paper_id for paper_id, _ in picks],
             why=[list(lines) for _, lines in picks],
             created_at=now,

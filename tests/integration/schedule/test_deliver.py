@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import Engine, select
 
 from digest.ingest import ingest_locations
-from digest.schedule.deliver import EMPTY, RangeBuilder, deliver
+from digest.schedule.deliver import RangeBuilder, deliver
 from digest.schedule.due import IssueKey
 from digest.schedule.inline import InlineSender
 from digest.sending.transports.recording import RecordingTransport
@@ -162,7 +162,12 @@ async def test_an_empty_day_is_skipped_and_the_next_digest_covers_it(
     # Monday: nothing was collected since Sunday's digest.
     for hours in (8, 9, 15, 23):
         assert await bench.deliver_at(MONDAY + timedelta(hours=hours)) == []
-    assert bench.ledger()[-1] == ("quiet@example.org", "2026-03-09/daily", "skipped", EMPTY)
+    assert bench.ledger()[-1] == (
+        "quiet@example.org",
+        "2026-03-09/daily",
+        "skipped",
+        f"no papers were collected since their last digest ({first:%Y-%m-%d %H:%M} UTC)",
+    )
     assert bench.last_digest_at("quiet@example.org") == first  # the papers fold into the next
     with bench.engine.connect() as connection:  # an issue of skips only is settled, not open
         statuses = dict(connection.execute(select(issues.c.issue_date, issues.c.status)).all())

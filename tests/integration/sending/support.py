@@ -43,6 +43,9 @@ class SimpleFactory:
     sender: str = "digest@example.org"
     body_lines: int = 3
 
+    def why_none(self, subscriber: Subscriber) -> str:
+        return "no new papers match this subscriber"
+
     def compose(self, connection: Connection, subscriber: Subscriber) -> Prepared | None:
         if subscriber.email in self.empty:
             return None

@@ -18,7 +18,6 @@ from digest.schedule.due import (
     local_hour_start,
     next_slot_start,
     slot_of,
-    split_empty,
     unrecorded,
 )
 from subscribers.model import Subscriber
@@ -153,7 +152,7 @@ def test_the_catch_up_issue_is_the_most_recent_slot() -> None:
     slot = slot_of(me, datetime(2026, 3, 6, 3, 0, tzinfo=UTC))  # 5 March, 19:00 in LA
     assert slot is not None
     assert slot.issue == IssueKey(date(2026, 3, 5), "daily")
-    assert slot.since == datetime(2026, 3, 2, 16, tzinfo=UTC)  # papers since the last digest
+    assert slot.last_digest_at == datetime(2026, 3, 2, 16, tzinfo=UTC)  # new is since then
 
 
 def test_an_empty_day_is_skipped_and_its_papers_fold_into_the_next_digest() -> None:
@@ -162,13 +161,6 @@ def test_an_empty_day_is_skipped_and_its_papers_fold_into_the_next_digest() -> N
     saturday = datetime(2026, 3, 7, 16, 0, tzinfo=UTC)
     slot = slot_of(me, saturday)
     assert slot is not None
-    send, skip = split_empty([slot], newest_first_seen=last - timedelta(hours=1), skip_empty=True)
-    assert (send, skip) == ([], [slot])
-    send, skip = split_empty([slot], newest_first_seen=None, skip_empty=True)
-    assert skip == [slot]
-    # Configured not to skip: the empty digest goes out.
-    send, skip = split_empty([slot], newest_first_seen=None, skip_empty=False)
-    assert (send, skip) == ([slot], [])
     # The skip is recorded in the ledger, so Saturday's slot is not retried all day...
     ledger = {(slot.issue, 1)}
     assert unrecorded([slot_of(me, saturday + timedelta(hours=6))], ledger) == []  # type: ignore[list-item]
@@ -176,9 +168,7 @@ def test_an_empty_day_is_skipped_and_its_papers_fold_into_the_next_digest() -> N
     monday = slot_of(me, datetime(2026, 3, 9, 15, 5, tzinfo=UTC))
     assert monday is not None
     assert monday.issue.issue_date == date(2026, 3, 9)
-    assert monday.since == last
-    send, _ = split_empty([monday], newest_first_seen=saturday, skip_empty=True)
-    assert send == [monday]
+    assert monday.last_digest_at == last  # NewPapers counts what was first seen since then
 
 
 @pytest.mark.parametrize(
