@@ -19,6 +19,7 @@ from starlette.routing import Route
 from digest.paper_store import get_papers
 from digest.sending.notice_mail import Notice
 from digest.web.forms import FormErrors, read_preferences
+from digest.web.link_pages import stale_link
 from digest.web.signup_pages import (
     TIMEZONES,
     confirm_url,
@@ -142,7 +143,7 @@ async def preferences_page(
         "email": "",
     }
     if form is not None:
-        values |= {k: str(form.get(k, ""))[:20_000] for k in values}
+        values |= {k: str(form.get(k, "")) for k in values}  # as typed, never cut
     links = links_for(web, person)
     response = web.page(
         "preferences.html",
@@ -194,8 +195,8 @@ async def preferences(request: Request) -> Response:
     web = web_of(request)
     token = request.path_params["token"]
     person = await preferences_holder(web, token)
-    if person is None:
-        return web.bad_link()
+    if person is None:  # an old link of theirs says where they stand; a forged one nothing
+        return await stale_link(web, token, "preferences")
     if request.method == "GET":
         said = SAVED.get(request.query_params.get("saved", ""), "")
         return await preferences_page(web, request, person, token, notice=said)
@@ -233,7 +234,7 @@ async def unsubscribe_page(request: Request) -> Response:
     token = request.path_params["token"]
     found = await holder(web, token, "unsubscribe")
     if found is None:
-        return web.bad_link()
+        return await stale_link(web, token, "unsubscribe")
     person = found[0]
     if request.method == "GET":
         if person.status == "unsubscribed":

@@ -21,6 +21,7 @@ from digest.web import (
     archive_pages,
     feed_pages,
     learning_pages,
+    link_pages,
     operator_pages,
     paper_pages,
     signup_pages,
@@ -49,6 +50,7 @@ def create_app(
         *signup_pages.routes,
         *account_pages.routes,
         *learning_pages.routes,
+        *link_pages.routes,
         *feed_pages.routes,  # before archive_pages: /view/<t>.json ahead of /view/<t>
         *archive_pages.routes,
         *paper_pages.routes,

@@ -106,11 +106,9 @@ async def _form_page(
         "timezone": schedule.default_timezone,
     }
     chosen: list[str] = []
-    if form is not None:
-        values |= {k: str(form.get(k, ""))[:2000] for k in values}
+    if form is not None:  # exactly what they typed (the body limit bounds it), never cut
+        values |= {k: str(form.get(k, "")) for k in values}
         chosen = [str(v) for v in form.getlist("suggested")]
-    else:  # "send me a new link" from a dead link arrives with the address filled in
-        values["email"] = request.query_params.get("email", "")[:320]
     response = web.page(
         "signup.html",
         status_code,
@@ -304,6 +302,7 @@ async def confirm_page(request: Request) -> Response:
         new_email=new_email,
         wording=signup.consent_wording(web.settings.app.name, person),
         returning=signup.returning_text(found.returning),
+        learned=len(person.examples),  # a returning person chooses: keep it or start fresh
     )
     web.csrf.remember(request, response, browser)
     return response
@@ -326,6 +325,8 @@ async def _confirm(
             "Please try again", "This page expired. Open the link from your email again.", 403
         )
     ip, agent = client_ip(request), user_agent(request)
+    # unticking "keep what you taught it" (shown only to someone with earlier marks) forgets them
+    keep_learned = form.get("learning_asked") != "yes" or form.get("keep_learned") == "yes"
 
     def activate() -> signup.Confirmation | Subscriber | None:
         with transaction(web.engine) as connection:
@@ -353,9 +354,11 @@ async def _confirm(
                 seed_limits=SeedLimits.from_settings(web.settings.ranking),
                 ip=ip,
                 user_agent=agent,
+                keep_learned=keep_learned,
             )
             if done is not None and done.newly_active:
-                web.queue(connection, welcome_notice(web, done.subscriber))
+                welcome = welcome_notice(web, done.subscriber, done.learning_text())
+                web.queue(connection, welcome)
             return done
 
     done = await run_in_threadpool(activate)
@@ -375,12 +378,14 @@ async def _confirm(
         done.subscriber,
         again=not done.newly_active,
         returning=signup.returning_text(done.returning, confirmed=True),
+        learning=done.learning_text(),
     )
     return web.send_after(page) if done.newly_active else page
 
 
-def welcome_notice(web: Web, person: Subscriber) -> Notice:
-    """The mail once a subscription is confirmed: their topics, when the first digest comes."""
+def welcome_notice(web: Web, person: Subscriber, learning: str = "") -> Notice:
+    """The mail once a subscription is confirmed: their topics, when the first digest comes,
+    and (``learning``) what became of what an earlier subscription learned."""
     links = links_for(web, person)
     return Notice(
         "welcome",
@@ -391,7 +396,7 @@ def welcome_notice(web: Web, person: Subscriber) -> Notice:
             "unsubscribe": links.unsubscribe,
             "archive": links.archive,
         },
-        subscription_facts(web, person),
+        subscription_facts(web, person) | {"learning": learning},
     )
 
 
@@ -411,11 +416,14 @@ def links_for(web: Web, person: Subscriber, issue_id: int | None = None) -> Subs
     )
 
 
-def _subscribed_page(web: Web, person: Subscriber, again: bool, returning: str = "") -> Response:
+def _subscribed_page(
+    web: Web, person: Subscriber, again: bool, returning: str = "", learning: str = ""
+) -> Response:
     return web.page(
         "subscribed.html",
         again=again,
         returning=returning,
+        learning=learning,
         email=person.email,
         schedule=signup.schedule_text(
             person.frequency, person.weekday, person.hour, person.timezone
