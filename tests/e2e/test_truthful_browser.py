@@ -67,7 +67,7 @@ def preferences_url(world: World, person: store.Subscriber) -> str:
 
 def in_view(page: Any, selector: str) -> bool:
     box = page.locator(selector).bounding_box()
-    return box is not None and 0 <= box["y"] and box["y"] + box["height"] <= PHONE["height"]
+    return box is not None and box["y"] >= 0 and box["y"] + box["height"] <= PHONE["height"]
 
 
 def signups_of(world: World, email: str) -> int:
