@@ -47,7 +47,7 @@ class Standing:
     since: datetime | None  # when they unsubscribed or bounced, if the record says
 
 
-STOPPED_BY = {"unsubscribed": ("unsubscribe",), "bounced": ("bounce", "complaint")}
+STOPPED_BY = {"unsubscribed": ("unsubscribe",), "bounced": ("bounce",)}
 
 
 def standing(connection: Connection, subscriber_id: int) -> Standing | None:

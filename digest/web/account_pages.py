@@ -19,7 +19,6 @@ from starlette.routing import Route
 from digest.paper_store import get_papers
 from digest.sending.notice_mail import Notice
 from digest.web.forms import FormErrors, read_preferences
-from digest.web.link_pages import stale_link
 from digest.web.signup_pages import (
     TIMEZONES,
     confirm_url,
@@ -27,6 +26,7 @@ from digest.web.signup_pages import (
     links_for,
     topic_suggestions,
 )
+from digest.web.standing_pages import stale_link
 from digest.web.state import Web, client_ip, user_agent, web_of
 from papercore.db.engine import transaction
 from papercore.papers import Paper
@@ -181,7 +181,7 @@ async def account_form(
     token = request.path_params["token"]
     person = await preferences_holder(web, token)
     if person is None:
-        return web, Subscriber(0, ""), token, web.bad_link()
+        return web, Subscriber(0, ""), token, await stale_link(web, token, "preferences")
     form = await request.form(max_files=max_files, max_fields=20)
     try:
         web.csrf.check(request, form, web.clock())
@@ -287,7 +287,7 @@ async def instead_page(request: Request) -> Response:
     token = request.path_params["token"]
     found = await holder(web, token, "unsubscribe")
     if found is None or found[0].status not in ("active", "paused"):
-        return web.bad_link()
+        return await stale_link(web, token, "unsubscribe")
     person, now = found[0], web.clock()
     form = await request.form(max_files=0, max_fields=20)
     choice = form.get("instead")

@@ -25,8 +25,8 @@ from digest.ranking import Pick
 from digest.sending import ledger
 from digest.web.account_pages import holder
 from digest.web.headers import MAIL_CSP
-from digest.web.link_pages import stale_link
 from digest.web.signup_pages import links_for
+from digest.web.standing_pages import stale_link
 from digest.web.state import Web, web_of
 from papercore.errors import NotFound
 from papercore.papers import Paper

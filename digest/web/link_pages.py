@@ -1,10 +1,7 @@
-"""Dead and stale links: "send me a new link" (POST /link, then /link/sent), and what a validly
-signed but outdated link of a subscriber's says (they unsubscribed, bounced, or the link was
-replaced). A forged or expired link learns nothing: it gets the generic dead-link page."""
+"""A dead link's "send me a new link": POST /link mails what the address needs, then /link/sent
+says the same for every address."""
 
 from __future__ import annotations
-
-from datetime import datetime
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -13,18 +10,18 @@ from starlette.routing import Route
 
 from digest.sending.notice_mail import Notice
 from digest.web.signup_pages import confirm_url, manage_notice
-from digest.web.state import Web, client_ip, web_of
+from digest.web.state import client_ip, web_of
 from papercore.db.engine import transaction
 from papercore.errors import InputError
 from subscribers import signup
-from subscribers.link_request import Standing, new_link_for, standing
+from subscribers.link_request import new_link_for
 from subscribers.model import normalise_email
 from subscribers.tokens import BadToken
 
 SENT_TEXT = (
     "If this address is on our list, we have mailed it a link: to confirm your subscription "
-    "if you have not confirmed it yet, or to manage it if you have. The link is valid for a "
-    "week. Nothing arrived? Look in your spam folder; if you are not subscribed, sign up again."
+    "if you have not confirmed it yet, or to manage it if you have. "
+    "Nothing arrived? Look in your spam folder; if you are not subscribed, sign up again."
 )
 
 
@@ -73,66 +70,6 @@ async def request_link(request: Request) -> Response:
 
 async def link_sent(request: Request) -> Response:
     return web_of(request).message("Check your inbox", SENT_TEXT, link="/", link_text="Sign up")
-
-
-async def stale_link(web: Web, token: str, purpose: str) -> Response:
-    """The page for a subscriber's link that no longer works. Only a token we signed (and that
-    has not expired) says where its subscriber stands; anything else gets the generic page."""
-    claims = web.claims(token, purpose)
-    if claims is None or not claims.subject.isdigit():
-        return web.bad_link()
-    subscriber_id = int(claims.subject)
-
-    def load() -> Standing | None:
-        with web.engine.connect() as connection:
-            return standing(connection, subscriber_id)
-
-    found = await run_in_threadpool(load)
-    if found is None:
-        return web.bad_link()
-    return standing_page(web, found, 400)
-
-
-def standing_page(web: Web, found: Standing, status_code: int = 200) -> Response:
-    """What a subscriber's own (but outdated) link tells them about where they stand."""
-    when = f" on {_day(found.since)}" if found.since is not None else ""
-    if found.status == "unsubscribed":
-        return web.message(
-            "You unsubscribed",
-            f"You unsubscribed{when}, so this link no longer works and no digests come. "
-            "Subscribe again?",
-            status_code,
-            link="/",
-            link_text="Subscribe again",
-        )
-    if found.status == "bounced":
-        return web.message(
-            "Mail to you stopped",
-            f"Mail to your address bounced or was reported as spam{when}, so we stopped "
-            "sending and this link no longer works. Subscribe again?",
-            status_code,
-            link="/",
-            link_text="Subscribe again",
-        )
-    if found.status == "pending":
-        return web.message(
-            "This link was replaced",
-            "You signed up again and have not confirmed yet: please click the confirmation "
-            "link in your most recent email, or get a new one below.",
-            status_code,
-            new_link=True,
-        )
-    return web.message(
-        "This link was replaced",
-        "A newer email has a newer link (your address or subscription changed since this one "
-        "was sent). Please use the link in your most recent email, or get a new one below.",
-        status_code,
-        new_link=True,
-    )
-
-
-def _day(at: datetime) -> str:
-    return f"{at:%A %-d %B %Y}"
 
 
 routes = [

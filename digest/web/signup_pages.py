@@ -19,6 +19,7 @@ from digest.paper_store import SeedShelf, list_papers
 from digest.schedule.due import next_slot_start, zone_of
 from digest.sending.notice_mail import Notice
 from digest.web.forms import FormErrors, read_signup
+from digest.web.standing_pages import stale_link
 from digest.web.state import Web, client_ip, user_agent, web_of
 from papercore.config import Settings
 from papercore.db.engine import transaction
@@ -287,8 +288,8 @@ async def confirm_page(request: Request) -> Response:
             return signup.pending_link(connection, subscriber_id, version, nonce)
 
     found = await run_in_threadpool(load)
-    if found is None:
-        return web.bad_link()
+    if found is None:  # signed by us: say where they stand (unsubscribed, replaced, ...)
+        return await stale_link(web, token, "confirm")
     person = found.person
     if request.method == "POST":
         return await _confirm(web, request, person, token, new_email, nonce)
@@ -363,7 +364,7 @@ async def _confirm(
 
     done = await run_in_threadpool(activate)
     if done is None:
-        return web.bad_link()
+        return await stale_link(web, token, "confirm")
     if isinstance(done, Subscriber):
         return web.send_after(
             web.message(

@@ -210,3 +210,16 @@ def test_resubscribing_asks_whether_to_keep_what_it_learned_and_says_what_happen
     said = "kept what it learned from the 1 paper" if keep else "starts fresh: it forgot the 1"
     assert said in done
     assert said in " ".join(rendered_text(site, "welcome", ADA).split())
+
+
+def test_an_old_confirmation_link_after_unsubscribing_says_so(site: Site) -> None:
+    site.signup(ADA)
+    confirm = site.path_of(site.mailer.last("confirm", ADA).links["confirm"])
+    site.confirm(confirm)
+    with site.engine.connect() as connection:
+        person = store.get_by_email(connection, ADA)
+    unsubscribe_by_page(site, person)
+    page = site.client.get(confirm)
+    assert "You unsubscribed on" in page.text and "Subscribe again" in page.text
+    with site.engine.connect() as connection:
+        assert store.get(connection, person.id).status == "unsubscribed"  # nothing changed
