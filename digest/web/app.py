@@ -25,6 +25,7 @@ from digest.web import (
     operator_pages,
     paper_pages,
     signup_pages,
+    signup_sent,
     webhooks,
 )
 from digest.web.assets import CachedStatic
@@ -48,6 +49,7 @@ def create_app(
     assert web.templates_dir is not None
     routes = [
         *signup_pages.routes,
+        *signup_sent.routes,
         *account_pages.routes,
         *learning_pages.routes,
         *link_pages.routes,

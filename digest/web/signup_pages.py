@@ -12,13 +12,14 @@ from sqlalchemy import Connection
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from digest.paper_store import SeedShelf, list_papers
 from digest.schedule.due import next_slot_start, zone_of
 from digest.sending.notice_mail import Notice
 from digest.web.forms import FormErrors, read_signup
+from digest.web.signup_sent import https, sent_redirect
 from digest.web.standing_pages import stale_link
 from digest.web.state import Web, client_ip, user_agent, web_of
 from papercore.config import Settings
@@ -145,7 +146,7 @@ async def signup_submit(request: Request) -> Response:
         return web.message("Too many signups", "Please try again in an hour.", 429)
     if form.get(HONEYPOT):
         log.info("signup dropped: honeypot filled")
-        return sent_redirect(web, _https(request), str(form.get("email", ""))[:320])
+        return sent_redirect(web, https(request), str(form.get("email", ""))[:320])
     if now.timestamp() - shown_at < web.settings.web.signup_min_seconds:
         log.info("signup held: form sent %.1fs after it was shown", now.timestamp() - shown_at)
         fast = "That was fast! Please check your details and press Subscribe again."
@@ -169,61 +170,8 @@ async def signup_submit(request: Request) -> Response:
 
     plan = await run_in_threadpool(record)
     seeded = plan.summary(on_confirming=True) if plan else ""
-    sent = sent_redirect(web, _https(request), wanted.email, seeded, plan.missing if plan else ())
+    sent = sent_redirect(web, https(request), wanted.email, seeded, plan.missing if plan else ())
     return web.send_after(sent)  # the same page and the same work, known address or not
-
-
-SENT_COOKIE = "digest_signup_sent"
-SENT_TTL = 3600
-
-
-def sent_redirect(
-    web: Web, secure: bool, email: str, seeded: str = "", missing: tuple[str, ...] = ()
-) -> Response:
-    """Post/Redirect/Get: a 303 to the "check your inbox" page, so that a refresh or "back"
-    shows that page again instead of sending the signup (and its mail) twice. What the page
-    repeats (the address, the papers found) rides in a short-lived signed cookie, not the URL."""
-    lines = list(missing)
-    while True:
-        token = web.signer.make(
-            "signup-sent",
-            "page",
-            now=web.clock(),
-            ttl_seconds=SENT_TTL,
-            extra={"e": email, "s": seeded, "m": lines},
-        )
-        if len(token) <= 2000 or not lines:
-            break
-        lines = lines[: len(lines) // 2]  # a cookie holds 4 KB: the page shows fewer lines
-    response = RedirectResponse("/signup/sent", 303)  # relative: the host they posted to
-    response.set_cookie(
-        SENT_COOKIE,
-        token,
-        max_age=SENT_TTL,
-        path="/signup/sent",
-        httponly=True,
-        samesite="strict",
-        secure=secure,
-    )
-    return response
-
-
-def _https(request: Request) -> bool:
-    return request.url.scheme == "https"
-
-
-async def signup_sent(request: Request) -> Response:
-    """The page a signup redirects to: where the link went (refreshing it sends nothing)."""
-    web = web_of(request)
-    claims = web.claims(request.cookies.get(SENT_COOKIE, ""), "signup-sent")
-    extra = claims.extra if claims is not None else {}
-    missing = extra.get("m")
-    return web.page(
-        "signup_sent.html",
-        email=str(extra.get("e", "")),
-        seeded=str(extra.get("s", "")),
-        missing=[str(m) for m in missing] if isinstance(missing, list) else [],
-    )
 
 
 def signup_notice(web: Web, email: str, outcome: signup.SignupOutcome) -> Notice | None:
@@ -442,7 +390,6 @@ async def privacy_page(request: Request) -> Response:
 routes = [
     Route("/", signup_form, methods=["GET"]),
     Route("/", signup_submit, methods=["POST"]),
-    Route("/signup/sent", signup_sent, methods=["GET"]),
     Route("/confirm/{token}", confirm_page, methods=["GET", "POST"]),
     Route("/privacy", privacy_page, methods=["GET"]),
 ]
