@@ -5,7 +5,9 @@ name that several zones share is not guessed: the error lists them to choose fro
 from __future__ import annotations
 
 from functools import lru_cache
-from zoneinfo import available_timezones
+from importlib import resources
+from pathlib import Path
+from zoneinfo import TZPATH, available_timezones
 
 from papercore.errors import InputError
 from subscribers.model import check_timezone
@@ -58,7 +60,7 @@ def resolve_zone(typed: str) -> str:
         key = "_".join(name.split()).lower()
         zones = _by_place().get(key, ())
         if len(zones) > 1:
-            zones = _preferred(zones)
+            zones = _one_per_zone(_preferred(zones))
         if len(zones) == 1:
             return zones[0]
         if zones:
@@ -71,3 +73,28 @@ def _preferred(zones: tuple[str, ...]) -> tuple[str, ...]:
     "US/Pacific" when both are present (``America/Los_Angeles`` is what the list offers)."""
     modern = tuple(z for z in zones if z.startswith(REGIONS))
     return modern or zones
+
+
+def _one_per_zone(zones: tuple[str, ...]) -> tuple[str, ...]:
+    """Names that are links to one zone (America/Indianapolis, America/Indiana/Indianapolis)
+    count once, under the longest name; unreadable data keeps every name."""
+    seen: dict[bytes, str] = {}
+    for zone in sorted(zones, key=lambda z: (-z.count("/"), z)):
+        data = _zone_data(zone)
+        if data is None:
+            return zones
+        seen.setdefault(data, zone)
+    return tuple(sorted(seen.values()))
+
+
+def _zone_data(zone: str) -> bytes | None:
+    """The compiled tz data of ``zone`` where zoneinfo reads it (TZPATH, then tzdata)."""
+    for root in TZPATH:
+        path = Path(root, zone)
+        if path.is_file():
+            return path.read_bytes()
+    try:
+        found = resources.files("tzdata.zoneinfo").joinpath(*zone.split("/"))
+        return found.read_bytes()
+    except (ModuleNotFoundError, FileNotFoundError, OSError):
+        return None
