@@ -12,6 +12,7 @@ from sqlalchemy import Connection
 
 from papercore.errors import NotFound
 from subscribers import store, submissions
+from subscribers.feedback import reset_learning
 from subscribers.model import Frequency, Interest, Subscriber
 from subscribers.paper_list import PaperList
 from subscribers.seeding import PaperShelf, SeedLimits, seed_profile
@@ -54,6 +55,20 @@ class Confirmation:
     subscriber: Subscriber
     newly_active: bool  # False when the link was already used: no second welcome mail
     returning: str | None = None  # why mail had stopped before: the page says it resumes
+    learned: int = 0  # papers they had marked before confirming again
+    kept: bool = True  # whether the digest kept what those marks taught it
+
+    def learning_text(self) -> str:
+        """What confirming did with what an earlier subscription learned ("" if nothing)."""
+        if not self.newly_active or not self.learned:
+            return ""
+        papers = "1 paper" if self.learned == 1 else f"{self.learned} papers"
+        if self.kept:
+            return (
+                f"Your digest kept what it learned from the {papers} you marked “more” or "
+                "“less” before; your preferences page lists them."
+            )
+        return f"Your digest starts fresh: it forgot the {papers} you had marked before."
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,13 +255,16 @@ def confirm(
     seed_limits: SeedLimits,
     ip: str | None,
     user_agent: str | None,
+    keep_learned: bool = True,
 ) -> Confirmation | None:
     """Activate a pending subscriber with the submission their link was mailed for (topics,
     schedule, the papers they listed), lift any suppression of the address, and record their
     consent: time, IP, user agent and the sentence they clicked to agree to (consent_wording of
     that submission). Whether this click activates them is decided by one conditional UPDATE,
     so of simultaneous clicks exactly one gets ``newly_active``. None when the link has been
-    revoked, its submission is gone, or they have since unsubscribed."""
+    revoked, its submission is gone, or they have since unsubscribed. A returning person's
+    earlier "more/less" marks stay unless ``keep_learned`` is False (their choice on the
+    confirm page); either way the Confirmation says which, for the page and the welcome mail."""
     found = pending_link(connection, subscriber_id, token_version, nonce)
     if found is None:
         return None
@@ -262,6 +280,9 @@ def confirm(
     if not store.activate_pending(connection, person.id, token_version, now, **fields):
         return Confirmation(store.get(connection, person.id), newly_active=False)
     wording = consent_wording(app_name, person)
+    learned = len(person.examples)
+    if learned and not keep_learned:  # before the signup's own papers are liked below
+        reset_learning(connection, person, now)
     if nonce is not None:
         submissions.use(connection, person.id, nonce, now)
         weights = {i.phrase: i.weight for i in person.interests if i.kind == "topic"}
@@ -278,10 +299,17 @@ def confirm(
         now,
         ip=ip,
         user_agent=_short(user_agent),
-        detail={"via": "web", "topics": list(person.topics), "returning": found.returning},
+        detail={
+            "via": "web",
+            "topics": list(person.topics),
+            "returning": found.returning,
+            "learned": learned,
+            "kept_learning": keep_learned or not learned,
+        },
         consent_text=wording,
     )
-    return Confirmation(store.get(connection, person.id), True, found.returning)
+    fresh = store.get(connection, person.id)
+    return Confirmation(fresh, True, found.returning, learned, keep_learned or not learned)
 
 
 def confirm_address_change(

@@ -141,3 +141,17 @@ def use(connection: Connection, subscriber_id: int, nonce: str, now: datetime) -
         .values(confirmed_at=now)
     )
     return bool(result.rowcount)
+
+
+def newest_open(connection: Connection, subscriber_id: int) -> Submission | None:
+    """The subscriber's newest submission not yet confirmed (the one a new link confirms)."""
+    row = connection.execute(
+        select(signup_submissions.c.nonce)
+        .where(
+            signup_submissions.c.subscriber_id == subscriber_id,
+            signup_submissions.c.confirmed_at.is_(None),
+        )
+        .order_by(signup_submissions.c.id.desc())
+        .limit(1)
+    ).first()
+    return find(connection, subscriber_id, row.nonce) if row is not None else None

@@ -23,7 +23,17 @@ from typing import Any
 from papercore.config import WebSettings
 from papercore.errors import DigestError
 
-PURPOSES = ("confirm", "unsubscribe", "preferences", "feedback", "view", "csrf", "feed")
+PURPOSES = (
+    "confirm",
+    "unsubscribe",
+    "preferences",
+    "feedback",
+    "view",
+    "csrf",
+    "feed",
+    "link-form",  # the "send me a new link" form on a dead link's page
+    "signup-sent",  # the "check your inbox" page a signup redirects to
+)
 
 
 class BadToken(DigestError):

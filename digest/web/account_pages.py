@@ -26,6 +26,7 @@ from digest.web.signup_pages import (
     links_for,
     topic_suggestions,
 )
+from digest.web.standing_pages import stale_link
 from digest.web.state import Web, client_ip, user_agent, web_of
 from papercore.db.engine import transaction
 from papercore.papers import Paper
@@ -142,7 +143,7 @@ async def preferences_page(
         "email": "",
     }
     if form is not None:
-        values |= {k: str(form.get(k, ""))[:20_000] for k in values}
+        values |= {k: str(form.get(k, "")) for k in values}  # as typed, never cut
     links = links_for(web, person)
     response = web.page(
         "preferences.html",
@@ -180,7 +181,7 @@ async def account_form(
     token = request.path_params["token"]
     person = await preferences_holder(web, token)
     if person is None:
-        return web, Subscriber(0, ""), token, web.bad_link()
+        return web, Subscriber(0, ""), token, await stale_link(web, token, "preferences")
     form = await request.form(max_files=max_files, max_fields=20)
     try:
         web.csrf.check(request, form, web.clock())
@@ -194,8 +195,8 @@ async def preferences(request: Request) -> Response:
     web = web_of(request)
     token = request.path_params["token"]
     person = await preferences_holder(web, token)
-    if person is None:
-        return web.bad_link()
+    if person is None:  # an old link of theirs says where they stand; a forged one nothing
+        return await stale_link(web, token, "preferences")
     if request.method == "GET":
         said = SAVED.get(request.query_params.get("saved", ""), "")
         return await preferences_page(web, request, person, token, notice=said)
@@ -233,7 +234,7 @@ async def unsubscribe_page(request: Request) -> Response:
     token = request.path_params["token"]
     found = await holder(web, token, "unsubscribe")
     if found is None:
-        return web.bad_link()
+        return await stale_link(web, token, "unsubscribe")
     person = found[0]
     if request.method == "GET":
         if person.status == "unsubscribed":
@@ -286,7 +287,7 @@ async def instead_page(request: Request) -> Response:
     token = request.path_params["token"]
     found = await holder(web, token, "unsubscribe")
     if found is None or found[0].status not in ("active", "paused"):
-        return web.bad_link()
+        return await stale_link(web, token, "unsubscribe")
     person, now = found[0], web.clock()
     form = await request.form(max_files=0, max_fields=20)
     choice = form.get("instead")

@@ -21,9 +21,11 @@ from digest.web import (
     archive_pages,
     feed_pages,
     learning_pages,
+    link_pages,
     operator_pages,
     paper_pages,
     signup_pages,
+    signup_sent,
     webhooks,
 )
 from digest.web.assets import CachedStatic
@@ -47,8 +49,10 @@ def create_app(
     assert web.templates_dir is not None
     routes = [
         *signup_pages.routes,
+        *signup_sent.routes,
         *account_pages.routes,
         *learning_pages.routes,
+        *link_pages.routes,
         *feed_pages.routes,  # before archive_pages: /view/<t>.json ahead of /view/<t>
         *archive_pages.routes,
         *paper_pages.routes,

@@ -26,6 +26,7 @@ from digest.sending import ledger
 from digest.web.account_pages import holder
 from digest.web.headers import MAIL_CSP
 from digest.web.signup_pages import links_for
+from digest.web.standing_pages import stale_link
 from digest.web.state import Web, web_of
 from papercore.errors import NotFound
 from papercore.papers import Paper
@@ -150,17 +151,26 @@ def _own_copy(web: Web, person: Subscriber, issue_id: object) -> str | None:
 
 async def view_page(request: Request) -> Response:
     web = web_of(request)
-    found = await holder(web, request.path_params["token"], "view")
+    token = request.path_params["token"]
+    found = await holder(web, token, "view")
     if found is None:
-        return web.bad_link()
+        return await stale_link(web, token, "view")
     person, claims = found
+    if not isinstance(claims.extra.get("i"), int) and person.status != "active":
+        if person.status == "paused":  # no next digest to preview: say why
+            return web.message("Your digest is paused", PAUSED)
+        return await stale_link(web, token, "view")
     html = await run_in_threadpool(_own_copy, web, person, claims.extra.get("i"))
     if html is None:
-        return web.message(
-            "Nothing to show yet",
-            "There are no papers for this digest yet. Your first one comes on schedule.",
-        )
+        return web.message("Nothing to show yet", NOTHING_YET)
     return mail_page(html)
+
+
+PAUSED = "Nothing comes until you resume it on your preferences page, so there is no preview."
+NOTHING_YET = (
+    "No new papers are waiting for this digest yet. A digest is only sent when it has papers; "
+    "your preferences page says when the next one is due."
+)
 
 
 routes = [

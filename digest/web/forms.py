@@ -13,13 +13,13 @@ from papercore.text import clean_block
 from subscribers.model import (
     check_frequency,
     check_hour,
-    check_timezone,
     clean_phrases,
     normalise_email,
 )
 from subscribers.paper_list import PaperList, read_paper_list
 from subscribers.preferences import PreferenceChange
 from subscribers.signup import SignupRequest
+from subscribers.zones import AmbiguousZone, resolve_zone
 
 T = TypeVar("T")
 NONE: tuple[str, ...] = ()
@@ -36,17 +36,29 @@ class FormErrors(InputError):
 
 
 def text(form: FormData, name: str) -> str:
-    """A field's text, capped, through text hygiene (``papercore.text.clean_block``: what XML
-    cannot carry is removed, line breaks stay for lists)."""
+    """The field's text, cut at MAX_FIELD (for fields that are never shown back), through text
+    hygiene (``papercore.text.clean_block``: what XML cannot carry is removed, line breaks stay
+    for lists)."""
     value = form.get(name, "")
     return clean_block(value[:MAX_FIELD]) if isinstance(value, str) else ""
+
+
+def typed(form: FormData, name: str) -> str:
+    """The field's text whole; InputError when it is longer than MAX_FIELD. Never cut: a cut
+    list would lose what came after the cut without a word."""
+    value = form.get(name, "")
+    if not isinstance(value, str):
+        return ""
+    if len(value) > MAX_FIELD:
+        raise InputError(f"this is {len(value):,} characters long; the limit is {MAX_FIELD:,}")
+    return clean_block(value)
 
 
 def phrases(
     form: FormData, name: str, what: str, extra: list[str] | None = None
 ) -> tuple[str, ...]:
     """A textarea of phrases, one per line (commas and semicolons also separate)."""
-    raw = [p.replace("\r", "") for p in SEPARATORS.split(text(form, name))]
+    raw = [p.replace("\r", "") for p in SEPARATORS.split(typed(form, name))]
     return clean_phrases(raw + (extra or []), what)
 
 
@@ -96,6 +108,9 @@ class _Reader:
     def field(self, name: str, read: Callable[[], T], default: T) -> T:
         try:
             return read()
+        except AmbiguousZone as exc:  # its message lists the zones to choose from
+            self.errors[name] = exc.one_line()
+            return default
         except DigestError as exc:
             self.errors[name] = in_plain_words(name, exc.one_line())
             return default
@@ -113,17 +128,17 @@ def _schedule(r: _Reader) -> tuple[str, int, int, str]:
         "hour", lambda: check_hour(_integer(text(form, "hour"), 0, 23, "delivery hour")), 8
     )
     timezone = r.field(
-        "timezone", lambda: check_timezone(text(form, "timezone").strip() or "UTC"), "UTC"
+        "timezone", lambda: resolve_zone(typed(form, "timezone").strip() or "UTC"), "UTC"
     )
     return frequency, weekday, hour, timezone
 
 
 def read_signup(form: FormData) -> SignupRequest:
     r = _Reader(form)
-    email = r.field("email", lambda: normalise_email(text(form, "email")), "")
+    email = r.field("email", lambda: normalise_email(typed(form, "email")), "")
     suggested = [v for v in form.getlist("suggested") if isinstance(v, str)][:50]
     topics = r.field("topics", lambda: phrases(form, "topics", "topic", suggested), NONE)
-    papers = r.field("papers", lambda: read_paper_list(text(form, "papers")), PaperList(()))
+    papers = r.field("papers", lambda: read_paper_list(typed(form, "papers")), PaperList(()))
     frequency, weekday, hour, timezone = _schedule(r)
     r.done()
     return SignupRequest(
@@ -138,7 +153,7 @@ def read_preferences(form: FormData, current_email: str) -> PreferenceChange:
     authors = r.field("authors", lambda: phrases(form, "authors", "author"), NONE)
     mutes = r.field("mutes", lambda: phrases(form, "mutes", "muted phrase"), NONE)
     frequency, weekday, hour, timezone = _schedule(r)
-    raw_email = text(form, "email").strip()
+    raw_email = r.field("email", lambda: typed(form, "email").strip(), "")
     new_email = None
     if raw_email:
         address = r.field("email", lambda: normalise_email(raw_email), current_email)
@@ -152,6 +167,6 @@ def read_preferences(form: FormData, current_email: str) -> PreferenceChange:
         weekday=weekday,
         hour=hour,
         timezone=timezone,
-        paused=text(form, "paused") == "yes",
+        paused=form.get("paused") == "yes",
         new_email=new_email,
     )

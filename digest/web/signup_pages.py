@@ -19,6 +19,8 @@ from digest.paper_store import SeedShelf, list_papers
 from digest.schedule.outlook import next_digest, promise
 from digest.sending.notice_mail import Notice
 from digest.web.forms import FormErrors, read_signup
+from digest.web.signup_sent import https, sent_redirect
+from digest.web.standing_pages import stale_link
 from digest.web.state import Web, client_ip, user_agent, web_of
 from papercore.config import Settings
 from papercore.db.engine import transaction
@@ -107,11 +109,9 @@ async def _form_page(
         "timezone": schedule.default_timezone,
     }
     chosen: list[str] = []
-    if form is not None:
-        values |= {k: str(form.get(k, ""))[:2000] for k in values}
+    if form is not None:  # exactly what they typed (the body limit bounds it), never cut
+        values |= {k: str(form.get(k, "")) for k in values}
         chosen = [str(v) for v in form.getlist("suggested")]
-    else:  # "send me a new link" from a dead link arrives with the address filled in
-        values["email"] = request.query_params.get("email", "")[:320]
     response = web.page(
         "signup.html",
         status_code,
@@ -145,10 +145,9 @@ async def signup_submit(request: Request) -> Response:
         return await _form_page(web, request, 403, form, errors)
     if not await run_in_threadpool(web.per_ip.allow, client_ip(request), now.timestamp()):
         return web.message("Too many signups", "Please try again in an hour.", 429)
-    sent_page = web.page("signup_sent.html", email=str(form.get("email", ""))[:320])
     if form.get(HONEYPOT):
         log.info("signup dropped: honeypot filled")
-        return sent_page
+        return sent_redirect(web, https(request), str(form.get("email", ""))[:320])
     if now.timestamp() - shown_at < web.settings.web.signup_min_seconds:
         log.info("signup held: form sent %.1fs after it was shown", now.timestamp() - shown_at)
         fast = "That was fast! Please check your details and press Subscribe again."
@@ -171,13 +170,9 @@ async def signup_submit(request: Request) -> Response:
             return _seed(web.settings, connection, wanted, outcome, now)
 
     plan = await run_in_threadpool(record)
-    sent_page = web.page(
-        "signup_sent.html",
-        email=wanted.email,
-        seeded=plan.summary(on_confirming=True) if plan else "",
-        missing=plan.missing if plan else (),
-    )
-    return web.send_after(sent_page)  # the same page and the same work, known address or not
+    seeded = plan.summary(on_confirming=True) if plan else ""
+    sent = sent_redirect(web, https(request), wanted.email, seeded, plan.missing if plan else ())
+    return web.send_after(sent)  # the same page and the same work, known address or not
 
 
 def signup_notice(web: Web, email: str, outcome: signup.SignupOutcome) -> Notice | None:
@@ -242,8 +237,8 @@ async def confirm_page(request: Request) -> Response:
             return signup.pending_link(connection, subscriber_id, version, nonce)
 
     found = await run_in_threadpool(load)
-    if found is None:
-        return web.bad_link()
+    if found is None:  # signed by us: say where they stand (unsubscribed, replaced, ...)
+        return await stale_link(web, token, "confirm")
     person = found.person
     if request.method == "POST":
         return await _confirm(web, request, person, token, new_email, nonce)
@@ -257,6 +252,7 @@ async def confirm_page(request: Request) -> Response:
         new_email=new_email,
         wording=signup.consent_wording(web.settings.app.name, person),
         returning=signup.returning_text(found.returning),
+        learned=len(person.examples),  # a returning person chooses: keep it or start fresh
     )
     web.csrf.remember(request, response, browser)
     return response
@@ -279,6 +275,8 @@ async def _confirm(
             "Please try again", "This page expired. Open the link from your email again.", 403
         )
     ip, agent = client_ip(request), user_agent(request)
+    # unticking "keep what you taught it" (shown only to someone with earlier marks) forgets them
+    keep_learned = form.get("learning_asked") != "yes" or form.get("keep_learned") == "yes"
 
     def activate() -> signup.Confirmation | Subscriber | None:
         with transaction(web.engine) as connection:
@@ -306,14 +304,16 @@ async def _confirm(
                 seed_limits=SeedLimits.from_settings(web.settings.ranking),
                 ip=ip,
                 user_agent=agent,
+                keep_learned=keep_learned,
             )
             if done is not None and done.newly_active:
-                web.queue(connection, welcome_notice(web, done.subscriber))
+                welcome = welcome_notice(web, done.subscriber, done.learning_text())
+                web.queue(connection, welcome)
             return done
 
     done = await run_in_threadpool(activate)
     if done is None:
-        return web.bad_link()
+        return await stale_link(web, token, "confirm")
     if isinstance(done, Subscriber):
         return web.send_after(
             web.message(
@@ -328,12 +328,14 @@ async def _confirm(
         done.subscriber,
         again=not done.newly_active,
         returning=signup.returning_text(done.returning, confirmed=True),
+        learning=done.learning_text(),
     )
     return web.send_after(page) if done.newly_active else page
 
 
-def welcome_notice(web: Web, person: Subscriber) -> Notice:
-    """The mail once a subscription is confirmed: their topics, when the first digest comes."""
+def welcome_notice(web: Web, person: Subscriber, learning: str = "") -> Notice:
+    """The mail once a subscription is confirmed: their topics, when the first digest comes,
+    and (``learning``) what became of what an earlier subscription learned."""
     links = links_for(web, person)
     return Notice(
         "welcome",
@@ -344,7 +346,7 @@ def welcome_notice(web: Web, person: Subscriber) -> Notice:
             "unsubscribe": links.unsubscribe,
             "archive": links.archive,
         },
-        subscription_facts(web, person),
+        subscription_facts(web, person) | {"learning": learning},
     )
 
 
@@ -364,11 +366,14 @@ def links_for(web: Web, person: Subscriber, issue_id: int | None = None) -> Subs
     )
 
 
-def _subscribed_page(web: Web, person: Subscriber, again: bool, returning: str = "") -> Response:
+def _subscribed_page(
+    web: Web, person: Subscriber, again: bool, returning: str = "", learning: str = ""
+) -> Response:
     return web.page(
         "subscribed.html",
         again=again,
         returning=returning,
+        learning=learning,
         email=person.email,
         schedule=signup.schedule_text(
             person.frequency, person.weekday, person.hour, person.timezone

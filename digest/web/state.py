@@ -28,6 +28,7 @@ from papercore.papers import Paper
 from subscribers.tokens import BadToken, Claims, Signer
 
 log = logging.getLogger("digest.web")
+LINK_FORM_TTL = 6 * 3600  # how long a "send me a new link" form may sit open
 
 
 def web_templates_dir(settings: Settings) -> Path:
@@ -104,9 +105,6 @@ class Web:
         } | context
         return HTMLResponse(self.env.get_template(name).render(values), status_code=status_code)
 
-    def message(self, title: str, text: str, status_code: int = 200, **extra: Any) -> HTMLResponse:
-        return self.page("message.html", status_code, title=title, text=text, **extra)
-
     def bad_link(self) -> HTMLResponse:
         return self.message(
             "This link does not work",
@@ -115,6 +113,13 @@ class Web:
             status_code=400,
             new_link=True,  # message.html offers "send me a new link"
         )
+
+    def message(self, title: str, text: str, status_code: int = 200, **extra: Any) -> HTMLResponse:
+        if extra.get("new_link"):  # the "send me a new link" form (POST /link) needs its token
+            extra["link_form_token"] = self.signer.make(
+                "link-form", "new-link", now=self.clock(), ttl_seconds=LINK_FORM_TTL
+            )
+        return self.page("message.html", status_code, title=title, text=text, **extra)
 
     def error_page(self, error_id: str) -> HTMLResponse:
         """The styled 500 page; ``error_id`` is the one the log names with the traceback."""

@@ -65,7 +65,7 @@ def test_a_server_killed_right_after_a_signup_sends_the_confirmation_when_back(
                 "hour": "7",
                 "timezone": "UTC",
             }
-            answer = browser.post("/", data=data)
+            answer = browser.post("/", data=data, follow_redirects=True)  # PRG: 303, then the page
         assert answer.status_code == 200 and "Check your inbox" in answer.text
     finally:
         os.kill(process.pid, signal.SIGKILL)  # no shutdown, no last drain

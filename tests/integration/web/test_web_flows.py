@@ -129,14 +129,6 @@ def test_saving_preferences_redirects_and_errors_mark_their_field(site: Site) ->
     assert '<p class="error" id="timezone-error">We do not know this time zone.' in page.text
 
 
-def test_a_dead_link_offers_a_new_one_through_the_signup_form(site: Site) -> None:
-    page = site.client.get("/confirm/nonsense")
-    assert page.status_code == 400 and "Send me a new link" in page.text
-    assert '<form method="get" action="/"' in page.text
-    prefilled = site.client.get("/", params={"email": "ada@example.org"}).text
-    assert 'value="ada@example.org"' in prefilled
-
-
 @pytest.mark.parametrize("choice", ["pause", "weekly"])
 def test_unsubscribe_offers_pause_and_weekly_instead(site: Site, choice: str) -> None:
     person = subscribed(site)
