@@ -105,7 +105,7 @@ class PersonalDigests:
             NewPapers.of(papers, lookback_ids),
             Signer.from_settings(settings.web),
             ExamplePapers(engine, papers),
-            too_old_to_trend(papers, issue.date),
+            too_old_to_trend(papers, issue.date, settings.ranking.picks),
         )
 
     @property
