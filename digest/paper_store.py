@@ -5,7 +5,7 @@ replacing a title hash) carries its memory over through ``digest.memory``."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -18,20 +18,34 @@ from papercore.papers import Paper, clean_paper, merge, title_hash, utc
 
 CHUNK = 500
 T = TypeVar("T")
+# Why a paper read from a source changed nothing (``IngestCounts.why_skipped``).
+SKIPPED_REPEAT = "a duplicate in the same file"
+SKIPPED_EARLIER = "already read from an earlier file of this run"
+SKIPPED_KNOWN = "already stored, nothing new"
 
 
 @dataclass(slots=True)
 class IngestCounts:
+    """Papers read, new, merged into a stored one, and skipped, with how many for each reason
+    (``why_skipped``: reason -> count, the reasons being the SKIPPED_* phrases)."""
+
     read: int = 0
     new: int = 0
     merged: int = 0
     skipped: int = 0
+    why_skipped: dict[str, int] = field(default_factory=dict)
+
+    def skip(self, reason: str) -> None:
+        self.skipped += 1
+        self.why_skipped[reason] = self.why_skipped.get(reason, 0) + 1
 
     def add(self, other: IngestCounts) -> None:
         self.read += other.read
         self.new += other.new
         self.merged += other.merged
         self.skipped += other.skipped
+        for reason, count in other.why_skipped.items():
+            self.why_skipped[reason] = self.why_skipped.get(reason, 0) + count
 
 
 def paper_from_row(row: Row[Any]) -> Paper:
@@ -114,14 +128,19 @@ def upsert(connection: Connection, incoming: Sequence[Paper], now: datetime) -> 
         else:
             merged = merge(existing, paper)
         if merged == existing:
-            counts.skipped += 1
+            if key in fresh:
+                counts.skip(SKIPPED_REPEAT)
+            elif existing.first_seen is not None and utc(existing.first_seen) == now:
+                counts.skip(SKIPPED_EARLIER)
+            else:
+                counts.skip(SKIPPED_KNOWN)
         else:
             by_key[key] = merged
             by_id[merged.id] = key
             if key not in fresh:
                 counts.merged += 1
             else:
-                counts.skipped += 1  # a repeat within this ingest, folded into the new row
+                counts.skip(SKIPPED_REPEAT)  # folded into the new row
     for key in fresh:
         connection.execute(insert(papers).values(**_values(by_key[key])))
     for key, before in stored.items():

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 import bibtexparser
+from bibtexparser import model
 from bibtexparser.middlewares import LatexDecodingMiddleware
 
 from papercore.errors import InputError
@@ -29,6 +31,13 @@ _ARXIV_IN_TEXT = re.compile(
 # was quadratic
 _BIBTEX_ENTRY = re.compile(r"^[ \t]*@[ \t]*[A-Za-z]+[ \t]*[{(]", re.MULTILINE)
 _ZOTERO_HEADER = ("Item Type", "Title")
+_BLOCK_KEY = re.compile(r"@[ \t]*[A-Za-z]+[ \t]*[{(][ \t]*([^,\s{}()]{1,60})")
+
+# The parser logs each problem it meets (with the person's raw text) and goes on; the same problems
+# are in ``library.failed_blocks``, which ``_problem`` turns into the lines the person reads. Its
+# log is switched off (a level above CRITICAL, which its child loggers inherit) so that no raw
+# library line reaches the server log.
+logging.getLogger("bibtexparser").setLevel(logging.CRITICAL + 1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +60,11 @@ class PaperList:
     unreadable: tuple[str, ...] = ()
     cut: int = 0  # papers the list named past a limit, left out
 
+    def __add__(self, other: PaperList) -> PaperList:
+        return PaperList(
+            self.cited + other.cited, self.unreadable + other.unreadable, self.cut + other.cut
+        )
+
     def first(self, limit: int) -> PaperList:
         """The list cut to its first ``limit`` papers (``cut`` counts the ones left out)."""
         if len(self.cited) <= limit:
@@ -58,16 +72,18 @@ class PaperList:
         return PaperList(self.cited[:limit], self.unreadable, self.cut + len(self.cited) - limit)
 
 
-def read_paper_list(text: str) -> PaperList:
+def read_paper_list(text: str, where: str = "") -> PaperList:
     """The papers in ``text``, whichever of the four formats it is: the first MAX_ENTRIES of
-    them (``cut`` counts the rest; seeding cuts further, to ``ranking.seed_list_max``)."""
-    text = text.removeprefix("\ufeff")
+    them (``cut`` counts the rest; seeding cuts further, to ``ranking.seed_list_max``). Lines
+    are counted as an editor counts them (a BOM and CR LF or CR line ends do not change them);
+    ``where`` (e.g. "the uploaded file") is added to the line of an entry that was not read."""
+    text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     if len(text) > MAX_LIST_CHARS:
         raise InputError(
             f"the list is {len(text):,} characters long; the limit is {MAX_LIST_CHARS:,}"
         )
     if _BIBTEX_ENTRY.search(text):
-        found = parse_bibtex(text)
+        found = parse_bibtex(text, where)
     elif _is_zotero_csv(text):
         found = parse_zotero_csv(text)
     else:
@@ -97,10 +113,11 @@ def parse_lines(text: str) -> PaperList:
     return PaperList(tuple(cited))
 
 
-def parse_bibtex(text: str) -> PaperList:
+def parse_bibtex(text: str, where: str = "") -> PaperList:
     """Entries of a BibTeX file: title, abstract, authors, and an arXiv id from eprint (with
     archivePrefix arXiv), or one mentioned in url, doi, journal, note or howpublished. LaTeX
-    accents and braces are decoded; blocks that do not parse are reported by line."""
+    accents and braces are decoded; an entry that was not read is named in one line, with its
+    key, its line (counted from 1) and why (``unreadable``)."""
     library = bibtexparser.parse_string(text, append_middleware=[LatexDecodingMiddleware()])
     cited = []
     for entry in library.entries:
@@ -121,11 +138,27 @@ def parse_bibtex(text: str) -> PaperList:
                 authors=_people(authors),
             )
         )
-    unreadable = tuple(
-        f"BibTeX entry at line {(block.start_line or 0) + 1} could not be read"
-        for block in library.failed_blocks
-    )
+    unreadable = tuple(_problem(block, where) for block in library.failed_blocks)
     return PaperList(tuple(cited), unreadable)
+
+
+def _problem(block: model.Block, where: str) -> str:
+    """One line for an entry the parser did not read: which, where, and why, in plain words."""
+    key = _BLOCK_KEY.match((block.raw or "").lstrip())
+    name = f"BibTeX entry {_clean(key.group(1), 60)}" if key else "A BibTeX entry"
+    at = f"{name} at line {(block.start_line or 0) + 1}{f' of {where}' if where else ''}"
+    if isinstance(block, model.DuplicateBlockKeyBlock):
+        return f"{at} was not read: an earlier entry has the same key"
+    if isinstance(block, model.DuplicateFieldKeyBlock):
+        fields = ", ".join(sorted(block.duplicate_keys))
+        return f"{at} was not read: it has more than one {_clean(fields, 100)} field"
+    # the parser's own words: read for the reason, never shown
+    reason = str(getattr(getattr(block, "error", None), "abort_reason", ""))
+    if "end of file" in reason:
+        return f"{at} was not read: the file ends before the entry is closed"
+    if "block start" in reason:
+        return f"{at} was not read: it is not closed (a brace or comma is missing)"
+    return f"{at} could not be read"
 
 
 def parse_zotero_csv(text: str) -> PaperList:

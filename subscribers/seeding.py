@@ -31,6 +31,8 @@ from subscribers.model import SeedText, Subscriber
 from subscribers.paper_list import Cited, PaperList
 
 PER_LIST = 50  # the default of ranking.seed_list_max
+NAMED = 3  # papers a summary names; "and N more" counts the rest
+NAME_CHARS = 80
 
 
 class PaperShelf(Protocol):
@@ -74,12 +76,15 @@ class SeedPlan:
         return len(self.liked) + len(self.private)
 
     def summary(self, *, on_confirming: bool = False) -> str:
-        """One line for a page: how many papers were liked (and kept privately), what the
-        per-list limit cut, and how many were not found (the page lists ``missing`` after it).
+        """One line for a page: how many papers were liked and the first of them by title
+        (and how many are kept privately), what the per-list limit cut, and how many were not
+        found (the page lists ``missing`` after it). Plain text: the page escapes it.
         ``on_confirming``: nothing is liked yet, the confirmation link will. It depends on the
         list and the paper store only, never on who the address is."""
         papers = f"{self.count} paper{'' if self.count == 1 else 's'}"
         line = f"Confirming will like {papers}" if on_confirming else f"Liked {papers}"
+        if self.count:
+            line += f": {self.named()}"
         if self.private:
             line += f" ({len(self.private)} from your list, kept for you only)"
         line += "."
@@ -91,6 +96,20 @@ class SeedPlan:
         if self.missing:
             return f"{line} Not found ({len(self.missing)}):"
         return line
+
+
+    def named(self) -> str:
+        """The first ``NAMED`` papers' titles, quoted and shortened, and how many more."""
+        titles = [p.title for p in self.liked] + [t.title for t in self.private]
+        shown = [_short(t) for t in titles[:NAMED]]
+        if len(titles) > NAMED:
+            shown.append(f"{len(titles) - NAMED} more")
+        return shown[0] if len(shown) == 1 else f"{', '.join(shown[:-1])} and {shown[-1]}"
+
+
+def _short(title: str) -> str:
+    text = title if len(title) <= NAME_CHARS else title[: NAME_CHARS - 1].rstrip() + "…"
+    return f"“{text}”"
 
 
 def plan_seed(

@@ -95,6 +95,8 @@ def ingest(
         table.add_section()
         _row(table, "total", total)
     out.print(table)
+    if total.skipped:
+        out.print(_skip_reasons(total))
     from digest.ranking import embed_stored_papers, semantic_wanted, shared_encoder
 
     mode = rt.settings.ranking.semantic
@@ -107,6 +109,16 @@ def ingest(
 
 def _row(table: Table, name: str, counts: IngestCounts) -> None:
     table.add_row(name, str(counts.read), str(counts.new), str(counts.merged), str(counts.skipped))
+
+
+def _skip_reasons(counts: IngestCounts) -> Table:
+    """Why papers were skipped: a reason and a count per row, the most common first."""
+    table = Table(title=f"Skipped {counts.skipped}: why", title_justify="left")
+    table.add_column("reason")
+    table.add_column("papers", justify="right")
+    for reason, n in sorted(counts.why_skipped.items(), key=lambda item: -item[1]):
+        table.add_row(escape(reason), str(n))
+    return table
 
 
 @papers_app.command("list")

@@ -218,6 +218,17 @@ def _show_preview(
     )
 
 
+DELIVERY_COLUMNS = (  # (header, right-aligned)
+    ("subscriber", False),
+    ("status", False),
+    ("tries", True),
+    ("papers", True),
+    ("KB", True),
+    ("updated", False),
+    ("last reply", False),
+)
+
+
 @app.command(rich_help_panel="Mail")
 def deliveries(
     ctx: typer.Context,
@@ -249,11 +260,16 @@ def deliveries(
         + f"\n{summary or 'no deliveries'}",
         title_justify="left",
     )
-    for column in ("subscriber", "status", "attempts", "papers", "size", "updated", "last reply"):
+    # Fits 80 columns: short headers and figures never wrap; an address or a reply folds onto
+    # more lines rather than squeezing the other columns to "s…".
+    for column, right in DELIVERY_COLUMNS:
+        folds = column in ("subscriber", "last reply")
         table.add_column(
             column,
-            justify="right" if column in ("attempts", "papers") else "left",
-            no_wrap=column in ("subscriber", "updated"),
+            justify="right" if right else "left",
+            no_wrap=not folds,
+            overflow="fold" if folds else "ellipsis",
+            min_width=len(column),
         )
     for row in rows:
         table.add_row(
@@ -261,8 +277,8 @@ def deliveries(
             row.status,
             str(row.attempts),
             str(row.papers),
-            f"{row.size_bytes / 1024:.1f} KB" if row.size_bytes else "",
-            f"{row.updated_at:%Y-%m-%d %H:%M:%S}",
+            f"{row.size_bytes / 1024:.1f}" if row.size_bytes else "",
+            f"{row.updated_at:%m-%d %H:%M}",
             escape((row.last_reply or "")[:80]),
         )
     out.print(table)

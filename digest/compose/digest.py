@@ -36,7 +36,6 @@ from subscribers.model import Subscriber
 
 log = logging.getLogger("digest.compose")
 _NONE: frozenset[str] = frozenset()
-_LABELS = {"personal": "Top pick for you", "trending": "Most upvoted", "public": "Top of the issue"}
 # Room kept for the footer's personal links and the "N more papers" block, on top of their
 # static size, when deciding how many cards fit the budget.
 _SLACK = 2_000
@@ -302,7 +301,7 @@ class PreparedIssue:
         if topics:
             values["topics"], text_values["topics"] = _topics_line(tuple(topics))
         values["preheader"] = html.escape(plan.preheader(picks, topics, trending))
-        values["label"] = text_values["label"] = _LABELS[mode]
+        values["label"] = text_values["label"] = plan.lead_label(picks, mode)
         head_drop = _HEAD_DROPS[mode if mode != "personal" or topics else "public"]
         html_out.add(self.html_doc.head.flat(head_drop), values)
         text_out.add(self.text_doc.head.flat(head_drop), text_values)

@@ -18,6 +18,12 @@ PREHEADER_LIMIT = 140
 OTHER = "More for you"
 TRENDING_REST = "Also trending"
 PUBLIC_REST = "More in this issue"
+LEAD_LABELS = {
+    "personal": "Top pick for you",
+    "trending": "Top of the issue",
+    "public": "Top of the issue",
+}
+TRENDING_ABOUT = "Trending this week: new papers ranked by upvotes, comments and recency"
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +103,20 @@ def _grouped(
     return groups
 
 
+def lead_label(picks: Sequence[PickLike], mode: str) -> str:
+    """What the lead card is called. The trending digest's lead is "Most upvoted" only when it
+    has votes and no other pick has more, "Most discussed" likewise for comments; else it is
+    what it always is, the top of the issue ("personal", "trending" or "public")."""
+    if mode != "trending" or not picks:
+        return LEAD_LABELS[mode]
+    lead = picks[0].paper
+    if lead.upvotes and lead.upvotes >= max(p.paper.upvotes or 0 for p in picks):
+        return "Most upvoted"
+    if lead.comments and lead.comments >= max(p.paper.comments or 0 for p in picks):
+        return "Most discussed"
+    return LEAD_LABELS[mode]
+
+
 def title_of(pick: PickLike) -> str:
     return _clean_title(pick.paper.title)
 
@@ -127,7 +147,7 @@ def preheader(picks: Sequence[PickLike], topics: Sequence[str], trending: bool) 
     if len(picks) > 1:
         return _also(tuple(p.paper.title for p in picks[1:4]))
     if trending:
-        about = "Trending this week: the most upvoted new papers"
+        about = TRENDING_ABOUT
     elif topics:
         about = "For your topics: " + ", ".join(clean_phrase(t) for t in topics)
     else:

@@ -109,7 +109,7 @@ class PersonalDigests:
             NewPapers.of(papers, lookback_ids, lookback_start(issue)),
             Signer.from_settings(settings.web),
             ExamplePapers(engine, papers),
-            too_old_to_trend(papers, issue.date),
+            too_old_to_trend(papers, issue.date, settings.ranking.picks),
         )
 
     @property

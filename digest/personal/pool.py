@@ -117,24 +117,36 @@ class NewPapers:
         return found
 
 
-def paper_age_days(paper: Paper, on: date) -> int | None:
-    """Days from the paper's publication (else its listing) to ``on``; None when unknown."""
-    when = paper.published
-    if when is None:
-        moment = paper.posted_at or paper.first_seen
-        when = moment.date() if moment is not None else None
-    return None if when is None else (on - when).days
-
-
-def too_old_to_trend(papers: Sequence[Paper], issue_date: date) -> frozenset[str]:
-    """Ids of the pool's papers older than TRENDING_MAX_AGE_DAYS, which the trending digest
-    (no topics, no authors, no examples) leaves out. Age is measured from the newest
-    publication in the pool, or the issue's date if earlier: a pool that stopped growing (the
-    bundled sample pages) still has its own recent papers. Papers of unknown age stay."""
-    dates = [p.published for p in papers if p.published is not None]
-    anchor = min(max(dates), issue_date) if dates else issue_date
-    return frozenset(
+def too_old_to_trend(
+    papers: Sequence[Paper], issue_date: date, at_least: int = 10
+) -> frozenset[str]:
+    """Ids of the pool's papers the trending digest (no topics, no authors, no examples) leaves
+    out: those listed more than TRENDING_MAX_AGE_DAYS before the pool's newest listing (or the
+    issue's date if earlier: a pool that stopped growing, like the bundled sample pages, still
+    has its own recent papers), and, while ``at_least`` papers stay, those published that long
+    before they were listed (popular is not new). A listing is when a paper trended; its
+    publication date is measured against its own listing, never against another paper's."""
+    listed = {p.id: _listed_on(p) for p in papers}
+    days = [d for d in listed.values() if d is not None]
+    anchor = min(max(days), issue_date) if days else issue_date
+    stale = {
+        pid
+        for pid, on in listed.items()
+        if on is not None and (anchor - on).days > TRENDING_MAX_AGE_DAYS
+    }
+    old = {
         p.id
         for p in papers
-        if (age := paper_age_days(p, anchor)) is not None and age > TRENDING_MAX_AGE_DAYS
-    )
+        if p.id not in stale
+        and p.published is not None
+        and (on := listed[p.id]) is not None
+        and (on - p.published).days > TRENDING_MAX_AGE_DAYS
+    }
+    if len(papers) - len(stale) - len(old) < at_least:
+        old = set()
+    return frozenset(stale | old)
+
+
+def _listed_on(paper: Paper) -> date | None:
+    moment = paper.posted_at or paper.first_seen
+    return moment.date() if moment is not None else paper.published

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 from urllib.parse import urlencode
 
 from sqlalchemy import Engine
@@ -18,6 +19,10 @@ from papercore.config import SourcesSettings
 from papercore.errors import DigestError
 
 log = logging.getLogger(LOGGER)
+NO_SOURCES = (
+    "no sources configured, nothing to collect: set [sources] pages, hf_daily = true or"
+    " arxiv_queries in the config file (see config.example.toml)"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +36,7 @@ class CollectReport:
     counts: IngestCounts = field(default_factory=IngestCounts)
     failed: list[tuple[str, str]] = field(default_factory=list)  # (location, one-line reason)
     embedded: int = 0  # new papers given semantic-ranker embeddings afterwards
+    no_sources: bool = False  # nothing is configured to read: read=0 says nothing about sources
 
 
 def arxiv_url(base: str, query: str) -> str:
@@ -70,9 +76,14 @@ def collect(
     should_stop: Callable[[], bool] = lambda: False,
 ) -> CollectReport:
     """Ingest every planned source; one unreadable source is logged and does not stop the others.
-    Stops between sources when ``should_stop()``."""
+    Stops between sources when ``should_stop()``. With no sources configured it warns, in one
+    line that says how to configure them."""
     report = CollectReport()
-    for request in collect_plan(sources, now):
+    plan = collect_plan(sources, now)
+    if not plan:
+        report.no_sources = True
+        event(log, "collect.no_sources", logging.WARNING, hint=NO_SOURCES)
+    for request in plan:
         if should_stop():
             break
         try:
@@ -90,13 +101,18 @@ def collect(
         for document in documents:
             report.counts.add(document.counts)
             c = document.counts
-            event(
-                log,
-                "collect.source",
-                source=document.name,
-                read=c.read,
-                new=c.new,
-                merged=c.merged,
-                skipped=c.skipped,
-            )
+            fields: dict[str, Any] = {
+                "source": document.name,
+                "read": c.read,
+                "new": c.new,
+                "merged": c.merged,
+                "skipped": c.skipped,
+            }
+            if c.skipped:
+                fields["why_skipped"] = _reasons(c)
+            event(log, "collect.source", logging.INFO, **fields)
     return report
+
+
+def _reasons(counts: IngestCounts) -> str:
+    return "; ".join(f"{reason}: {n}" for reason, n in counts.why_skipped.items())

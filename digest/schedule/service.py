@@ -232,8 +232,9 @@ def _one_line(exc: BaseException) -> str:
 
 def _collect_detail(report: CollectReport) -> dict[str, Any]:
     return {
-        **asdict(report.counts),
+        **{k: v for k, v in asdict(report.counts).items() if k != "why_skipped"},
         "failed_sources": len(report.failed),
+        **({"no_sources": True} if report.no_sources else {}),
         "embedded": report.embedded,
     }
 

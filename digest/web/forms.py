@@ -62,9 +62,12 @@ def phrases(
     return clean_phrases(raw + (extra or []), what)
 
 
-def seed_list(raw: str) -> PaperList:
-    """The papers of a pasted or uploaded list; InputError when it names none."""
-    listed = read_paper_list(raw)
+def seed_list(pasted: str, uploaded: str = "") -> PaperList:
+    """The papers of a pasted list and an uploaded file, each read on its own (so each counts
+    its own lines); InputError when they name none."""
+    listed = read_paper_list(pasted, "the pasted text") + read_paper_list(
+        uploaded, "the uploaded file"
+    )
     if not listed.cited and not listed.unreadable:
         raise InputError("paste or upload papers: arXiv ids, titles, BibTeX or a Zotero CSV")
     return listed

@@ -141,7 +141,7 @@ async def seed(request: Request) -> Response:
     try:
         pasted = form.get("papers")
         pasted = pasted[:MAX_UPLOAD] if isinstance(pasted, str) else ""
-        listed = seed_list(pasted + "\n" + await _upload(form.get("papers_file")))
+        listed = seed_list(pasted, await _upload(form.get("papers_file")))
     except InputError as exc:
         errors = {"papers": exc.one_line()}
         return await preferences_page(web, request, person, token, 422, None, errors)

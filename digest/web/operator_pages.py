@@ -130,27 +130,52 @@ async def dashboard(request: Request) -> Response:
     return web.page("operator.html", **await run_in_threadpool(_dashboard, web))
 
 
+MAX_TOPICS = 20
+
+
 async def preview(request: Request) -> Response:
     """The next digest as a send now would build it: for ``?subscriber=EMAIL``, else for
-    ``?topic=...`` (repeatable), else the trending digest (``digest.personal.preview_digest``)."""
+    ``?topic=...`` (repeatable) or ``?topics=`` (one per line), else, once the form is sent
+    (``show``), the trending digest (``digest.personal.preview_digest``). With none of them:
+    the form with those fields."""
     web = web_of(request)
     refused = await login(web, request)
     if refused is not None:
         return refused
-    email = request.query_params.get("subscriber") or None
-    topics = request.query_params.getlist("topic")[:20]
+    query = request.query_params
+    email = query.get("subscriber", "").strip()[:320] or None
+    typed = query.get("topics", "")[:2000]
+    topics = [t.strip() for t in [*query.getlist("topic"), *typed.splitlines()] if t.strip()]
+    if not (email or topics or "show" in query):
+        return _preview_form(web)
+    if email and topics:
+        return _preview_form(
+            web, email, typed, "Give a subscriber or topics, not both.", status_code=422
+        )
 
     def render() -> str:
         with web.engine.connect() as connection:
-            person = preview_subscriber(connection, email, topics)
+            person = preview_subscriber(connection, email, topics[:MAX_TOPICS])
         html = preview_digest(web.engine, web.settings, person, web.clock()).message.html
         return inert(html, web.base_url)
 
     try:
         html = await run_in_threadpool(render)
     except DigestError as exc:
-        return web.message("Cannot preview", exc.one_line(), 404)
+        return _preview_form(web, email or "", typed, exc.one_line(), status_code=404)
     return mail_page(html)
+
+
+def _preview_form(
+    web: Web, subscriber: str = "", topics: str = "", error: str = "", status_code: int = 200
+) -> Response:
+    return web.page(
+        "operator_preview.html",
+        status_code,
+        subscriber=subscriber,
+        topics=topics,
+        error=error,
+    )
 
 
 routes = [

@@ -66,7 +66,10 @@ def test_seed_from_a_bibtex_file_lists_what_was_not_found(cli: Cli, tmp_path: Pa
         encoding="utf-8",
     )
     result = cli("subscribers", "seed", "ada@example.org", str(library))
-    assert "Liked 2 papers (1 from your list, kept for you only). Not found (1)" in result.stdout
+    said = " ".join(result.stdout.split())
+    assert f"Liked 2 papers: “{title[:40]}" in said  # titles are shortened to 80 characters
+    assert "” and “A brand new method” (1 from your list," in said
+    assert "kept for you only). Not found (1)" in said
     assert "kept privately" in result.stdout
     assert "not found" in result.stdout and "A paper that is nowhere" in result.stdout
     seeds = [

@@ -211,7 +211,7 @@ def test_the_trending_digest_says_what_it_is(browser, tmp_path: Path) -> None:  
     page = browser.new_page(viewport={"width": 375, "height": 900})
     page.goto(page_file.as_uri())
     body = page.inner_text("body")
-    assert "Trending this week" in body and "ranked by upvotes and recency" in body
+    assert "Trending this week" in body and "ranked by upvotes, comments and recency" in body
     assert "picked for you" not in body and "new: listed" not in body
     # grouped by theme in the order of each theme's best paper; the lead stands alone
     assert body.index("MOST UPVOTED") < body.index("GRAPH LEARNING") < body.index("ROBOTICS")

@@ -60,8 +60,8 @@ def test_preview_of_a_subscriber_is_what_digest_send_then_delivers(
         expected = [f"Read: {https(p['link'])}" for p in ranked]
         if people[email]:  # the same picks, the top pick leading (the rest grouped by topic)
             assert sorted(expected) == sorted(links) and expected[0] == links[0]
-        else:  # the trending digest keeps to the recent ones, in rank order
-            assert links and links == [line for line in expected if line in links]
+        else:  # the trending digest: recent ones, the top one leading, the rest by theme
+            assert links and set(links) <= set(expected) and links[0] == expected[0]
     handler = SinkHandler()
     with SmtpServer(handler) as server:
         cli("send", "--dev", env={"DIGEST_SMTP__PORT": str(server.port)})

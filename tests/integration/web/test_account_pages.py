@@ -320,7 +320,7 @@ def test_preferences_seed_from_a_pasted_list_and_an_uploaded_bibtex(site: Site) 
         "seed",
         papers=f"{PAPER.id}\nSpeech recognition with tiny transformers\nA paper nobody stored",
     )
-    assert status == 200 and "Liked 2 papers. Not found (1):" in page
+    assert status == 200 and "Liked 2 papers: “Graph neural" in page and ". Not found (1):" in page
     assert "<li>A paper nobody stored</li>" in page
     assert sorted(examples_of(site, person)) == [(PAPER.id, 1), (OTHER.id, 1)]
 
@@ -328,7 +328,7 @@ def test_preferences_seed_from_a_pasted_list_and_an_uploaded_bibtex(site: Site) 
     status, page = post_on_preferences(
         site, person, "seed", files={"papers_file": ("library.bib", bib)}
     )
-    assert status == 200 and "Liked 1 paper (1 from your list, kept for you only)." in page
+    assert status == 200 and "Liked 1 paper: “Brand &lt;new&gt; work” (1 from your" in page
     assert "Brand &lt;new&gt; work" in page  # the file's text is escaped
     (seed,) = [e.seed for e in reload(site, person).examples if e.seed is not None]
     assert (seed.title, seed.arxiv) == ("Brand <new> work", "2501.00042")

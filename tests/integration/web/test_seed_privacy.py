@@ -80,7 +80,8 @@ def test_an_anonymous_bibtex_seed_creates_no_paper_and_teaches_only_its_subscrib
     papers_before = count(site, "papers")
     status, page = site.signup("ada@example.org", topics="hypergraphs", papers=SEED_BIBTEX)
     assert status == 200
-    assert "Confirming will like 1 paper (1 from your list, kept for you only)." in page
+    assert "Confirming will like 1 paper: “" in page
+    assert "” (1 from your list, kept for you only)." in page
     assert site.client.get(f"/paper/{UNUSED_ID}").status_code == 404
     assert count(site, "papers") == papers_before
     assert person_at(site, "ada@example.org").examples == ()  # nothing before her click

@@ -259,7 +259,9 @@ def test_signup_seeds_liked_papers_and_says_the_same_for_a_subscribed_address(
     ingest(site.engine, [Paper("2406.00001", "Graph networks for molecules", "A.")], site.clock())
     papers = "https://arxiv.org/abs/2406.00001v2\nA title nobody has <b>seen</b>"
     status, first = site.signup("ada@example.org", papers=papers)
-    assert status == 200 and "Confirming will like 1 paper. Not found (1):" in first
+    assert status == 200 and (
+        "Confirming will like 1 paper: “Graph networks for molecules”. Not found (1):" in first
+    )
     assert "A title nobody has &lt;b&gt;seen&lt;/b&gt;" in first
     (person,) = people(site.engine)
     assert person.examples == ()  # liked once the address's owner confirms
@@ -270,6 +272,6 @@ def test_signup_seeds_liked_papers_and_says_the_same_for_a_subscribed_address(
     ingest(site.engine, [Paper("2406.00002", "Another one", "B.")], site.clock())
     site.clock.advance(3600)
     status, again = site.signup("ada@example.org", papers="2406.00002")
-    assert status == 200 and "Confirming will like 1 paper." in again  # as for a newcomer
+    assert status == 200 and "Confirming will like 1 paper: “Another one”." in again  # as anyone
     (person,) = people(site.engine)
     assert [e.paper_id for e in person.examples] == ["2406.00001"]  # a stranger changed nothing

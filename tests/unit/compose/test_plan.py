@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from digest.compose.plan import place, preheader, subject_line, topic_of
+from digest.compose.plan import lead_label, place, preheader, subject_line, topic_of
 from tests.compose_support import paper, pick
 
 TOPICS = ("graph neural networks", "video generation")
@@ -85,3 +85,13 @@ def test_a_theme_of_one_paper_gets_no_heading_of_its_own() -> None:
     themes = {picks[1].paper.id: "Robotics", picks[2].paper.id: "Graph learning"}
     placed = place(picks, (), trending=False, public=True, themes=themes)
     assert [p.heading for p in placed] == [None, "More in this issue", None, None]
+
+
+def test_the_trending_lead_is_called_most_upvoted_only_when_it_is() -> None:
+    quiet = [pick(paper(n, upvotes=None), ()) for n in range(3)]
+    assert lead_label(quiet, "trending") == "Top of the issue"
+    voted = [pick(paper(0, upvotes=40), ()), pick(paper(1, upvotes=12), ())]
+    assert lead_label(voted, "trending") == "Most upvoted"
+    behind = [pick(paper(0, upvotes=3), ()), pick(paper(1, upvotes=12), ())]
+    assert lead_label(behind, "trending") == "Top of the issue"  # ranked first for recency
+    assert lead_label(voted, "personal") == "Top pick for you"

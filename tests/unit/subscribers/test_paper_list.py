@@ -77,7 +77,8 @@ def test_bibtex_entries_with_ids_latex_and_a_broken_block() -> None:
     assert first.abstract.startswith("The dominant")
     assert second.arxiv is None and second.title == "On Gödel machines & self-improvement"
     assert third.arxiv == "2301.00001" and third.abstract == ""
-    assert len(listed.unreadable) == 1 and "could not be read" in listed.unreadable[0]
+    (broken,) = listed.unreadable
+    assert broken.startswith("BibTeX entry ") and " was not read: " in broken
 
 
 def test_zotero_csv_rows() -> None:
@@ -105,7 +106,8 @@ def test_a_list_past_the_limits_is_cut_and_the_plan_says_so_in_one_line() -> Non
     plan = look_up(EmptyShelf(), read_paper_list(BIBTEX_OF_120), SeedLimits(per_list=50))
     assert len(plan.private) == 50 and plan.cut == 70
     assert plan.summary() == (
-        "Liked 50 papers (50 from your list, kept for you only)."
+        "Liked 50 papers: “Made-up paper 0”, “Made-up paper 1”, “Made-up paper 2” and 47 more"
+        " (50 from your list, kept for you only)."
         " Only the first 50 papers of a list are read: 70 more were left out."
     )
 
@@ -147,5 +149,6 @@ def test_plan_likes_stored_papers_keeps_ones_with_abstracts_privately_and_lists_
     assert plan.private == (SeedText("A new one", "Its abstract.", (), "2501.00001"),)
     assert plan.missing == ("BibTeX entry at line 9 could not be read", "Only a title")
     assert plan.summary() == (
-        "Liked 3 papers (1 from your list, kept for you only). Not found (2):"
+        "Liked 3 papers: “Graph networks for molecules”, “Attention Is All You Need” and"
+        " “A new one” (1 from your list, kept for you only). Not found (2):"
     )
