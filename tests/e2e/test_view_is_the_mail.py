@@ -1,4 +1,4 @@
-""""View in browser", the Atom feed and the JSON view are the mail (issue 23): after a real
+""" "View in browser", the Atom feed and the JSON view are the mail (issue 23): after a real
 `digest run --once` through an SMTP sink, each subscriber's web view (/view/<token>), feed
 (/feed/<token>.atom) and JSON (/view/<token>.json), fetched over HTTP from a real server and
 parsed, show the papers, order, headings and reasons of the message they were sent. Three
@@ -155,10 +155,7 @@ def json_of(http: httpx.Client, view: str) -> Shown:
     assert answer.status_code == 200, answer.text
     papers = answer.json()["papers"]
     return Shown(
-        [
-            Card(p["links"]["paper"], p["heading"], why_line(tuple(p["why"])))
-            for p in papers
-        ]
+        [Card(p["links"]["paper"], p["heading"], why_line(tuple(p["why"]))) for p in papers]
     )
 
 
