@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from html.parser import HTMLParser
+from typing import Any
 
 import httpx
 import pytest
@@ -32,9 +33,9 @@ ATOM = "{http://www.w3.org/2005/Atom}"
 
 @dataclass
 class Card:
-    """One paper as a surface shows it: its link, the heading opened before it, its reasons."""
+    """One paper as a surface shows it: its title, the heading opened before it, its reasons."""
 
-    link: str
+    title: str
     heading: str | None = None
     why: str = ""
 
@@ -52,8 +53,8 @@ class _Capture(HTMLParser):
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
-        self.events: list[tuple[str, str, str]] = []  # (what, text, href)
-        self._open: list[tuple[str, str, int, list[str]]] = []  # (what, href, depth, text)
+        self.events: list[tuple[str, str]] = []  # (what, text)
+        self._open: list[tuple[str, int, list[str]]] = []  # (what, depth, text)
         self._depth = 0
 
     def wanted(self, tag: str, attrs: dict[str, str]) -> str | None:
@@ -62,21 +63,18 @@ class _Capture(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         found = {k: v or "" for k, v in attrs}
         self._depth += 1
-        if self._open and tag == "a" and not self._open[-1][1]:
-            what, _, depth, text = self._open[-1]
-            self._open[-1] = (what, found.get("href", ""), depth, text)
         what = self.wanted(tag, found)
         if what:
-            self._open.append((what, found.get("href", ""), self._depth, []))
+            self._open.append((what, self._depth, []))
 
     def handle_endtag(self, tag: str) -> None:
-        if self._open and self._open[-1][2] == self._depth:
-            what, href, _, text = self._open.pop()
-            self.events.append((what, " ".join("".join(text).split()), href))
+        if self._open and self._open[-1][1] == self._depth:
+            what, _, text = self._open.pop()
+            self.events.append((what, " ".join("".join(text).split())))
         self._depth -= 1
 
     def handle_data(self, data: str) -> None:
-        for _, _, _, text in self._open:
+        for _, _, text in self._open:
             text.append(data)
 
 
@@ -99,13 +97,13 @@ def shown_by(parser: _Capture, page: str) -> Shown:
     parser.feed(page)
     parser.close()
     found, heading = Shown(), None
-    for what, text, href in parser.events:
+    for what, text in parser.events:
         if what == "pd-group":
             heading = text
         elif what == "pd-label":
             found.lead_label = text
         elif what == "pd-title":
-            found.cards.append(Card(href, heading))
+            found.cards.append(Card(re.sub(r"^\d+\. ", "", text), heading))
             heading = None
         elif what == "pd-why":
             found.cards[-1].why = text.removeprefix("Why:").strip()
@@ -153,10 +151,13 @@ def json_of(http: httpx.Client, view: str) -> Shown:
     """The issue's JSON view parsed: each paper's link, heading and reasons (as one line)."""
     answer = http.get(f"{view}.json")
     assert answer.status_code == 200, answer.text
-    papers = answer.json()["papers"]
-    return Shown(
-        [Card(p["links"]["paper"], p["heading"], why_line(tuple(p["why"]))) for p in papers]
-    )
+    return json_of_page(answer.json())
+
+
+def json_of_page(data: dict[str, list[dict[str, object]]]) -> Shown:
+    """The JSON view's papers: each one's link, heading and reasons (as the mail's one line)."""
+    papers: list[dict[str, Any]] = data["papers"]
+    return Shown([Card(p["title"], p["heading"], why_line(tuple(p["why"]))) for p in papers])
 
 
 def test_the_web_view_feed_and_json_show_what_the_mail_showed(served: Served) -> None:  # noqa: F811
