@@ -6,7 +6,7 @@ from __future__ import annotations
 import html
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -28,6 +28,7 @@ from digest.compose.headers import (
 )
 from digest.compose.message_ids import MessageIds
 from digest.compose.mime import OutgoingMessage, boundary_for, multipart_alternative
+from digest.compose.plan import DigestPlan, PlannedCard, plan_digest
 from digest.compose.text import clean, shorten, wrap
 from digest.compose.themes import theme_of
 from papercore.config import Settings
@@ -224,20 +225,52 @@ class PreparedIssue:
         """The picks whose card can be shown (a dropped card leaves its paper out)."""
         return [pick for pick in picks if self._has_card(pick.paper)]
 
+    def _renderable(self, laid_out: DigestPlan) -> DigestPlan:
+        """``laid_out`` without the cards that cannot be rendered; a dropped card's heading
+        opens its group on the next card."""
+        ready = [self._has_card(card.paper) for card in laid_out.cards]
+        if all(ready):
+            return laid_out
+        cards: list[PlannedCard] = []
+        heading: str | None = None
+        for card, ok in zip(laid_out.cards, ready, strict=True):
+            if not ok:
+                heading = heading or card.heading
+                continue
+            if heading and not card.heading:
+                card = replace(card, heading=heading)
+            heading = None
+            cards.append(card)
+        return replace(laid_out, cards=tuple(cards))
+
     def _cards(self, pick: PickLike) -> tuple[Region, Region]:
         paper_id = pick.paper.id
         return self.html_doc.cards[paper_id], self.text_doc.cards[paper_id]
 
+    def plan(self, subscriber: Subscriber, picks: Sequence[PickLike]) -> DigestPlan:
+        """How the subscriber's digest of these picks is laid out: the trending digest (no
+        topics, authors or likes) by theme, any other by the topics the reasons name."""
+        likes = any(e.vote > 0 for e in subscriber.examples)
+        return plan_digest(
+            picks, subscriber.topics, subscriber.authors, likes=likes, themes=self.themes
+        )
+
     def message(
         self, subscriber: Subscriber, picks: Sequence[PickLike], links: SubscriberLinks
     ) -> OutgoingMessage:
-        """The complete personalised message for one subscriber: the trending digest (no
-        topics, no authors) says what it is (its picks are recent: digest.personal's rule).
-        Picks whose card cannot be rendered are left out."""
-        picks = self.shown(picks)
+        """The complete personalised message for one subscriber (its picks are recent:
+        digest.personal's rule), laid out by ``plan``. Picks whose card cannot be rendered are
+        left out."""
+        return self.render(subscriber, self.plan(subscriber, self.shown(picks)), links)
+
+    def render(
+        self, subscriber: Subscriber, laid_out: DigestPlan, links: SubscriberLinks
+    ) -> OutgoingMessage:
+        """The complete message of a digest already laid out: the one way a subscriber's
+        digest becomes HTML and text, whether mailed now or shown again on the web. A card
+        that cannot be rendered is left out (its heading passes to the next card)."""
+        laid_out = self._renderable(laid_out)
         to = check_address(subscriber.email)
-        topics = subscriber.topics
-        trending = plan.is_trending(topics, subscriber.authors)
         unsubscribe, preferences, view = links.unsubscribe, links.preferences, links.view_in_browser
         values = {
             "preferences": _attr(preferences),
@@ -254,9 +287,9 @@ class PreparedIssue:
         encoded: dict[str, bytes] = {}
         # HTML values go in as they are: escaped before assembly (sizes count what is sent).
         html_out, text_out = Assembly(None, encoded), Assembly(_text_value, encoded)
-        mode = "trending" if trending else "personal"
-        self._assemble(html_out, text_out, picks, values, text_values, links, topics, mode)
+        self._assemble(html_out, text_out, laid_out, values, text_values, links)
         body_html, body_text = "".join(html_out.text), "".join(text_out.text)
+        picks = laid_out.cards
 
         subject = _subject_for(
             tuple(p.paper.title for p in picks[:1]), len(picks), self.composer.settings.app.name
@@ -285,17 +318,16 @@ class PreparedIssue:
         self,
         html_out: Assembly,
         text_out: Assembly,
-        picks: Sequence[PickLike],
+        laid_out: DigestPlan,
         values: dict[str, str],
         text_values: dict[str, str],
         links: SubscriberLinks | None,
-        topics: Sequence[str] = (),
-        mode: str = "public",
     ) -> int:
-        """Fill both documents; returns how many picks were shown in full. ``mode`` is
-        "personal", "trending" or "public" (the web archive). Picks that would take the HTML
-        over budget become the "N more papers" link."""
-        trending = mode == "trending"
+        """Fill both documents with the plan's cards, in its order, with its headings and
+        reasons; returns how many were shown in full. Cards that would take the HTML over
+        budget become the "N more papers" link."""
+        mode, topics, picks = laid_out.mode, laid_out.topics, laid_out.cards
+        trending = laid_out.trending
         count = len(picks)
         values["count"] = text_values["count"] = _count_line(count, mode)
         if topics:
@@ -308,22 +340,20 @@ class PreparedIssue:
         tail_drop = {"public", "empty"} if links else {"personal", "empty"}
         reserve = self.html_doc.tail.flat(frozenset(tail_drop)).size + _SLACK
         shown = 0
-        public = links is None
-        for placed in plan.place(picks, topics, trending, public=public, themes=self.themes):
-            pick = placed.pick
+        for index, pick in enumerate(picks):
             html_card, text_card = self._cards(pick)
-            why = "" if trending else why_line(pick.why)  # the intro says how it is ranked
+            why = why_line(pick.why)
             card_values = {"why": html.escape(why), "label": values["label"]}
             card_text = {"why": why, "label": values["label"]}
-            if placed.heading:
-                card_values["group"] = html.escape(placed.heading)
-                card_text["group"] = placed.heading
+            if pick.heading:
+                card_values["group"] = html.escape(pick.heading)
+                card_text["group"] = pick.heading
             if links is not None:
                 more = links.feedback(pick.paper.id, True)
                 less = links.feedback(pick.paper.id, False)
                 card_values["more"], card_values["less"] = _attr(more), _attr(less)
                 card_text["more"], card_text["less"] = more, less
-            drop = _card_drops(placed.lead, bool(placed.heading), bool(why), links is not None)
+            drop = _card_drops(index == 0, bool(pick.heading), bool(why), links is not None)
             html_parts = html_card.flat(drop)
             if links is not None:
                 size = html_parts.size + sum(len(v.encode()) for v in card_values.values())
@@ -349,7 +379,8 @@ class PreparedIssue:
         """The issue as the public web archive shows it: every pick, no personal links."""
         encoded: dict[str, bytes] = {}
         html_out, text_out = Assembly(None, encoded), Assembly(_text_value, encoded)
-        self._assemble(html_out, text_out, self.shown(picks), {}, {}, None)
+        laid_out = plan_digest(self.shown(picks), (), (), public=True, themes=self.themes)
+        self._assemble(html_out, text_out, laid_out, {}, {}, None)
         return "".join(html_out.text)
 
 

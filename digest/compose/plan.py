@@ -12,6 +12,7 @@ from functools import lru_cache
 
 from digest.compose.cards import PickLike
 from digest.compose.text import clean, clean_phrase, shorten
+from papercore.papers import Paper
 
 SUBJECT_TITLE = 60  # what a phone shows of a subject line, about
 PREHEADER_LIMIT = 140
@@ -36,9 +37,10 @@ class Placed:
     heading: str | None
 
 
-def is_trending(topics: Sequence[str], authors: Sequence[str]) -> bool:
-    """A subscriber with nothing to match gets the trending digest."""
-    return not topics and not authors
+def is_trending(topics: Sequence[str], authors: Sequence[str], likes: bool = False) -> bool:
+    """A subscriber with nothing to match (no topics, no authors, no "more like this" click)
+    gets the trending digest; one who only liked papers is ranked by them (digest.ranking)."""
+    return not topics and not authors and not likes
 
 
 @lru_cache(maxsize=4096)
@@ -115,6 +117,59 @@ def lead_label(picks: Sequence[PickLike], mode: str) -> str:
     if lead.comments and lead.comments >= max(p.paper.comments or 0 for p in picks):
         return "Most discussed"
     return LEAD_LABELS[mode]
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedCard:
+    """One card of a digest as every surface shows it: the paper, the reasons it shows (none
+    in the trending digest, whose intro says how it is ranked) and the heading that opens a
+    group with it. The first card is the lead."""
+
+    paper: Paper
+    why: tuple[str, ...]
+    heading: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DigestPlan:
+    """One subscriber's digest laid out: ``mode`` ("personal", "trending" or "public"), the
+    topics its intro names and its cards in the order shown. The mail, the web view, the feed
+    and the JSON view all show a plan, so they show the same papers, order, headings and
+    reasons."""
+
+    mode: str
+    topics: tuple[str, ...]
+    cards: tuple[PlannedCard, ...]
+
+    @property
+    def trending(self) -> bool:
+        return self.mode == "trending"
+
+    @property
+    def paper_ids(self) -> tuple[str, ...]:
+        return tuple(card.paper.id for card in self.cards)
+
+
+def plan_digest(
+    picks: Sequence[PickLike],
+    topics: Sequence[str],
+    authors: Sequence[str],
+    *,
+    likes: bool = False,
+    public: bool = False,
+    themes: Mapping[str, str | None] | None = None,
+) -> DigestPlan:
+    """The plan of ``picks`` (best first) for a reader of ``topics`` and ``authors`` (none: the
+    trending digest, unless they ``likes`` papers), or for the public archive: ``place``
+    decides order and headings."""
+    trending = is_trending(topics, authors, likes)
+    mode = "public" if public else "trending" if trending else "personal"
+    trending = mode == "trending"
+    placed = place(picks, topics, trending, public=public, themes=themes)
+    cards = tuple(
+        PlannedCard(p.pick.paper, () if trending else tuple(p.pick.why), p.heading) for p in placed
+    )
+    return DigestPlan(mode, tuple(topics) if mode == "personal" else (), cards)
 
 
 def title_of(pick: PickLike) -> str:

@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import Connection, Engine
 
 from digest.compose import Composer, IssueInfo, OutgoingMessage, PreparedIssue
+from digest.compose.plan import DigestPlan
 from digest.paper_store import get_papers
 from digest.personal.pool import NewPapers, issue_papers, lookback_start, too_old_to_trend
 from digest.ranking import DatabaseEmbeddings, Pick, RankedExample, Ranker, build_ranker
@@ -151,8 +152,17 @@ class PersonalDigests:
         """Why ``picks`` came back empty for the subscriber, in words true of them."""
         return self.new_papers.why_nothing_new(subscriber.last_digest_at) or NO_MATCH
 
+    def plan(self, subscriber: Subscriber, picks: Sequence[Pick]) -> DigestPlan:
+        """How the subscriber's digest of these picks is laid out (order, headings, reasons):
+        what the mail shows and the ledger records for the web view, feed and JSON."""
+        return self.prepared.plan(subscriber, picks)
+
     def message(self, subscriber: Subscriber, picks: Sequence[Pick]) -> OutgoingMessage:
         """The subscriber's complete message for these picks, with their signed links."""
+        return self.render(subscriber, self.plan(subscriber, picks))
+
+    def render(self, subscriber: Subscriber, laid_out: DigestPlan) -> OutgoingMessage:
+        """The subscriber's complete message of a plan, with their signed links."""
         links = SubscriberLinks(
             self.settings.app.base_url,
             self.signer,
@@ -161,7 +171,7 @@ class PersonalDigests:
             self.issue.id,
             self.now,
         )
-        return self.prepared.message(subscriber, picks, links)
+        return self.prepared.render(subscriber, laid_out, links)
 
 
 class IssueDigests:

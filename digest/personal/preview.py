@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime
 from sqlalchemy import Connection, Engine
 
 from digest.compose import Composer, IssueInfo, OutgoingMessage
+from digest.compose.plan import DigestPlan
 from digest.issues import find_issue, next_issue_number
 from digest.memory import delivered_ids
 from digest.personal.builder import PersonalDigests
@@ -29,6 +30,7 @@ class Preview:
     subscriber: Subscriber
     digests: PersonalDigests
     picks: tuple[Pick, ...]
+    plan: DigestPlan  # the picks laid out as the mail shows them
     message: OutgoingMessage
 
     @property
@@ -86,4 +88,7 @@ def preview_digest(
         engine, settings, issue, now, composer=composer, on_embed=on_embed
     )
     picks = digests.picks(subscriber, delivered)
-    return Preview(subscriber, digests, tuple(picks), digests.message(subscriber, picks))
+    laid_out = digests.plan(subscriber, picks)
+    return Preview(
+        subscriber, digests, tuple(picks), laid_out, digests.render(subscriber, laid_out)
+    )

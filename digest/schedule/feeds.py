@@ -1,6 +1,7 @@
 """Filing "feed only" subscribers' digests: no mail, but each daily issue's picks for them are
-ranked by the one personal-digest builder and recorded in the ledger as ``filed`` (with the why
-lines), so that their Atom feed lists them exactly as a mail would have shown them.
+ranked and laid out by the one personal-digest builder and recorded in the ledger as ``filed``
+(with the plan's reasons and headings), so that their Atom feed lists them exactly as a mail
+would have shown them.
 
 Choice: a feed-only subscriber is ranked with the **daily** issue of their local date, at their
 delivery hour (``due.feed_slot_of``); the memory and last_digest_at move as for a mailed digest,
@@ -50,7 +51,7 @@ def file_feeds(
         touched[issue.id] = None
         with transaction(engine) as connection:
             for sid, why in skipped:
-                file_for_feed(connection, issue.id, sid, [], now, reason=why)
+                file_for_feed(connection, issue.id, sid, None, now, reason=why)
     for key, ids in due.items():
         if not ids:
             continue
@@ -82,13 +83,13 @@ def _file_page(
         memory = delivered_many(connection, [s.id for s in people])
         for person in people:
             picks = digests.picks(person, memory.get(person.id, set()))
-            shown = [(p.paper.id, p.why) for p in picks]
+            laid_out = digests.plan(person, picks)
             why = digests.why_no_picks(person) if not picks else None
-            if not file_for_feed(connection, issue_id, person.id, shown, now, reason=why):
+            if not file_for_feed(connection, issue_id, person.id, laid_out, now, reason=why):
                 continue
             if not picks:
                 continue
-            remember_many(connection, issue_id, [(person.id, [p for p, _ in shown])], now)
+            remember_many(connection, issue_id, [(person.id, list(laid_out.paper_ids))], now)
             store.mark_digest_received(connection, [(person.id, digests.now)])
             filed += 1
     return filed

@@ -14,6 +14,7 @@ from digest.issues import Issue
 from digest.memory import delivered_ids, delivered_many
 from digest.personal import IssueDigests, PersonalDigests
 from digest.sending.dkim import DkimSigner
+from digest.sending.ledger.layout import Layout
 from digest.sending.messages import Prepared
 from papercore.config import Settings
 from subscribers.model import Subscriber
@@ -49,18 +50,19 @@ class DigestFactory:
         picks = self.digests.picks(subscriber, delivered)
         if not picks:
             return None
-        message = self.digests.message(subscriber, picks)
+        laid_out = self.digests.plan(subscriber, picks)
+        message = self.digests.render(subscriber, laid_out)
         data = self.dkim.sign(message.data) if self.dkim is not None else message.data
         return Prepared(
             subscriber.id,
             message.to,
             message.message_id,
             data,
-            tuple(p.paper.id for p in picks),
+            laid_out.paper_ids,
             message.subject,
             message.html,
             self.digests.now,
-            tuple(p.why for p in picks),
+            Layout.of(laid_out),
         )
 
 

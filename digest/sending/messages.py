@@ -8,6 +8,7 @@ from typing import Protocol
 
 from sqlalchemy import Connection
 
+from digest.sending.ledger.layout import Layout
 from subscribers.model import Subscriber
 
 
@@ -25,7 +26,7 @@ class Prepared:
     # Papers first seen up to this moment were considered: it becomes last_digest_at once sent
     # (None: the moment the outcome is recorded).
     papers_as_of: datetime | None = None
-    why: tuple[tuple[str, ...], ...] = ()  # each paper's explanation lines, for the ledger
+    layout: Layout | None = None  # how the papers were shown (reasons, headings), for the ledger
 
 
 class MessageFactory(Protocol):

@@ -259,7 +259,7 @@ class RangeRun:
                 j.message.message_id,
                 j.message.paper_ids,
                 len(j.message.data),
-                j.message.why,
+                j.message.layout,
             )
             for j in jobs
         ]

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Connection
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
@@ -18,30 +17,18 @@ from digest.compose.cards import paper_page
 from digest.compose.summary import summarise
 from digest.compose.themes import theme_of
 from digest.issues import PUBLISHED, Issue, get_issue, published_issues
-from digest.paper_store import get_papers
 from digest.personal import PersonalDigests, preview_digest
 from digest.personal.preview import PREVIEW_ADDRESS
 from digest.ranking import Pick
-from digest.sending import ledger
+from digest.sending.ledger.feed import shown_issue
 from digest.web.account_pages import holder
+from digest.web.feed_pages import shown_plan
 from digest.web.headers import MAIL_CSP
 from digest.web.signup_pages import links_for
 from digest.web.standing_pages import stale_link
 from digest.web.state import Web, web_of
 from papercore.errors import NotFound
-from papercore.papers import Paper
 from subscribers.model import Subscriber
-
-
-def delivered_papers(connection: Connection, issue_id: int, subscriber_id: int) -> list[Paper]:
-    """The papers one subscriber got in one issue, in the order they were shown."""
-    ids = ledger.papers_delivered(connection, issue_id, subscriber_id)
-    found = get_papers(connection, ids)
-    return [found[i] for i in ids if i in found]
-
-
-def _picks(papers: list[Paper]) -> list[Pick]:
-    return [Pick(paper, 0.0, 0.0, ()) for paper in papers]
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,16 +124,15 @@ def _own_copy(web: Web, person: Subscriber, issue_id: object) -> str | None:
         found = preview_digest(web.engine, web.settings, person, web.clock())
         return found.message.html if found.shown else None
     with web.engine.connect() as connection:
-        try:
-            issue = get_issue(connection, issue_id)
-        except NotFound:
-            return None
-        papers = delivered_papers(connection, issue.id, person.id)
-    if not papers:
+        shown = shown_issue(connection, issue_id, person.id)
+        laid_out = shown_plan(connection, shown) if shown is not None else None
+    if shown is None or laid_out is None or not laid_out.cards:
         return None
-    info = IssueInfo(issue.id, issue.date, issue.frequency)
-    prepared = Composer(web.settings).prepare(info, papers)
-    return prepared.message(person, _picks(papers), links_for(web, person, issue.id)).html
+    # the mail's own renderer, over the plan the ledger recorded: the same papers, order,
+    # headings and reasons as the message sent
+    info = IssueInfo(shown.issue_id, shown.issue_date, shown.frequency)
+    prepared = Composer(web.settings).prepare(info, [card.paper for card in laid_out.cards])
+    return prepared.render(person, laid_out, links_for(web, person, shown.issue_id)).html
 
 
 async def view_page(request: Request) -> Response:

@@ -19,6 +19,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from digest.compose import IssueInfo
+from digest.compose.plan import DigestPlan
 from digest.paper_store import get_papers
 from digest.personal import preview_digest
 from digest.sending.ledger.feed import ShownIssue, shown_issue, shown_issues
@@ -41,32 +43,45 @@ def feed_url(web: Web, person: Subscriber) -> str:
     return feed_link(web.base_url, web.signer, person.id, person.feed_version, web.clock())
 
 
+def shown_plan(connection: Connection, shown: ShownIssue) -> DigestPlan:
+    """The plan of an issue as the subscriber was shown it, over the papers still stored: what
+    /view/<token>, its JSON and the feed show, laid out as the mail was."""
+    return shown.layout.plan(shown.paper_ids, get_papers(connection, list(shown.paper_ids)))
+
+
+def shown_digest(
+    web: Web,
+    person: Subscriber,
+    issue: IssueInfo,
+    at: datetime,
+    laid_out: DigestPlan,
+    cards: Cards,
+) -> ShownDigest:
+    """One issue's plan with its cards (from the request's ``cards``) and the subscriber's own
+    links: papers in the plan's order, with its headings and reasons."""
+    links = links_for(web, person, issue.id)
+    papers = tuple(
+        ShownPaper(
+            card.paper,
+            cards.of(card.paper),
+            card.why,
+            links.feedback(card.paper.id, True),
+            links.feedback(card.paper.id, False),
+            card.heading,
+        )
+        for card in laid_out.cards
+    )
+    return ShownDigest(
+        issue.id, issue.date.isoformat(), issue.frequency, at, links.view_in_browser, papers
+    )
+
+
 def _digest(
     web: Web, connection: Connection, person: Subscriber, shown: ShownIssue, cards: Cards
 ) -> ShownDigest:
-    """One shown issue with its papers (those still stored), their cards (from the request's
-    ``cards``) and the subscriber's own links."""
-    links = links_for(web, person, shown.issue_id)
-    found = get_papers(connection, list(shown.paper_ids))
-    papers = tuple(
-        ShownPaper(
-            found[pid],
-            cards.of(found[pid]),
-            shown.reasons(i),
-            links.feedback(pid, True),
-            links.feedback(pid, False),
-        )
-        for i, pid in enumerate(shown.paper_ids)
-        if pid in found
-    )
-    return ShownDigest(
-        shown.issue_id,
-        shown.issue_date.isoformat(),
-        shown.frequency,
-        shown.at,
-        links.view_in_browser,
-        papers,
-    )
+    """One shown issue as the ledger recorded it (its papers still stored)."""
+    info = IssueInfo(shown.issue_id, shown.issue_date, shown.frequency)
+    return shown_digest(web, person, info, shown.at, shown_plan(connection, shown), cards)
 
 
 def _feed_holder(web: Web, token: str) -> Subscriber | None:
@@ -171,21 +186,7 @@ def _next_digest(web: Web, person: Subscriber, cards: Cards) -> ShownDigest:
     """The preview of the subscriber's next digest, as /view/<token> shows it."""
     now = web.clock()
     preview = preview_digest(web.engine, web.settings, person, now)
-    links = links_for(web, person, preview.issue.id)
-    papers = tuple(
-        ShownPaper(
-            p.paper,
-            cards.of(p.paper),
-            p.why,
-            links.feedback(p.paper.id, True),
-            links.feedback(p.paper.id, False),
-        )
-        for p in preview.picks
-    )
-    info = preview.issue
-    return ShownDigest(
-        info.id, info.date.isoformat(), info.frequency, now, links.view_in_browser, papers
-    )
+    return shown_digest(web, person, preview.issue, now, preview.plan, cards)
 
 
 async def new_feed_url(request: Request) -> Response:

@@ -1,5 +1,5 @@
-"""A subscriber's shown issues as an Atom 1.0 feed and one issue as JSON: pure functions of what
-the ledger recorded (papers in the mail's order, each with the why lines the mail showed)."""
+"""A subscriber's shown issues as an Atom 1.0 feed and one issue as JSON: pure functions of the
+digest plan the mail showed (papers in its order, under its headings, with its why lines)."""
 
 from __future__ import annotations
 
@@ -36,14 +36,15 @@ class Cards:
 
 @dataclass(frozen=True, slots=True)
 class ShownPaper:
-    """One paper as a subscriber saw it, its card (built once per request), and their
-    "more / less like this" landing pages."""
+    """One paper as a subscriber saw it, its card (built once per request), their "more / less
+    like this" landing pages and the heading the mail opened a group with before it."""
 
     paper: Paper
     card: CardView
     why: tuple[str, ...]
     more: str
     less: str
+    heading: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +93,8 @@ def _entry_html(digest: ShownDigest) -> str:
             for name, url in links.items()
             if name not in ("more_like_this", "less_like_this")
         )
+        if shown.heading:
+            parts.append(f"<h2>{e(shown.heading)}</h2>")
         parts.append(f'<h3>{number}. <a href="{e(card.link)}">{e(card.title)}</a></h3>')
         if card.authors:
             parts.append(f"<p><em>{e(card.authors)}</em></p>")
@@ -132,7 +135,11 @@ def atom_feed(
     feed = ET.Element(f"{{{ATOM}}}feed")
     _add(feed, "id", _tag(base_url, since.strftime("%Y-%m-%d"), f"feed/{feed_key}"))
     _add(feed, "title", f"{app_name}: your papers")
-    _add(feed, "subtitle", "The papers of your digests, in the order and with the reasons shown")
+    _add(
+        feed,
+        "subtitle",
+        "The papers of your digests, in the order, under the headings and with the reasons shown",
+    )
     _add(feed, "updated", _stamp(updated))
     _add(feed, "link", rel="self", type="application/atom+xml", href=feed_url)
     _add(feed, "link", rel="alternate", type="text/html", href=f"{base_url}/")
@@ -170,6 +177,7 @@ def issue_json(digest: ShownDigest) -> dict[str, Any]:
                 "links": paper_links(shown),
                 "summary": shown.card.summary,
                 "why": [line for line in map(clean, shown.why) if line],
+                "heading": clean(shown.heading) if shown.heading else None,
             }
             for shown in digest.papers
         ],

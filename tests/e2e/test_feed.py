@@ -109,7 +109,8 @@ def ledger(live: Served, address: str) -> tuple[str, list[str], list[list[str]]]
             .join(subscribers, subscribers.c.id == deliveries.c.subscriber_id)
             .where(subscribers.c.email == address)
         ).one()
-    return row.status, list(row.paper_ids), [list(w) for w in row.why or []]
+    layout = row.why or {}  # the plan's layout: its mode, topics, why lines and headings
+    return row.status, list(row.paper_ids), [list(w) for w in layout.get("why", [])]
 
 
 def mail_html(live: Served, address: str) -> str:
@@ -182,7 +183,7 @@ def test_feed_only_gets_no_mail_and_feeds_show_what_mail_shows(served: Served) -
         assert [p["id"] for p in data["papers"]] == sent
         assert [p["why"] for p in data["papers"]] == why
         for paper in data["papers"]:
-            assert set(paper) == {"id", "title", "authors", "links", "summary", "why"}
+            assert set(paper) == {"id", "title", "authors", "links", "summary", "why", "heading"}
             assert isinstance(paper["title"], str) and paper["title"]
             assert all(isinstance(a, str) for a in paper["authors"])
             assert {"paper", "more_like_this", "less_like_this"} <= set(paper["links"])

@@ -1,16 +1,18 @@
 """The ledger as a subscriber's feed sees it: the issues they were shown (by mail or, for a
-"feed only" subscriber, filed without mail), each with its papers and why lines in order, and
-the write that files a feed-only subscriber's picks. Reads deliveries and issues (the date)."""
+"feed only" subscriber, filed without mail), each with its papers in the order shown and their
+``Layout`` (reasons, headings), and the write that files a feed-only subscriber's digest plan.
+Reads deliveries and issues (the date)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Row, Select, insert, select
 
+from digest.compose.plan import DigestPlan
+from digest.sending.ledger.layout import Layout
 from digest.sending.ledger.rows import SHOWN
 from papercore.db.schema import deliveries, issues
 from papercore.papers import utc
@@ -18,28 +20,23 @@ from papercore.papers import utc
 
 @dataclass(frozen=True, slots=True)
 class ShownIssue:
-    """One issue as one subscriber saw it: papers in the mail's order, each with its reasons."""
+    """One issue as one subscriber saw it: papers in the order shown, and how (``layout``)."""
 
     issue_id: int
     issue_date: date
     frequency: str
     paper_ids: tuple[str, ...]
-    why: tuple[tuple[str, ...], ...]  # parallel to paper_ids; empty lines for old rows
+    layout: Layout  # reasons and headings, parallel to paper_ids
     at: datetime  # when it was sent or filed
-
-    def reasons(self, index: int) -> tuple[str, ...]:
-        """The why lines of the paper at ``index`` (none for rows recorded before 0009)."""
-        return self.why[index] if index < len(self.why) else ()
 
 
 def _shown(row: Row[Any]) -> ShownIssue:
-    why = tuple(tuple(str(line) for line in lines or ()) for lines in row.why or ())
     return ShownIssue(
         int(row.issue_id),
         row.issue_date,
         str(row.frequency),
         tuple(row.paper_ids or ()),
-        why,
+        Layout.from_json(row.why),
         utc(row.sent_at or row.updated_at),
     )
 
@@ -78,13 +75,14 @@ def file_for_feed(
     connection: Connection,
     issue_id: int,
     subscriber_id: int,
-    picks: Sequence[tuple[str, Sequence[str]]],
+    plan: DigestPlan | None,
     now: datetime,
     reason: str | None = None,
 ) -> bool:
-    """Record a "feed only" subscriber's picks (paper id, why lines) for the issue, as ``filed``,
-    or ``skipped`` (with ``reason``) when there are none; False (nothing written) if the issue
-    already has their row, so a repeated pass files nothing twice."""
+    """Record a "feed only" subscriber's digest ``plan`` for the issue (its papers in order,
+    their reasons and headings), as ``filed``, or ``skipped`` (with ``reason``) when it is empty
+    or None; False (nothing written) if the issue already has their row, so a repeated pass
+    files nothing twice."""
     exists = connection.execute(
         select(deliveries.c.id).where(
             deliveries.c.issue_id == issue_id, deliveries.c.subscriber_id == subscriber_id
@@ -92,6 +90,7 @@ def file_for_feed(
     ).first()
     if exists is not None:
         return False
+    picks = plan.cards if plan is not None else ()
     connection.execute(
         insert(deliveries).values(
             issue_id=issue_id,
@@ -101,8 +100,8 @@ def file_for_feed(
             last_reply="filed for the feed (feed only: no mail)"
             if picks
             else reason or "no new papers match this subscriber",
-            paper_ids=[paper_id for paper_id, _ in picks],
-            why=[list(lines) for _, lines in picks],
+            paper_ids=[card.paper.id for card in picks],
+            why=Layout.of(plan).as_json() if plan is not None and picks else None,
             created_at=now,
             updated_at=now,
             sent_at=now if picks else None,

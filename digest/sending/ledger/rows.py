@@ -12,6 +12,7 @@ from typing import Any, Literal, get_args
 
 from sqlalchemy import and_, true
 
+from digest.sending.ledger.layout import Layout
 from digest.sending.scope import SendScope
 from papercore.db.schema import deliveries
 
@@ -61,7 +62,7 @@ class Claim:
     message_id: str
     paper_ids: tuple[str, ...]
     size_bytes: int
-    why: tuple[tuple[str, ...], ...] = ()  # each paper's explanation lines, as the mail shows
+    layout: Layout | None = None  # how the papers were shown: reasons and headings
 
 
 @dataclass(frozen=True, slots=True)

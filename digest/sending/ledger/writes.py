@@ -166,7 +166,7 @@ def describe_claims(
                     "b_subscriber": c.subscriber_id,
                     "b_message_id": c.message_id,
                     "b_paper_ids": list(c.paper_ids),
-                    "b_why": [list(lines) for lines in c.why] if c.why else None,
+                    "b_why": c.layout.as_json() if c.layout else None,
                     "b_size": c.size_bytes,
                 }
                 for c in claims

@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import Engine
 
 from digest.compose.cards import CardView, card_view
+from digest.compose.plan import DigestPlan, PlannedCard
 from digest.issues import open_issue, set_status
 from digest.paper_store import ingest
 from digest.sending.ledger.feed import file_for_feed
@@ -109,7 +110,8 @@ def subscriber_with_two_issues(site: Site, now: datetime) -> tuple[Subscriber, l
         )
         for day, picks in enumerate(([0, 1], [1, 2])):
             issue = open_issue(connection, now.date().replace(day=1 + day), "daily", now)
-            chosen = [(PAPERS[i].id, ["matches: graphs"]) for i in picks]
+            cards = tuple(PlannedCard(PAPERS[i], ("matches: graphs",)) for i in picks)
+            chosen = DigestPlan("personal", ("graphs",), cards)
             assert file_for_feed(connection, issue.id, person_id, chosen, now)
             numbers.append(issue.id)
     with site.engine.connect() as connection:
