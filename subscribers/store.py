@@ -194,13 +194,52 @@ def add(
     allow_suppressed: bool = False,
 ) -> int:
     """Insert a subscriber (``email`` already normalised) and their interests; returns the id.
-    A suppressed address only with ``allow_suppressed`` (a pending signup that must confirm)."""
+    A suppressed address only with ``allow_suppressed`` (a pending signup that must confirm).
+    An address that is taken, even by a request racing this one, is a one-line InputError."""
+    subscriber_id = add_if_new(
+        connection,
+        email,
+        now,
+        topics=topics,
+        authors=authors,
+        mutes=mutes,
+        name=name,
+        status=status,
+        frequency=frequency,
+        weekday=weekday,
+        hour=hour,
+        timezone=timezone,
+        allow_suppressed=allow_suppressed,
+    )
+    if subscriber_id is None:
+        raise InputError(f"{email} is already subscribed")
+    return subscriber_id
+
+
+def add_if_new(
+    connection: Connection,
+    email: str,
+    now: datetime,
+    *,
+    topics: Sequence[str] = (),
+    authors: Sequence[str] = (),
+    mutes: Sequence[str] = (),
+    name: str = "",
+    status: Status = "pending",
+    frequency: Frequency = "daily",
+    weekday: int = 0,
+    hour: int = 8,
+    timezone: str = "UTC",
+    allow_suppressed: bool = False,
+) -> int | None:
+    """Like ``add``, but None when the address is taken: decided by the insert itself (ON
+    CONFLICT DO NOTHING), so of simultaneous requests for one new address exactly one creates
+    it and the others see None (never a UNIQUE violation)."""
     if not allow_suppressed and is_suppressed(connection, email):
         raise InputError(f"{email} is on the suppression list and cannot be subscribed")
-    if find(connection, email) is not None:
-        raise InputError(f"{email} is already subscribed")
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
     subscriber_id = connection.execute(
-        insert(subscribers)
+        dialect.insert(subscribers)
         .values(
             email=email,
             name=name,
@@ -214,8 +253,11 @@ def add(
             updated_at=now,
             confirmed_at=now if status == "active" else None,
         )
+        .on_conflict_do_nothing(index_elements=["email"])
         .returning(subscribers.c.id)
-    ).scalar_one()
+    ).scalar_one_or_none()
+    if subscriber_id is None:
+        return None
     for kind, phrases in (("topic", topics), ("author", authors), ("mute", mutes)):
         set_interests(connection, subscriber_id, kind, phrases)  # type: ignore[arg-type]
     return int(subscriber_id)
