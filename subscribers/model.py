@@ -128,8 +128,12 @@ def email_hash(address: str) -> str:
     return hashlib.sha256(address.strip().lower().encode("utf-8")).hexdigest()
 
 
+PHRASE_SEPARATOR = ";"  # separates topics in the CSV format: never inside one
+
+
 def clean_phrase(raw: str, what: str = "topic") -> str:
-    """One interest phrase: whitespace collapsed, control characters refused, length capped."""
+    """One interest phrase: whitespace collapsed, control characters and ';' refused, length
+    capped."""
     phrase = " ".join(raw.split())
     if not phrase:
         raise InputError(f"empty {what}")
@@ -137,6 +141,8 @@ def clean_phrase(raw: str, what: str = "topic") -> str:
         raise InputError(f"{what} {phrase[:40]!r} contains control characters")
     if len(phrase) > MAX_PHRASE:
         raise InputError(f"{what} is {len(phrase)} characters long; the limit is {MAX_PHRASE}")
+    if PHRASE_SEPARATOR in phrase:  # stored and exported lists are joined with it
+        raise InputError(f"{what} {phrase[:40]!r} contains ';': give each {what} on its own")
     return phrase
 
 

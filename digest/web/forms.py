@@ -42,9 +42,11 @@ def text(form: FormData, name: str) -> str:
 def phrases(
     form: FormData, name: str, what: str, extra: list[str] | None = None
 ) -> tuple[str, ...]:
-    """A textarea of phrases, one per line (commas and semicolons also separate)."""
+    """A textarea of phrases, one per line (commas and semicolons also separate), and the
+    ticked suggestions ``extra``, split the same way (a posted value is anyone's text)."""
     raw = [p.replace("\r", "") for p in SEPARATORS.split(text(form, name))]
-    return clean_phrases(raw + (extra or []), what)
+    ticked = [p.replace("\r", "") for value in extra or [] for p in SEPARATORS.split(value)]
+    return clean_phrases(raw + ticked, what)
 
 
 def seed_list(raw: str) -> PaperList:
