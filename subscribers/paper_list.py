@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ MAX_LIST_CHARS = 2_000_000  # 500 BibTeX entries with long abstracts; the BibTeX
 MAX_TITLE = 500
 MAX_ABSTRACT = 10_000
 MAX_AUTHORS = 100
+MAX_UNREADABLE = 10  # unreadable parts named one by one; the rest are counted in one line
 _ARXIV_IN_TEXT = re.compile(
     r"(?:arxiv\.org/(?:abs|pdf)/|arxiv[:\s.]\s*|10\.48550/arxiv\.)(\d{4}\.\d{4,5})(?:v\d+)?",
     re.IGNORECASE,
@@ -100,7 +102,10 @@ def parse_lines(text: str) -> PaperList:
 def parse_bibtex(text: str) -> PaperList:
     """Entries of a BibTeX file: title, abstract, authors, and an arXiv id from eprint (with
     archivePrefix arXiv), or one mentioned in url, doi, journal, note or howpublished. LaTeX
-    accents and braces are decoded; blocks that do not parse are reported by line."""
+    accents and braces are decoded; blocks that do not parse are reported by line (the first
+    MAX_UNREADABLE, then how many more), and never logged: the parser's own warning per failed
+    block (40,000 lines for 60 KB of "@a{") is kept out of our log."""
+    logging.getLogger("bibtexparser").setLevel(logging.ERROR)  # each time: logging setup may reset
     library = bibtexparser.parse_string(text, append_middleware=[LatexDecodingMiddleware()])
     cited = []
     for entry in library.entries:
@@ -121,10 +126,13 @@ def parse_bibtex(text: str) -> PaperList:
                 authors=_people(authors),
             )
         )
+    failed = library.failed_blocks
     unreadable = tuple(
         f"BibTeX entry at line {(block.start_line or 0) + 1} could not be read"
-        for block in library.failed_blocks
+        for block in failed[:MAX_UNREADABLE]
     )
+    if len(failed) > MAX_UNREADABLE:
+        unreadable += (f"and {len(failed) - MAX_UNREADABLE:,} more could not be read",)
     return PaperList(tuple(cited), unreadable)
 
 
@@ -174,3 +182,4 @@ def _people(names: Iterable[str]) -> tuple[str, ...]:
 def _clean(value: str, limit: int) -> str:
     """Whitespace collapsed, control characters dropped, capped at ``limit`` characters."""
     return " ".join(_CONTROL.sub(" ", value).split())[:limit]
+
