@@ -310,9 +310,8 @@ def confirm_address_change(
     taken = store.find(connection, new_email)
     if taken is not None and taken.id != person.id:
         return None
-    store.update_fields(
-        connection, person.id, now, email=new_email, token_version=person.token_version + 1
-    )
+    if not store.move_address(connection, person.id, new_email, now, person.token_version + 1):
+        return None  # taken by a change confirmed at the same moment
     store.record_event(
         connection,
         person.id,

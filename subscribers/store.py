@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 
 from papercore.db.schema import (
     feedback_examples,
@@ -263,6 +264,29 @@ def add_if_new(
     return int(subscriber_id)
 
 
+def move_address(
+    connection: Connection, subscriber_id: int, new_email: str, now: datetime, token_version: int
+) -> bool:
+    """Give a subscriber ``new_email`` and a new token version; False when the address is taken,
+    even by a change racing this one (decided by the UPDATE and the unique index, never a
+    database error)."""
+    taken = select(subscribers.c.id).where(
+        subscribers.c.email == new_email, subscribers.c.id != subscriber_id
+    )
+    statement = (
+        update(subscribers)
+        .where(subscribers.c.id == subscriber_id, ~taken.exists())
+        .values(email=new_email, token_version=token_version, updated_at=now)
+    )
+    if connection.dialect.name != "postgresql":  # SQLite: one writer at a time, it sees all
+        return connection.execute(statement).rowcount == 1
+    try:
+        with connection.begin_nested():  # a racing commit of the same address: a savepoint
+            return connection.execute(statement).rowcount == 1
+    except IntegrityError:
+        return False
+
+
 def update_fields(connection: Connection, subscriber_id: int, now: datetime, **values: Any) -> None:
     """Change columns of one subscriber (status, frequency, hour, timezone, email, ...)."""
     connection.execute(
@@ -474,13 +498,14 @@ def lift_suppression(connection: Connection, email: str) -> None:
 def suppress(
     connection: Connection, email: str, reason: str, now: datetime, detail: str | None = None
 ) -> None:
-    """Put an address on the suppression list (idempotent)."""
-    if not is_suppressed(connection, email):
-        connection.execute(
-            insert(suppressions).values(
-                email_hash=email_hash(email), reason=reason, detail=detail, created_at=now
-            )
-        )
+    """Put an address on the suppression list (idempotent, also when two reports race: the
+    insert decides)."""
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    connection.execute(
+        dialect.insert(suppressions)
+        .values(email_hash=email_hash(email), reason=reason, detail=detail, created_at=now)
+        .on_conflict_do_nothing(index_elements=["email_hash"])
+    )
 
 
 def suppression_count(connection: Connection) -> int:
