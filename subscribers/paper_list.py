@@ -182,4 +182,3 @@ def _people(names: Iterable[str]) -> tuple[str, ...]:
 def _clean(value: str, limit: int) -> str:
     """Whitespace collapsed, control characters dropped, capped at ``limit`` characters."""
     return " ".join(_CONTROL.sub(" ", value).split())[:limit]
-

@@ -18,18 +18,22 @@ from digest.compose.cards import paper_page
 from digest.compose.summary import summarise
 from digest.compose.themes import theme_of
 from digest.issues import PUBLISHED, Issue, get_issue, published_issues
-from digest.paper_store import get_papers
+from digest.paper_store import get_papers, newest_first_seen
 from digest.personal import PersonalDigests, preview_digest
 from digest.personal.preview import PREVIEW_ADDRESS
 from digest.ranking import Pick
 from digest.sending import ledger
 from digest.web.account_pages import holder
 from digest.web.headers import MAIL_CSP
+from digest.web.memo import Memo
 from digest.web.signup_pages import links_for
 from digest.web.state import Web, web_of
 from papercore.errors import NotFound
 from papercore.papers import Paper
 from subscribers.model import Subscriber
+
+PUBLIC_ISSUES = 256  # public issues kept built, per web app
+PREVIEWS = 64  # subscribers' next-digest previews kept, per web app
 
 
 def delivered_papers(connection: Connection, issue_id: int, subscriber_id: int) -> list[Paper]:
@@ -69,17 +73,17 @@ class PublicIssue:
 def public_issue(web: Web, issue: Issue) -> PublicIssue:
     """The trending digest of the issue's day: its pool ranked for a stand-in with no topics
     by the one personal-digest builder, as of when the issue was opened (so it never changes).
-    Built once per issue and status."""
-    _public: dict[tuple[int, str], PublicIssue] = web.caches.setdefault("public_issues", {})
-    key = (issue.id, issue.status)
-    if key not in _public:
-        if len(_public) > 256:
-            _public.clear()
+    Built once per issue and status, also when many ask at once (one computes, the others
+    wait for it)."""
+    built: Memo[PublicIssue] = web.caches.setdefault("public_issues", Memo(PUBLIC_ISSUES))
+
+    def build() -> PublicIssue:
         info = IssueInfo(issue.id, issue.date, issue.frequency)
         digests = PersonalDigests.build(web.engine, web.settings, info, issue.created_at)
         nobody = Subscriber(id=0, email=PREVIEW_ADDRESS)  # no topics, never had a digest
-        _public[key] = PublicIssue(issue, tuple(digests.picks(nobody, ())))
-    return _public[key]
+        return PublicIssue(issue, tuple(digests.picks(nobody, ())))
+
+    return built.get((issue.id, issue.status), build)
 
 
 def mail_page(html: str) -> Response:
@@ -133,8 +137,7 @@ async def issue_page(request: Request) -> Response:
 
 def _own_copy(web: Web, person: Subscriber, issue_id: object) -> str | None:
     if not isinstance(issue_id, int):  # the welcome mail's preview of the next digest
-        found = preview_digest(web.engine, web.settings, person, web.clock())
-        return found.message.html if found.shown else None
+        return _preview(web, person)
     with web.engine.connect() as connection:
         try:
             issue = get_issue(connection, issue_id)
@@ -146,6 +149,23 @@ def _own_copy(web: Web, person: Subscriber, issue_id: object) -> str | None:
     info = IssueInfo(issue.id, issue.date, issue.frequency)
     prepared = Composer(web.settings).prepare(info, papers)
     return prepared.message(person, _picks(papers), links_for(web, person, issue.id)).html
+
+
+def _preview(web: Web, person: Subscriber) -> str | None:
+    """The subscriber's next digest (about a CPU-second to rank): built once per subscriber
+    profile, pool (its newest paper) and hour, however often or concurrently the link is
+    opened."""
+    previews: Memo[str | None] = web.caches.setdefault("previews", Memo(PREVIEWS))
+    now = web.clock()
+    with web.engine.connect() as connection:
+        newest = newest_first_seen(connection)
+    key = (person.id, repr(person), newest, now.strftime("%Y-%m-%d %H"))
+
+    def build() -> str | None:
+        found = preview_digest(web.engine, web.settings, person, now)
+        return found.message.html if found.shown else None
+
+    return previews.get(key, build)
 
 
 async def view_page(request: Request) -> Response:

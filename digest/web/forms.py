@@ -10,6 +10,7 @@ from starlette.datastructures import FormData
 
 from papercore.errors import DigestError, InputError
 from subscribers.model import (
+    PHRASE_SEPARATOR,
     check_frequency,
     check_hour,
     check_timezone,
@@ -43,9 +44,10 @@ def phrases(
     form: FormData, name: str, what: str, extra: list[str] | None = None
 ) -> tuple[str, ...]:
     """A textarea of phrases, one per line (commas and semicolons also separate), and the
-    ticked suggestions ``extra``, split the same way (a posted value is anyone's text)."""
+    ticked suggestions ``extra``: one phrase each (line breaks folded), but split on ';', the
+    topics separator, which no phrase may hold (a posted value is anyone's text)."""
     raw = [p.replace("\r", "") for p in SEPARATORS.split(text(form, name))]
-    ticked = [p.replace("\r", "") for value in extra or [] for p in SEPARATORS.split(value)]
+    ticked = [p for value in extra or [] for p in value.split(PHRASE_SEPARATOR)]
     return clean_phrases(raw + ticked, what)
 
 

@@ -14,9 +14,9 @@ from sqlalchemy import Engine, func, select
 
 from papercore.config import Settings
 from papercore.db.schema import subscribers
+from tests.integration.web.test_account_pages import save_preferences, subscribed
 from tests.integration.web.test_exactly_once import BROWSERS, queued
 from tests.integration.web.test_proxies import served
-from tests.integration.web.test_account_pages import save_preferences, subscribed
 from tests.web_site import Clock, Site, hidden_fields
 
 

