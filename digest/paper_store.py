@@ -236,10 +236,13 @@ def save_embeddings(connection: Connection, blobs: dict[str, bytes]) -> None:
         connection.execute(update(papers).where(papers.c.id == paper_id).values(embedding=blob))
 
 
-def newest_first_seen(connection: Connection) -> datetime | None:
-    """When the newest paper was first seen; None while there are none."""
-    found = connection.execute(select(func.max(papers.c.first_seen))).scalar_one_or_none()
-    return utc(found) if found else None
+def store_stamp(connection: Connection) -> tuple[int, str]:
+    """A stamp that changes whenever papers are added or merged (their count and the newest
+    first-seen time): a cache key for what is built from the store, never a rule of newness."""
+    count, newest = connection.execute(
+        select(func.count(), func.max(papers.c.first_seen)).select_from(papers)
+    ).one()
+    return int(count), str(newest)
 
 
 def papers_first_seen_since(connection: Connection, since: datetime) -> int:

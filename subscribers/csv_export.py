@@ -44,8 +44,11 @@ def subscribers_csv(people: Iterable[Subscriber]) -> str:
     writer = csv.writer(buffer, lineterminator="\n")  # quotes a cell with , " or a line break
     writer.writerow(COLUMNS)
     for person in people:
-        # each topic escaped, so the joined cell never starts with a formula either
-        topics = TOPIC_SEPARATOR.join(escape_cell(t) for t in person.topics)
+        # each ';'-separated piece escaped (a topic stored before ';' was refused in one may
+        # hold several), so no piece of the cell starts with a formula
+        topics = TOPIC_SEPARATOR.join(
+            escape_cell(piece) for t in person.topics for piece in t.split(TOPIC_SEPARATOR)
+        )
         writer.writerow(
             [
                 escape_cell(person.email),

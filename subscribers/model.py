@@ -129,10 +129,13 @@ def email_hash(address: str) -> str:
     return hashlib.sha256(address.strip().lower().encode("utf-8")).hexdigest()
 
 
+PHRASE_SEPARATOR = ";"  # separates topics in the CSV format: never inside one
+
+
 def clean_phrase(raw: str, what: str = "topic") -> str:
-    """One interest phrase: control characters refused, then the one text cleaner
-    (``papercore.text.clean_text``: noncharacters and invisible characters removed,
-    whitespace collapsed), length capped."""
+    """One interest phrase: control characters and ';' (the topics separator) refused, then
+    the one text cleaner (``papercore.text.clean_text``: noncharacters and invisible characters
+    removed, whitespace collapsed), length capped."""
     phrase = " ".join(raw.split())
     if any(ord(ch) < 32 or ord(ch) == 127 for ch in phrase):
         raise InputError(f"{what} {phrase[:40]!r} contains control characters")
@@ -141,6 +144,8 @@ def clean_phrase(raw: str, what: str = "topic") -> str:
         raise InputError(f"empty {what}")
     if len(phrase) > MAX_PHRASE:
         raise InputError(f"{what} is {len(phrase)} characters long; the limit is {MAX_PHRASE}")
+    if PHRASE_SEPARATOR in phrase:  # stored and exported lists are joined with it
+        raise InputError(f"{what} {phrase[:40]!r} contains ';': give each {what} on its own")
     return phrase
 
 

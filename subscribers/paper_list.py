@@ -23,6 +23,7 @@ MAX_LIST_CHARS = 2_000_000  # 500 BibTeX entries with long abstracts; the BibTeX
 MAX_TITLE = 500
 MAX_ABSTRACT = 10_000
 MAX_AUTHORS = 100
+MAX_UNREADABLE = 10  # unreadable parts named one by one; the rest are counted in one line
 _ARXIV_IN_TEXT = re.compile(
     r"(?:arxiv\.org/(?:abs|pdf)/|arxiv[:\s.]\s*|10\.48550/arxiv\.)(\d{4}\.\d{4,5})(?:v\d+)?",
     re.IGNORECASE,
@@ -117,7 +118,8 @@ def parse_bibtex(text: str, where: str = "") -> PaperList:
     """Entries of a BibTeX file: title, abstract, authors, and an arXiv id from eprint (with
     archivePrefix arXiv), or one mentioned in url, doi, journal, note or howpublished. LaTeX
     accents and braces are decoded; an entry that was not read is named in one line, with its
-    key, its line (counted from 1) and why (``unreadable``)."""
+    key, its line (counted from 1) and why (``unreadable``): the first MAX_UNREADABLE, then how
+    many more. The parser's own warnings never reach our log (its logger is switched off)."""
     library = bibtexparser.parse_string(text, append_middleware=[LatexDecodingMiddleware()])
     cited = []
     for entry in library.entries:
@@ -138,7 +140,10 @@ def parse_bibtex(text: str, where: str = "") -> PaperList:
                 authors=_people(authors),
             )
         )
-    unreadable = tuple(_problem(block, where) for block in library.failed_blocks)
+    failed = library.failed_blocks
+    unreadable = tuple(_problem(block, where) for block in failed[:MAX_UNREADABLE])
+    if len(failed) > MAX_UNREADABLE:
+        unreadable += (f"and {len(failed) - MAX_UNREADABLE:,} more could not be read",)
     return PaperList(tuple(cited), unreadable)
 
 

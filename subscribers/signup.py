@@ -135,6 +135,25 @@ def request_signup(
     them: the page mails them a link to their preferences), with similar writes done, so that
     the answers take about as long."""
     existing = store.find(connection, request.email)
+    fields: dict[str, Any] = {
+        "frequency": request.frequency,
+        "weekday": request.weekday,
+        "hour": request.hour,
+        "timezone": request.timezone,
+    }
+    created = None
+    if existing is None:
+        created = store.add_if_new(
+            connection,
+            request.email,
+            now,
+            status="pending",
+            topics=request.topics,
+            allow_suppressed=True,
+            **fields,
+        )
+        if created is None:  # a simultaneous signup created it: theirs is the row, ours a
+            existing = store.get_by_email(connection, request.email)  # submission of its own
     if existing is not None and existing.status in ("active", "paused"):
         # the same writes as a new signup (interests, an event), their topics unchanged, so
         # that the response time does not tell who subscribes
@@ -145,22 +164,9 @@ def request_signup(
     returning = store.suppression_reason(connection, request.email)
     if returning is None and existing is not None and existing.status != "pending":
         returning = existing.status
-    fields: dict[str, Any] = {
-        "frequency": request.frequency,
-        "weekday": request.weekday,
-        "hour": request.hour,
-        "timezone": request.timezone,
-    }
     if existing is None:
-        subscriber_id = store.add(
-            connection,
-            request.email,
-            now,
-            status="pending",
-            topics=request.topics,
-            allow_suppressed=True,
-            **fields,
-        )
+        assert created is not None
+        subscriber_id = created
         version = 1
     else:
         subscriber_id = existing.id
@@ -332,9 +338,8 @@ def confirm_address_change(
     taken = store.find(connection, new_email)
     if taken is not None and taken.id != person.id:
         return None
-    store.update_fields(
-        connection, person.id, now, email=new_email, token_version=person.token_version + 1
-    )
+    if not store.move_address(connection, person.id, new_email, now, person.token_version + 1):
+        return None  # taken by a change confirmed at the same moment
     store.record_event(
         connection,
         person.id,

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 
 from papercore.db.schema import (
     feedback_examples,
@@ -194,13 +195,52 @@ def add(
     allow_suppressed: bool = False,
 ) -> int:
     """Insert a subscriber (``email`` already normalised) and their interests; returns the id.
-    A suppressed address only with ``allow_suppressed`` (a pending signup that must confirm)."""
+    A suppressed address only with ``allow_suppressed`` (a pending signup that must confirm).
+    An address that is taken, even by a request racing this one, is a one-line InputError."""
+    subscriber_id = add_if_new(
+        connection,
+        email,
+        now,
+        topics=topics,
+        authors=authors,
+        mutes=mutes,
+        name=name,
+        status=status,
+        frequency=frequency,
+        weekday=weekday,
+        hour=hour,
+        timezone=timezone,
+        allow_suppressed=allow_suppressed,
+    )
+    if subscriber_id is None:
+        raise InputError(f"{email} is already subscribed")
+    return subscriber_id
+
+
+def add_if_new(
+    connection: Connection,
+    email: str,
+    now: datetime,
+    *,
+    topics: Sequence[str] = (),
+    authors: Sequence[str] = (),
+    mutes: Sequence[str] = (),
+    name: str = "",
+    status: Status = "pending",
+    frequency: Frequency = "daily",
+    weekday: int = 0,
+    hour: int = 8,
+    timezone: str = "UTC",
+    allow_suppressed: bool = False,
+) -> int | None:
+    """Like ``add``, but None when the address is taken: decided by the insert itself (ON
+    CONFLICT DO NOTHING), so of simultaneous requests for one new address exactly one creates
+    it and the others see None (never a UNIQUE violation)."""
     if not allow_suppressed and is_suppressed(connection, email):
         raise InputError(f"{email} is on the suppression list and cannot be subscribed")
-    if find(connection, email) is not None:
-        raise InputError(f"{email} is already subscribed")
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
     subscriber_id = connection.execute(
-        insert(subscribers)
+        dialect.insert(subscribers)
         .values(
             email=email,
             name=name,
@@ -214,11 +254,37 @@ def add(
             updated_at=now,
             confirmed_at=now if status == "active" else None,
         )
+        .on_conflict_do_nothing(index_elements=["email"])
         .returning(subscribers.c.id)
-    ).scalar_one()
+    ).scalar_one_or_none()
+    if subscriber_id is None:
+        return None
     for kind, phrases in (("topic", topics), ("author", authors), ("mute", mutes)):
         set_interests(connection, subscriber_id, kind, phrases)  # type: ignore[arg-type]
     return int(subscriber_id)
+
+
+def move_address(
+    connection: Connection, subscriber_id: int, new_email: str, now: datetime, token_version: int
+) -> bool:
+    """Give a subscriber ``new_email`` and a new token version; False when the address is taken,
+    even by a change racing this one (decided by the UPDATE and the unique index, never a
+    database error)."""
+    taken = select(subscribers.c.id).where(
+        subscribers.c.email == new_email, subscribers.c.id != subscriber_id
+    )
+    statement = (
+        update(subscribers)
+        .where(subscribers.c.id == subscriber_id, ~taken.exists())
+        .values(email=new_email, token_version=token_version, updated_at=now)
+    )
+    if connection.dialect.name != "postgresql":  # SQLite: one writer at a time, it sees all
+        return connection.execute(statement).rowcount == 1
+    try:
+        with connection.begin_nested():  # a racing commit of the same address: a savepoint
+            return connection.execute(statement).rowcount == 1
+    except IntegrityError:
+        return False
 
 
 def update_fields(connection: Connection, subscriber_id: int, now: datetime, **values: Any) -> None:
@@ -432,13 +498,14 @@ def lift_suppression(connection: Connection, email: str) -> None:
 def suppress(
     connection: Connection, email: str, reason: str, now: datetime, detail: str | None = None
 ) -> None:
-    """Put an address on the suppression list (idempotent)."""
-    if not is_suppressed(connection, email):
-        connection.execute(
-            insert(suppressions).values(
-                email_hash=email_hash(email), reason=reason, detail=detail, created_at=now
-            )
-        )
+    """Put an address on the suppression list (idempotent, also when two reports race: the
+    insert decides)."""
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    connection.execute(
+        dialect.insert(suppressions)
+        .values(email_hash=email_hash(email), reason=reason, detail=detail, created_at=now)
+        .on_conflict_do_nothing(index_elements=["email_hash"])
+    )
 
 
 def suppression_count(connection: Connection) -> int:

@@ -14,7 +14,7 @@ from sqlalchemy import Connection, delete, insert, select, update
 
 from papercore.db.schema import signup_submissions
 from subscribers.model import Frequency
-from subscribers.paper_list import Cited, PaperList
+from subscribers.paper_list import MAX_UNREADABLE, Cited, PaperList
 
 KEEP_PER_SUBSCRIBER = 20  # older submissions go; the per-address signup limit bounds the rate
 
@@ -38,7 +38,8 @@ class Submission:
 def _seeds_json(seeds: PaperList | None) -> dict[str, Any] | None:
     if seeds is None or not (seeds.cited or seeds.unreadable):
         return None
-    return {"cited": [asdict(c) for c in seeds.cited], "unreadable": list(seeds.unreadable)}
+    unreadable = list(seeds.unreadable[: MAX_UNREADABLE + 1])  # as read: named, then counted
+    return {"cited": [asdict(c) for c in seeds.cited], "unreadable": unreadable}
 
 
 def _seeds_of(data: dict[str, Any] | None) -> PaperList | None:

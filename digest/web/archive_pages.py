@@ -17,6 +17,7 @@ from digest.compose.cards import paper_page
 from digest.compose.summary import summarise
 from digest.compose.themes import theme_of
 from digest.issues import PUBLISHED, Issue, get_issue, published_issues
+from digest.paper_store import store_stamp
 from digest.personal import PersonalDigests, preview_digest
 from digest.personal.preview import PREVIEW_ADDRESS
 from digest.ranking import Pick
@@ -24,11 +25,15 @@ from digest.sending.ledger.feed import shown_issue
 from digest.web.account_pages import holder
 from digest.web.feed_pages import shown_plan
 from digest.web.headers import MAIL_CSP
+from digest.web.memo import Memo
 from digest.web.signup_pages import links_for
 from digest.web.standing_pages import stale_link
 from digest.web.state import Web, web_of
 from papercore.errors import NotFound
 from subscribers.model import Subscriber
+
+PUBLIC_ISSUES = 256  # public issues kept built, per web app
+PREVIEWS = 64  # subscribers' next-digest previews kept, per web app
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,17 +62,17 @@ class PublicIssue:
 def public_issue(web: Web, issue: Issue) -> PublicIssue:
     """The trending digest of the issue's day: its pool ranked for a stand-in with no topics
     by the one personal-digest builder, as of when the issue was opened (so it never changes).
-    Built once per issue and status."""
-    _public: dict[tuple[int, str], PublicIssue] = web.caches.setdefault("public_issues", {})
-    key = (issue.id, issue.status)
-    if key not in _public:
-        if len(_public) > 256:
-            _public.clear()
+    Built once per issue and status, also when many ask at once (one computes, the others
+    wait for it)."""
+    built: Memo[PublicIssue] = web.caches.setdefault("public_issues", Memo(PUBLIC_ISSUES))
+
+    def build() -> PublicIssue:
         info = IssueInfo(issue.id, issue.date, issue.frequency)
         digests = PersonalDigests.build(web.engine, web.settings, info, issue.created_at)
         nobody = Subscriber(id=0, email=PREVIEW_ADDRESS)  # no topics, never had a digest
-        _public[key] = PublicIssue(issue, tuple(digests.picks(nobody, ())))
-    return _public[key]
+        return PublicIssue(issue, tuple(digests.picks(nobody, ())))
+
+    return built.get((issue.id, issue.status), build)
 
 
 def mail_page(html: str) -> Response:
@@ -121,8 +126,7 @@ async def issue_page(request: Request) -> Response:
 
 def _own_copy(web: Web, person: Subscriber, issue_id: object) -> str | None:
     if not isinstance(issue_id, int):  # the welcome mail's preview of the next digest
-        found = preview_digest(web.engine, web.settings, person, web.clock())
-        return found.message.html if found.shown else None
+        return _preview(web, person)
     with web.engine.connect() as connection:
         shown = shown_issue(connection, issue_id, person.id)
         laid_out = shown_plan(connection, shown) if shown is not None else None
@@ -133,6 +137,23 @@ def _own_copy(web: Web, person: Subscriber, issue_id: object) -> str | None:
     info = IssueInfo(shown.issue_id, shown.issue_date, shown.frequency)
     prepared = Composer(web.settings).prepare(info, [card.paper for card in laid_out.cards])
     return prepared.render(person, laid_out, links_for(web, person, shown.issue_id)).html
+
+
+def _preview(web: Web, person: Subscriber) -> str | None:
+    """The subscriber's next digest (about a CPU-second to rank): built once per subscriber
+    profile, pool (its newest paper) and hour, however often or concurrently the link is
+    opened."""
+    previews: Memo[str | None] = web.caches.setdefault("previews", Memo(PREVIEWS))
+    now = web.clock()
+    with web.engine.connect() as connection:
+        stamp = store_stamp(connection)
+    key = (person.id, repr(person), stamp, now.strftime("%Y-%m-%d %H"))
+
+    def build() -> str | None:
+        found = preview_digest(web.engine, web.settings, person, now)
+        return found.message.html if found.shown else None
+
+    return previews.get(key, build)
 
 
 async def view_page(request: Request) -> Response:

@@ -11,6 +11,7 @@ from starlette.datastructures import FormData
 from papercore.errors import DigestError, InputError
 from papercore.text import clean_block
 from subscribers.model import (
+    PHRASE_SEPARATOR,
     check_frequency,
     check_hour,
     clean_phrases,
@@ -57,9 +58,12 @@ def typed(form: FormData, name: str) -> str:
 def phrases(
     form: FormData, name: str, what: str, extra: list[str] | None = None
 ) -> tuple[str, ...]:
-    """A textarea of phrases, one per line (commas and semicolons also separate)."""
+    """A textarea of phrases, one per line (commas and semicolons also separate), and the
+    ticked suggestions ``extra``: one phrase each (line breaks folded), but split on ';', the
+    topics separator, which no phrase may hold (a posted value is anyone's text)."""
     raw = [p.replace("\r", "") for p in SEPARATORS.split(typed(form, name))]
-    return clean_phrases(raw + (extra or []), what)
+    ticked = [p for value in extra or [] for p in value.split(PHRASE_SEPARATOR)]
+    return clean_phrases(raw + ticked, what)
 
 
 def seed_list(pasted: str, uploaded: str = "") -> PaperList:

@@ -141,7 +141,9 @@ async def seed(request: Request) -> Response:
     try:
         pasted = form.get("papers")
         pasted = pasted[:MAX_UPLOAD] if isinstance(pasted, str) else ""
-        listed = seed_list(pasted, await _upload(form.get("papers_file")))
+        uploaded = await _upload(form.get("papers_file"))
+        # parsing a list can take seconds (BibTeX): off the event loop
+        listed = await run_in_threadpool(seed_list, pasted, uploaded)
     except InputError as exc:
         errors = {"papers": exc.one_line()}
         return await preferences_page(web, request, person, token, 422, None, errors)

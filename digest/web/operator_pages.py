@@ -72,6 +72,7 @@ async def login(web: Web, request: Request) -> Response | None:
     if authorised(web, request):
         await run_in_threadpool(web.operator_login.succeeded, key)
         return None
+    await run_in_threadpool(web.operator_login.failed, key, at)
     return challenge(web)
 
 

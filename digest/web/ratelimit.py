@@ -7,9 +7,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import ipaddress
+import threading
+import time
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Engine, delete, func, insert, select, text
+from sqlalchemy import Connection, Engine, delete, func, insert, select, text, update
 
 from papercore.db.engine import transaction
 from papercore.db.schema import rate_limit_hits as hits
@@ -51,7 +53,9 @@ class BackoffPolicy:
     """``free`` failures per key, then a wait of ``first`` seconds after the last one, doubling
     with each further failure up to ``longest``. Failures are remembered for ``memory`` seconds.
     While all keys together failed ``crowd`` times in the last ``crowd_window`` seconds (a
-    distributed guess), each key gets one try and then the longest wait."""
+    distributed guess, which any stranger can keep up), each key gets at most ``crowd_free``
+    free tries and then waits at least ``crowd_first`` seconds, doubling up to ``longest``: a
+    typo or two never costs the operator more than a minute."""
 
     free: int
     first: float
@@ -59,65 +63,143 @@ class BackoffPolicy:
     crowd: int
     crowd_window: float = 3600.0
     memory: float = 86400.0
+    crowd_free: int = 3
+    crowd_first: float = 60.0
 
     def wait(self, failures: int, under_attack: bool) -> float:
         """Seconds a key with ``failures`` must wait after its last failure before trying."""
-        free = 1 if under_attack else self.free
+        free = min(self.free, self.crowd_free) if under_attack else self.free
+        first = max(self.first, self.crowd_first) if under_attack else self.first
         if failures < free:
             return 0.0
-        if under_attack:
-            return self.longest
-        return min(self.first * 2 ** min(failures - free, 40), self.longest)
+        return min(first * 2 ** min(failures - free, 40), self.longest)
 
 
 class Backoff:
     """Exponential backoff per key, for logins: never a lockout of a key that has not failed.
 
-    ``attempt`` is asked before a password is checked and counts the try as a failure at once
-    (so parallel guesses from one key are counted however they interleave); ``succeeded`` then
-    clears the key's record. A key that must wait is refused before its password is looked at,
-    so waiting cannot be skipped by guessing faster."""
+    ``attempt`` is asked before a password is checked and records the try as in flight; the
+    caller then reports ``failed`` (the try becomes a failure) or ``succeeded`` (the key's
+    record is cleared). A key that must wait for its resolved failures is refused before its
+    password is looked at, so waiting cannot be skipped by guessing faster. A try that would
+    use up the free tries only if the tries still in flight all failed waits (briefly: a check
+    is a constant-time compare) until they are resolved, instead of being refused: so parallel
+    guesses are each counted before the next is checked, and the operator's own second tab,
+    sent with the right password beside the first, is let in once the first succeeds."""
+
+    SETTLE = 5.0  # the longest a try waits for the tries in flight from its key
+    IN_FLIGHT = 8  # tries from one key waiting at once; more are refused at once
+    STALE = 60.0  # a try in flight longer than this (by the app's clock) counts as failed
 
     def __init__(self, engine: Engine, scope: str, policy: BackoffPolicy, secret: str) -> None:
         self.engine = engine
         self.scope = scope
         self.policy = policy
         self._secret = secret.encode()
+        self._trying = f"{scope}:trying"
+        self._resolved = threading.Condition()
+        self._waiting: dict[str, int] = {}  # key hash -> tries of this process waiting
 
     def attempt(self, key: str, at: float) -> float:
-        """0.0 when ``key`` may try now (the try is recorded as a failure until ``succeeded``);
-        else the seconds it must still wait (nothing recorded). Blocking: call from a thread."""
+        """0.0 when ``key`` may try now (the try is recorded in flight until ``failed`` or
+        ``succeeded``); else the seconds it must still wait (nothing recorded). Blocking (it
+        may wait for the key's tries in flight): call from a thread."""
         digest = _keyed(self._secret, self.scope, key)
+        deadline = time.monotonic() + self.SETTLE
+        with self._resolved:
+            if self._waiting.get(digest, 0) >= self.IN_FLIGHT:
+                return self.policy.first
+            self._waiting[digest] = self._waiting.get(digest, 0) + 1
+        try:
+            while True:
+                verdict = self._try(digest, at)
+                if verdict is not None:
+                    return verdict
+                with self._resolved:
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        return self.policy.first
+                    self._resolved.wait(min(left, 0.05))  # other processes: poll
+        finally:
+            with self._resolved:
+                self._waiting[digest] -= 1
+                if not self._waiting[digest]:
+                    del self._waiting[digest]
+
+    def _try(self, digest: str, at: float) -> float | None:
+        """0.0 (a try recorded in flight), the seconds to wait, or None: wait for the tries in
+        flight to be resolved."""
         policy = self.policy
         with transaction(self.engine) as connection:
             _lock(connection, digest)
             connection.execute(
-                delete(hits).where(hits.c.scope == self.scope, hits.c.at <= at - policy.memory)
+                delete(hits).where(
+                    hits.c.scope.in_([self.scope, self._trying]), hits.c.at <= at - policy.memory
+                )
+            )
+            connection.execute(  # a try never resolved (its process died): a failure
+                update(hits)
+                .where(
+                    hits.c.scope == self._trying,
+                    hits.c.key_hash == digest,
+                    hits.c.at <= at - self.STALE,
+                )
+                .values(scope=self.scope)
             )
             failures, last = connection.execute(
                 select(func.count(), func.max(hits.c.at)).where(
                     hits.c.scope == self.scope, hits.c.key_hash == digest
                 )
             ).one()
+            trying = connection.execute(
+                select(func.count()).where(hits.c.scope == self._trying, hits.c.key_hash == digest)
+            ).scalar_one()
             crowd = connection.execute(
                 select(func.count()).where(
                     hits.c.scope == self.scope, hits.c.at > at - policy.crowd_window
                 )
             ).scalar_one()
-            needed = policy.wait(int(failures), under_attack=crowd >= policy.crowd)
+            under_attack = crowd >= policy.crowd
+            needed = policy.wait(int(failures), under_attack)
             remaining = float(last) + needed - at if failures else 0.0
             if remaining > 0:
                 return remaining
-            connection.execute(insert(hits).values(scope=self.scope, key_hash=digest, at=at))
+            if trying and policy.wait(int(failures) + int(trying), under_attack) > 0:
+                return None  # those in flight may use up what is left: wait for them
+            connection.execute(insert(hits).values(scope=self._trying, key_hash=digest, at=at))
             return 0.0
 
-    def succeeded(self, key: str) -> None:
-        """Forget ``key``'s failures (a right password). Blocking: call from a thread."""
+    def failed(self, key: str, at: float) -> None:
+        """The try ``attempt`` let through had a wrong password: it counts as a failure."""
         digest = _keyed(self._secret, self.scope, key)
         with transaction(self.engine) as connection:
-            connection.execute(
-                delete(hits).where(hits.c.scope == self.scope, hits.c.key_hash == digest)
+            _lock(connection, digest)
+            oldest = (
+                select(hits.c.id)
+                .where(hits.c.scope == self._trying, hits.c.key_hash == digest)
+                .order_by(hits.c.id)
+                .limit(1)
             )
+            connection.execute(delete(hits).where(hits.c.id.in_(oldest.scalar_subquery())))
+            connection.execute(insert(hits).values(scope=self.scope, key_hash=digest, at=at))
+        self._notify()
+
+    def succeeded(self, key: str) -> None:
+        """Forget ``key``'s failures and tries (a right password). Blocking: call from a
+        thread."""
+        digest = _keyed(self._secret, self.scope, key)
+        with transaction(self.engine) as connection:
+            _lock(connection, digest)
+            connection.execute(
+                delete(hits).where(
+                    hits.c.scope.in_([self.scope, self._trying]), hits.c.key_hash == digest
+                )
+            )
+        self._notify()
+
+    def _notify(self) -> None:
+        with self._resolved:
+            self._resolved.notify_all()
 
 
 def client_key(address: str) -> str:

@@ -153,7 +153,7 @@ async def signup_submit(request: Request) -> Response:
         fast = "That was fast! Please check your details and press Subscribe again."
         return await _form_page(web, request, 200, form, notice=fast)
     try:
-        wanted = read_signup(form)
+        wanted = await run_in_threadpool(read_signup, form)  # a seed list: parsed off the loop
     except FormErrors as exc:
         return await _form_page(web, request, 422, form, exc.fields)
     if not await run_in_threadpool(web.per_address.allow, wanted.email, now.timestamp()):

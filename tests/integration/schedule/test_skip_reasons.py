@@ -74,8 +74,8 @@ async def test_nothing_collected_since_the_last_digest_names_that_digest(
     assert why == "no papers were collected since their last digest (2026-03-08 08:00 UTC)"
     with engine.connect() as connection:  # the facts: that digest, and nothing newer
         assert store.get_by_email(connection, "old@example.org").last_digest_at == last
-        newest = paper_store.newest_first_seen(connection)
-    assert newest is not None and newest <= last
+        newer = paper_store.papers_first_seen_since(connection, last + timedelta(seconds=1))
+    assert newer == 0
 
 
 async def test_a_first_digest_of_a_recent_collect_is_sent_not_skipped(

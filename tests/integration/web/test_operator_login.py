@@ -17,6 +17,7 @@ from papercore.config import Settings
 from tests.integration.web.test_proxies import served
 from tests.web_site import Clock, Site
 
+BROWSERS = 8
 RIGHT = "Basic " + base64.b64encode(b"operator:op-secret").decode()
 WRONG = "Basic " + base64.b64encode(b"operator:guess").decode()
 
@@ -53,10 +54,13 @@ def test_a_hundred_failures_from_ten_addresses_do_not_stop_the_right_password(si
     # the attackers are backed off, even with the right password (it is not even checked)
     backed_off = guess(attackers[0], RIGHT)
     assert backed_off.status_code == 429 and int(backed_off.headers["Retry-After"]) >= 1
-    # while so many fail, a new address gets one try and then the longest wait
+    # while so many fail, a new address gets three tries, then waits a minute, doubling
     newcomer = browser(site, "203.0.113.12")
+    assert [guess(newcomer).status_code for _ in range(3)] == [401] * 3
+    assert guess(newcomer).headers["Retry-After"] == "60"
+    site.clock.advance(60)
     assert guess(newcomer).status_code == 401
-    assert guess(newcomer).headers["Retry-After"] == "900"
+    assert guess(newcomer).headers["Retry-After"] == "120"
     assert guess(browser(site, "203.0.113.13"), RIGHT).status_code == 200  # yet never locked
 
 
@@ -124,3 +128,37 @@ def test_parallel_guesses_from_one_address_are_all_counted(site: Site) -> None:
             pool.map(lambda _: guess(browser(site, "198.51.100.1")).status_code, range(16))
         )
     assert sorted(codes) == [401] * 5 + [429] * 11  # each try is counted before it is checked
+
+
+def crowd(site: Site) -> None:
+    """A hundred failures from strangers in the last hour: crowd mode (which any stranger can
+    keep up)."""
+    for k in range(1, 21):
+        attacker = browser(site, f"198.51.100.{k}")
+        assert [guess(attacker).status_code for _ in range(5)] == [401] * 5
+
+
+def test_in_crowd_mode_a_typo_then_the_right_password_gets_in(site: Site) -> None:
+    crowd(site)
+    operator = browser(site, "203.0.113.11")
+    assert guess(operator).status_code == 401  # a typo
+    assert guess(operator, RIGHT).status_code == 200  # was: 429 for 900 seconds
+
+
+def test_parallel_right_passwords_from_the_operator_all_get_in_even_in_crowd_mode(
+    settings: Settings, engine: Engine, now: datetime
+) -> None:
+    settings.web.operator_password = type(settings.web.operator_password)("op-secret")
+    settings.web.trusted_proxies = ["127.0.0.1"]
+    with served(settings, engine, now) as base, httpx.Client(base_url=base, timeout=20) as http:
+
+        def get(client: str, password: str) -> int:
+            headers = {"Authorization": password, "X-Forwarded-For": client}
+            return http.get("/operator", headers=headers).status_code
+
+        for k in range(1, 21):  # crowd mode: a hundred failures from twenty strangers
+            assert [get(f"198.51.100.{k}", WRONG) for _ in range(5)] == [401] * 5
+        assert get("203.0.113.11", WRONG) == 401  # the operator's typo
+        with ThreadPoolExecutor(BROWSERS) as pool:
+            codes = list(pool.map(lambda _: get("203.0.113.11", RIGHT), range(BROWSERS)))
+    assert codes == [200] * BROWSERS  # tabs and previews loading at once: none refused
