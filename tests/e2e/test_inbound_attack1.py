@@ -71,7 +71,9 @@ def _deliver(port: int, rcpt: str, message: bytes) -> tuple[int, str]:
         try:
             code, reply = mta.data(message)
         except smtplib.SMTPResponseException as exc:
-            return exc.smtp_code, exc.smtp_error.decode(errors="replace")
+            error = exc.smtp_error
+            text = error.decode(errors="replace") if isinstance(error, bytes) else error
+            return exc.smtp_code, text
     return code, reply.decode()
 
 
