@@ -30,6 +30,7 @@ suppressions (``subscribers``), deliveries (``ledger``) and inbound_events and w
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -45,11 +46,13 @@ from digest.sending import ledger
 from digest.sending.verp import DeliveryRef, Verp
 from papercore.config import Settings
 from papercore.db.engine import transaction
-from papercore.errors import NotFound
+from papercore.errors import DigestError, NotFound
 from subscribers import signup, store
 from subscribers.model import Subscriber, email_hash
 from subscribers.tokens import BadToken, Signer
 from subscribers.unsubscribe import unsubscribe
+
+log = logging.getLogger("digest.inbound")
 
 # Mailgun and SendGrid posts older than the timestamp window are refused, so their nonces can go
 # then (twice the window: a timestamp may be that far ahead); SNS and Postmark posts carry no
@@ -105,9 +108,28 @@ class Inbound:
     def handle_message(
         self, raw: bytes, envelope_recipients: Sequence[str] = (), *, via: str
     ) -> Handled:
-        """Classify and act on one message that came back by mail."""
-        report = classify(raw, envelope_recipients)
-        return self.handle(report, via=via, event_key=message_key(raw), raw=raw)
+        """Classify and act on one message that came back by mail. A message the classifier
+        or the acting trips on (a bug, odd input) is kept for the operator with a logged
+        warning, never refused: only a database problem (``DigestError``) is raised, so that
+        the caller can try again later."""
+        key = message_key(raw)
+        try:
+            report = classify(raw, envelope_recipients)
+        except Exception as exc:  # anything: the message is kept, never lost or refused
+            log.warning("inbound message %s kept: cannot classify it (%r)", key[:12], exc)
+            report = _unreadable(raw, "cannot classify", exc)
+        try:
+            return self.handle(report, via=via, event_key=key, raw=raw)
+        except DigestError:
+            raise
+        except Exception as exc:
+            log.warning("inbound message %s kept: cannot act on it (%r)", key[:12], exc)
+            return self.handle(
+                _unreadable(raw, f"cannot act on this {report.kind}", exc),
+                via=via,
+                event_key=key,
+                raw=raw,
+            )
 
     def handle_reports(
         self,
@@ -332,5 +354,6 @@ def _unproven(report: Report, why: str) -> str:
     return f"{report.detail}{about}; kept, not acted on: {why}"
 
 
-def _text(raw: bytes, limit: int) -> str:
-    return raw[:limit].decode("utf-8", "replace")
+def _unreadable(raw: bytes, what: str, exc: Exception) -> Report:
+    """The report for a message we could not read or act on: kept, with why."""
+    return Report("unknown", detail=f"{what} ({type(exc).__name__}); kept for the operator")
