@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 
 from digest.cli.app import app, out, runtime
 from digest.cli.options import date_option
+from digest.cli.output import printable
 from digest.cli.progress import embedding_progress
 from papercore.config import Settings
 
@@ -67,8 +68,8 @@ def preview(
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(message.html, encoding="utf-8")
     target.with_suffix(".eml").write_bytes(message.data)
-    out.print(f"issue {found.issue.id} for {person.email}: {found.shown} papers")
-    out.print(f"subject: {message.subject}", markup=False)
+    out.print(f"issue {found.issue.id} for {printable(person.email)}: {found.shown} papers")
+    out.print(f"subject: {printable(message.subject)}")
     out.print(
         f"HTML {len(message.html.encode()) / 1024:.1f} KB, "
         f"message {len(message.data) / 1024:.1f} KB"

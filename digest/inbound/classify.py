@@ -14,6 +14,7 @@ from __future__ import annotations
 import email
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from email.errors import HeaderParseError
 from email.header import Header, decode_header, make_header
 from email.message import Message
@@ -52,12 +53,26 @@ def classify(raw: bytes, envelope_recipients: Sequence[str] = ()) -> Report:
     """What ``raw`` (a complete RFC 5322 message) tells about our mail. ``envelope_recipients``
     are the RCPT TO addresses it arrived for, when known (they carry the VERP token).
     Raises only on a bug; the caller keeps such a message (``Inbound.handle_message``)."""
+    return replace(_classify(raw, envelope_recipients), sender=sender_of(raw))
+
+
+def sender_of(raw: bytes) -> str:
+    """The From address of ``raw`` (lower-case), or "" when it has none we can read."""
+    try:
+        headers = BytesHeaderParser().parsebytes(raw)
+        return parseaddr(_header(headers, "from"))[1].lower()[:320]
+    except Exception:  # whatever the headers hold, this is only a label
+        return ""
+
+
+def _classify(raw: bytes, envelope_recipients: Sequence[str]) -> Report:
     if len(_MULTIPART.findall(raw)) > MAX_MULTIPARTS:
         headers = BytesHeaderParser().parsebytes(raw)
         return Report(
             "unknown",
-            detail=_one_line(f"too deeply nested to read ({MAX_MULTIPARTS}+ parts): "
-                             f"{_subject(headers)}"),
+            detail=_one_line(
+                f"too deeply nested to read ({MAX_MULTIPARTS}+ parts): {_subject(headers)}"
+            ),
             verp_candidates=_verp_candidates(headers, envelope_recipients),
         )
     message = parse(raw)
@@ -151,7 +166,9 @@ def _is_auto_reply(message: Message) -> bool:
     auto = _header(message, "auto-submitted").strip().lower()
     if auto and not auto.startswith("no"):
         return True
-    if any(_header(message, h) for h in ("x-autoreply", "x-autorespond", "x-auto-response-suppress")):
+    if any(
+        _header(message, h) for h in ("x-autoreply", "x-autorespond", "x-auto-response-suppress")
+    ):
         return True
     if _header(message, "precedence").strip().lower() == "auto_reply":
         return True
