@@ -40,6 +40,7 @@ from sqlalchemy import Connection, Engine
 from digest.compose.message_ids import MessageIds
 from digest.inbound import store as inbound_store
 from digest.inbound.classify import classify, sender_of
+from digest.inbound.kept import KEPT_PER_SENDER, KEPT_REPEAT_WINDOW, fingerprints, kept_text
 from digest.inbound.report import Report
 from digest.inbound.signatures import WebhookRefused
 from digest.sending import ledger
@@ -54,12 +55,6 @@ from subscribers.unsubscribe import unsubscribe
 
 log = logging.getLogger("digest.inbound")
 
-# A kept message like one kept within this window (same kind, sender and detail) counts up on
-# that one instead of adding a row; so does any from a sender who has KEPT_PER_SENDER kept in
-# the window already. Anyone can mail the bounce address: a flood is one row per kind of
-# message and a few per sender, not thousands burying the reports the operator must read.
-KEPT_REPEAT_WINDOW = timedelta(days=1)
-KEPT_PER_SENDER = 20
 
 # Mailgun and SendGrid posts older than the timestamp window are refused, so their nonces can go
 # then (twice the window: a timestamp may be that far ahead); SNS and Postmark posts carry no
@@ -214,7 +209,7 @@ class Inbound:
         ref = proof.ref if proof is not None else None
         fingerprint = sender_key = None
         if action == "kept" and raw is not None:
-            fingerprint, sender_key = _fingerprints(report)
+            fingerprint, sender_key = fingerprints(report)
             since = now - KEPT_REPEAT_WINDOW
             repeated = inbound_store.repeat_of(
                 connection, fingerprint, sender_key, since, KEPT_PER_SENDER
@@ -382,21 +377,3 @@ def _unreadable(raw: bytes, what: str, exc: Exception) -> Report:
         detail=f"{what} ({type(exc).__name__}); kept for the operator",
         sender=sender_of(raw),
     )
-
-
-def _fingerprints(report: Report) -> tuple[str, str]:
-    """What makes two kept messages repeats (kind, sender, detail: the subject or the
-    addresses and codes), and the sender's own key."""
-    same = "\0".join((report.kind, report.sender, report.detail))
-    return (
-        hashlib.sha256(same.encode()).hexdigest(),
-        hashlib.sha256(report.sender.encode()).hexdigest(),
-    )
-
-
-def kept_text(raw: bytes, limit: int) -> str:
-    """The head of a kept message, at most ``limit`` bytes, saying when the rest was cut."""
-    text = raw[:limit].decode("utf-8", "replace")
-    if len(raw) <= limit:
-        return text
-    return f"{text}\n[... {len(raw) - limit} more bytes not kept (inbound.keep_bytes)]"

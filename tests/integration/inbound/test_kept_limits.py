@@ -10,7 +10,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine
 
 from digest.inbound import store as inbound_store
-from digest.inbound.process import KEPT_PER_SENDER, KEPT_REPEAT_WINDOW, Inbound
+from digest.inbound.kept import KEPT_PER_SENDER, KEPT_REPEAT_WINDOW
+from digest.inbound.process import Inbound
 from papercore.config import Settings
 
 
