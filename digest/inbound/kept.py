@@ -6,8 +6,6 @@ from __future__ import annotations
 import hashlib
 from datetime import timedelta
 
-from digest.inbound.report import Report
-
 # A kept message like one kept within this window (same kind, sender and detail) counts up on
 # that one instead of adding a row; so does any from a sender who has KEPT_PER_SENDER kept in
 # the window already. Anyone can mail the bounce address: a flood is one row per kind of
@@ -16,13 +14,14 @@ KEPT_REPEAT_WINDOW = timedelta(days=1)
 KEPT_PER_SENDER = 20
 
 
-def fingerprints(report: Report) -> tuple[str, str]:
-    """What makes two kept messages repeats (kind, sender, detail: the subject or the
-    addresses and codes), and the sender's own key."""
-    same = "\0".join((report.kind, report.sender, report.detail))
+def fingerprints(kind: str, sender: str, detail: str) -> tuple[str, str]:
+    """What makes two kept messages repeats (kind, sender, and what is kept as their detail:
+    the subject, or the addresses a report names and why it was not acted on), and the
+    sender's own key."""
+    same = "\0".join((kind, sender, detail))
     return (
         hashlib.sha256(same.encode()).hexdigest(),
-        hashlib.sha256(report.sender.encode()).hexdigest(),
+        hashlib.sha256(sender.encode()).hexdigest(),
     )
 
 

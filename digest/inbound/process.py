@@ -209,7 +209,7 @@ class Inbound:
         ref = proof.ref if proof is not None else None
         fingerprint = sender_key = None
         if action == "kept" and raw is not None:
-            fingerprint, sender_key = fingerprints(report)
+            fingerprint, sender_key = fingerprints(report.kind, report.sender, detail)
             since = now - KEPT_REPEAT_WINDOW
             repeated = inbound_store.repeat_of(
                 connection, fingerprint, sender_key, since, KEPT_PER_SENDER
