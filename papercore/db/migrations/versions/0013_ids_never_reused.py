@@ -49,9 +49,24 @@ def upgrade() -> None:
     bind = op.get_bind()
     if bind.dialect.name != 'sqlite':
         return  # identity / serial columns never hand out an id twice
+    # Dropping the old table must not cascade to the rows that point at it, so foreign keys
+    # are off while the tables are recreated. papercore.db.engine.migrate turns them off before
+    # its transaction; any other caller (with them on) gets its work so far committed here,
+    # since SQLite ignores the pragma inside a transaction.
+    enforced = bind.exec_driver_sql('PRAGMA foreign_keys').scalar() == 1
+    if enforced:
+        if bind.connection.dbapi_connection.in_transaction:
+            bind.exec_driver_sql('COMMIT')
+        bind.exec_driver_sql('PRAGMA foreign_keys=OFF')
+    try:
+        _recreate_with_autoincrement(bind)
+    finally:
+        if enforced:
+            bind.exec_driver_sql('PRAGMA foreign_keys=ON')
+
+
+def _recreate_with_autoincrement(bind: sa.engine.Connection) -> None:
     for table, elsewhere in NEVER_REUSED.items():
-        # (papercore.db.engine.migrate turns SQLite's foreign keys off around the migration,
-        # so dropping the old table does not cascade to the rows that point at it)
         with op.batch_alter_table(
             table, recreate='always', table_kwargs={'sqlite_autoincrement': True}
         ):
