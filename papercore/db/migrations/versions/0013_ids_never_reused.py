@@ -55,7 +55,7 @@ def upgrade() -> None:
     # since SQLite ignores the pragma inside a transaction.
     enforced = bind.exec_driver_sql('PRAGMA foreign_keys').scalar() == 1
     if enforced:
-        if bind.connection.dbapi_connection.in_transaction:
+        if getattr(bind.connection.dbapi_connection, 'in_transaction', False):
             bind.exec_driver_sql('COMMIT')
         bind.exec_driver_sql('PRAGMA foreign_keys=OFF')
     try:
