@@ -37,7 +37,9 @@ def test_only_the_lifecycle_opens_issues() -> None:
 def test_one_personal_digest_builder_ranks_for_subscribers() -> None:
     # Whatever a subscriber previews, receives, views or inspects is ranked in one place.
     ranked_by_interests = {
-        path for path in _callers("rank") if not path.startswith(("digest/ranking/", "benchmarks/"))
+        path
+        for path in _callers("rank")
+        if not path.startswith(("digest/ranking/", "benchmarks/"))
     }
     # `digest rank --topic` explores every stored paper for typed topics: not anyone's digest.
     assert ranked_by_interests == {"digest/personal/builder.py", "digest/cli/rank.py"}
