@@ -202,7 +202,8 @@ class InboundSettings(Section):
     imap_poll_seconds: float = Field(default=60.0, gt=0)
     soft_bounce_limit: int = Field(default=3, ge=1)  # soft bounces within soft_bounce_days ...
     soft_bounce_days: int = Field(default=14, ge=1)  # ... suppress the address
-    keep_bytes: int = Field(default=1_000_000, ge=1000)  # of a message kept for the operator
+    keep_bytes: int = Field(default=65_536, ge=1000)  # the head of a message kept for review
+    kept_max: int = Field(default=10_000, ge=100)  # kept messages; the oldest beyond are deleted
     ses_topic_arns: list[str] = Field(default_factory=list)  # empty: /webhooks/ses is off
     postmark_username: str = ""
     postmark_password: SecretStr = SecretStr("")  # empty: /webhooks/postmark is off

@@ -10,9 +10,9 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from sqlalchemy import Engine
 
+from digest.cli.output import printable
 from papercore.config import Settings, load_settings
 from papercore.db.engine import check_current, make_engine
 from papercore.errors import DigestError
@@ -91,7 +91,7 @@ def main(argv: list[str] | None = None) -> None:
     except DigestError as exc:
         problems = getattr(exc, "problems", None) or [exc.one_line()]
         for problem in problems:
-            err.print(f"[bold red]error:[/] {escape(problem)}", markup=True, highlight=False)
+            err.print(f"[bold red]error:[/] {printable(problem)}", markup=True, highlight=False)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         err.print("interrupted")

@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 from sqlalchemy import Connection, Engine
 
 from digest.cli.app import app, out, runtime
+from digest.cli.output import printable
 from digest.sending import ledger, lifecycle
 from digest.sending.messages import Prepared
 from papercore.db.engine import migrate, transaction
@@ -80,7 +80,7 @@ def demo(ctx: typer.Context) -> None:
     handler = SinkHandler(
         maildir=data_dir / "maildir",
         keep=False,
-        on_message=lambda m: out.print(f"  sink: {escape(sink_line(m))}"),
+        on_message=lambda m: out.print(f"  sink: {printable(sink_line(m))}"),
     )
     with SmtpServer(handler) as server:
         out.print(
@@ -109,10 +109,12 @@ def demo(ctx: typer.Context) -> None:
         table.add_column(column, justify="right" if column in ("papers", "size") else "left")
     for row in rows:
         table.add_row(
-            escape(row.email),
+            printable(row.email),
             str(row.papers) if row.status == "sent" else "",
             f"{row.size_bytes / 1024:.1f} KB" if row.size_bytes else "",
-            row.status if row.status != "skipped" else f"skipped ({escape(row.last_reply or '')})",
+            row.status
+            if row.status != "skipped"
+            else f"skipped ({printable(row.last_reply or '')})",
         )
     out.print(table)
     out.print(f"{report.counts.sent} sent now; issue status: {report.issue.status}")

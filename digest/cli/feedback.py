@@ -6,10 +6,10 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from digest.cli.app import app, out, runtime
+from digest.cli.output import printable
 from digest.paper_store import get_papers
 from papercore.db.engine import transaction
 from papercore.errors import InputError, NotFound
@@ -63,14 +63,14 @@ def feedback(
             via="cli",
             keep=rt.settings.ranking.examples_max,
         )
-    table = Table(title=f"Feedback for {escape(person.email)}", title_justify="left")
+    table = Table(title=f"Feedback for {printable(person.email)}", title_justify="left")
     for column in ("paper", "vote", "title", "change"):
         table.add_column(column)
     for paper_id, vote in votes.items():
         table.add_row(
-            escape(paper_id),
+            printable(paper_id),
             "more" if vote == MORE else "less",
-            escape(papers[paper_id].title[:70]),
+            printable(papers[paper_id].title[:70]),
             "recorded" if paper_id in done.changed else "already so",
         )
     out.print(table)

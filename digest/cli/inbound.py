@@ -7,11 +7,11 @@ from datetime import datetime
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 from sqlalchemy import Engine
 
 from digest.cli.app import app, out, runtime
+from digest.cli.output import printable
 from digest.cli.serving import serve_until_stopped, until_stopped
 from digest.cli.wording import counted
 from digest.inbound import store as inbound_store
@@ -24,7 +24,7 @@ from papercore.errors import ConfigError, NotFound
 
 def _line(handled: Handled) -> None:
     who = f" {handled.email}" if handled.email else ""
-    out.print(escape(f"{datetime.now():%H:%M:%S} {handled.kind} → {handled.action}{who}"))
+    out.print(printable(f"{datetime.now():%H:%M:%S} {handled.kind} → {handled.action}{who}"))
 
 
 @app.command(rich_help_panel="Mail")
@@ -97,14 +97,15 @@ def _kept(engine: Engine, resolve: int | None) -> None:
     table = Table(
         title=f"{counted(len(rows), 'message')} kept for the operator", title_justify="left"
     )
-    for column in ("id", "received", "via", "kind", "what"):
-        table.add_column(column, justify="right" if column == "id" else "left")
+    for column in ("id", "received", "via", "kind", "times", "what"):
+        table.add_column(column, justify="right" if column in ("id", "times") else "left")
     for row in rows:
         table.add_row(
             str(row.id),
             f"{row.received_at:%Y-%m-%d %H:%M:%S}",
             row.via,
             row.kind,
-            escape(row.detail[:100]),
+            str(row.repeats),
+            printable(row.detail[:100]),
         )
     out.print(table)

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from rich.markup import escape
 from sqlalchemy import Engine
 
 from digest.cli.app import out
+from digest.cli.output import printable
 from digest.cli.wording import counted
 from digest.schedule.due import zone_of
 from digest.schedule.outlook import outlook
@@ -24,9 +24,9 @@ def explain_next_digest(engine: Engine, settings: Settings, email: str, now: dat
         person = store.get_by_email(connection, email)
     found = outlook(engine, settings, person, now)
     coming = found.coming
-    out.print(f"subscriber {escape(person.email)} ({person.status}, {person.frequency})")
+    out.print(f"subscriber {printable(person.email)} ({person.status}, {person.frequency})")
     if coming.at is None or coming.issue is None:
-        out.print(f"next digest: none ({escape(found.skip_reason or '')})")
+        out.print(f"next digest: none ({printable(found.skip_reason or '')})")
         return
     local = coming.at.astimezone(zone_of(person.timezone, settings.schedule.default_timezone))
     kind = "first digest" if coming.first else "next digest"
@@ -38,14 +38,14 @@ def explain_next_digest(engine: Engine, settings: Settings, email: str, now: dat
     )
     out.print(
         f"{kind} ({where}): issue {coming.issue.issue_date.isoformat()}/{coming.issue.frequency}, "
-        f"{when}; {local:%A %-d %B %H:%M} {escape(person.timezone)}"
+        f"{when}; {local:%A %-d %B %H:%M} {printable(person.timezone)}"
     )
     picks = found.preview.picks if found.preview is not None else ()
     if found.skip_reason is not None:  # the scheduler's skip, or the send's: the same words
-        out.print(f"it would be skipped if built now: {escape(found.skip_reason)}")
+        out.print(f"it would be skipped if built now: {printable(found.skip_reason)}")
         return
     out.print(f"if built now it would hold {counted(len(picks), 'paper')}:")
     for rank, pick in enumerate(picks[:TOP], start=1):
-        out.print(f"  {rank}. {escape(pick.paper.title)}", soft_wrap=True)
+        out.print(f"  {rank}. {printable(pick.paper.title)}", soft_wrap=True)
     if len(picks) > TOP:
         out.print(f"  … and {len(picks) - TOP} more")

@@ -8,12 +8,12 @@ from datetime import date
 from typing import Annotated, Any
 
 import typer
-from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 from digest.cli.app import app, out, runtime
 from digest.cli.options import date_option
+from digest.cli.output import printable
 from digest.cli.progress import embedding_progress
 from digest.ingest import ingest_locations
 from digest.paper_store import IngestCounts, list_papers
@@ -90,7 +90,7 @@ def ingest(
     total = IngestCounts()
     for report in reports:
         total.add(report.counts)
-        _row(table, escape(report.name), report.counts)
+        _row(table, printable(report.name), report.counts)
     if len(reports) > 1:
         table.add_section()
         _row(table, "total", total)
@@ -117,7 +117,7 @@ def _skip_reasons(counts: IngestCounts) -> Table:
     table.add_column("reason")
     table.add_column("papers", justify="right")
     for reason, n in sorted(counts.why_skipped.items(), key=lambda item: -item[1]):
-        table.add_row(escape(reason), str(n))
+        table.add_row(printable(reason), str(n))
     return table
 
 
@@ -149,8 +149,8 @@ def papers_list(
     table.add_column("sources")
     for paper in found:
         table.add_row(
-            escape(paper.id[:16]),
-            escape(paper.title[:100]),
+            printable(paper.id[:16]),
+            printable(paper.title[:100]),
             str(paper.n_authors or ""),
             str(paper.published or ""),
             "" if paper.upvotes is None else str(paper.upvotes),

@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 
 from digest.cli.app import app, out, runtime
 from digest.cli.options import date_option
+from digest.cli.output import printable
 from digest.cli.progress import embedding_progress
 from digest.cli.wording import counted
 from digest.schedule.outlook import next_digest
@@ -77,10 +78,11 @@ def preview(
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(message.html, encoding="utf-8")
     target.with_suffix(".eml").write_bytes(message.data)
-    out.print(f"issue {found.issue.id} for {person.email}: {counted(found.shown, 'paper')}")
-    out.print(f"subject: {message.subject}", markup=False)
+    papers = counted(found.shown, "paper")
+    out.print(f"issue {found.issue.id} for {printable(person.email)}: {papers}")
+    out.print(f"subject: {printable(message.subject)}")
     for rank, pick in enumerate(found.picks, start=1):
-        out.print(f"  {rank}. {pick.paper.title}", markup=False, soft_wrap=True)
+        out.print(f"  {rank}. {printable(pick.paper.title)}", soft_wrap=True)
     out.print(
         f"HTML {len(message.html.encode()) / 1024:.1f} KB, "
         f"message {len(message.data) / 1024:.1f} KB"

@@ -7,11 +7,11 @@ from datetime import date
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from digest.cli.app import app, out, runtime
 from digest.cli.options import date_option
+from digest.cli.output import printable
 from digest.cli.progress import embedding_progress
 from digest.cli.wording import counted
 from digest.paper_store import list_papers
@@ -122,8 +122,8 @@ def rank(
         table.add_row(
             str(n),
             f"{pick.score:.3f}",
-            escape(pick.paper.title[:100]),
-            escape("; ".join(pick.why)),
+            printable(pick.paper.title[:100]),
+            printable("; ".join(pick.why)),
         )
     out.print(table)
 

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -21,6 +20,7 @@ from sqlalchemy import Engine
 
 from digest.cli.app import app, out, runtime
 from digest.cli.options import date_option, dev_option
+from digest.cli.output import printable
 from digest.cli.serving import serve_until_stopped, stop_on_sigterm
 from digest.cli.wording import counted
 from digest.issues import Issue, find_issue, get_issue, latest_issue
@@ -206,10 +206,10 @@ def _show_preview(
         if shown < 50:
             shown += 1
             table.add_row(
-                escape(subscriber.email),
+                printable(subscriber.email),
                 str(len(message.paper_ids)) if message else "",
                 f"{len(message.data) / 1024:.1f} KB" if message else "",
-                escape(message.subject if message else reason or ""),
+                printable(message.subject if message else reason or ""),
             )
     out.print(table)
     out.print(
@@ -256,7 +256,7 @@ def deliveries(
     summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
     table = Table(
         title=f"Issue {chosen.id} ({chosen.date}, {chosen.frequency}): {chosen.status}"
-        + (f" ({escape(chosen.pause_reason)})" if chosen.pause_reason else "")
+        + (f" ({printable(chosen.pause_reason)})" if chosen.pause_reason else "")
         + f"\n{summary or 'no deliveries'}",
         title_justify="left",
     )
@@ -273,13 +273,13 @@ def deliveries(
         )
     for row in rows:
         table.add_row(
-            escape(row.email),
+            printable(row.email),
             row.status,
             str(row.attempts),
             str(row.papers),
             f"{row.size_bytes / 1024:.1f}" if row.size_bytes else "",
             f"{row.updated_at:%m-%d %H:%M}",
-            escape((row.last_reply or "")[:80]),
+            printable((row.last_reply or "")[:80]),
         )
     out.print(table)
 
@@ -309,7 +309,7 @@ def smtp_sink(
     """
     folder = maildir or runtime(ctx).settings.app.data_dir / "maildir"
     handler = SinkHandler(
-        maildir=folder, keep=False, on_message=lambda m: out.print(escape(sink_line(m)))
+        maildir=folder, keep=False, on_message=lambda m: out.print(printable(sink_line(m)))
     )
     server = SmtpServer(handler, host=host, port=port)
     serve_until_stopped(

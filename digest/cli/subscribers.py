@@ -6,10 +6,10 @@ import json
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from digest.cli.app import app, out, runtime
+from digest.cli.output import printable
 from digest.cli.wording import counted
 from digest.paper_store import SeedShelf
 from digest.sources.fetch import read
@@ -73,7 +73,7 @@ def subscribe(
     with transaction(rt.engine()) as connection:
         subscriber_id, address = add_subscriber(connection, request, rt.now())
     state = "active" if confirmed else "pending (awaiting opt-in)"
-    out.print(f"subscribed {escape(address)} (id {subscriber_id}, {state})")
+    out.print(f"subscribed {printable(address)} (id {subscriber_id}, {state})")
 
 
 @subscribers_app.command("list")
@@ -101,11 +101,11 @@ def subscribers_list(
     for person in people:
         table.add_row(
             str(person.id),
-            escape(person.email),
+            printable(person.email),
             person.status,
             person.frequency,
-            f"{person.hour:02d}:00 {escape(person.timezone)}",
-            escape("; ".join(person.topics)) or "(trending)",
+            f"{person.hour:02d}:00 {printable(person.timezone)}",
+            printable("; ".join(person.topics)) or "(trending)",
         )
     out.print(table)
 
@@ -176,17 +176,17 @@ def subscribers_seed(
         person = store.get_by_email(connection, normalise_email(email))
         shelf = SeedShelf(connection)
         plan = seed_profile(connection, shelf, person, listed, rt.now(), via="cli", limits=limits)
-    table = Table(title=f"Seeded {escape(person.email)}", title_justify="left")
+    table = Table(title=f"Seeded {printable(person.email)}", title_justify="left")
     for column in ("result", "paper", "title"):
         table.add_column(column)
     for paper in plan.liked:
-        table.add_row("liked", escape(paper.id), escape(paper.title[:70]))
+        table.add_row("liked", printable(paper.id), printable(paper.title[:70]))
     for seed in plan.private:
-        table.add_row("kept privately", escape(seed.arxiv or ""), escape(seed.title[:70]))
+        table.add_row("kept privately", printable(seed.arxiv or ""), printable(seed.title[:70]))
     for missing in plan.missing:
-        table.add_row("not found", "", escape(missing[:70]))
+        table.add_row("not found", "", printable(missing[:70]))
     out.print(table)
-    out.print(escape(plan.summary().removesuffix(":")))
+    out.print(printable(plan.summary().removesuffix(":")))
 
 
 @subscribers_app.command("export")
@@ -229,7 +229,7 @@ def subscribers_remove(
     with transaction(rt.engine()) as connection:
         person = store.get_by_email(connection, normalise_email(email))
         changed = unsubscribe(connection, person, rt.now(), via="cli", ip=None, user_agent=None)
-    shown = escape(person.email)
+    shown = printable(person.email)
     out.print(f"unsubscribed {shown}" if changed else f"{shown} was already unsubscribed")
 
 
@@ -251,4 +251,4 @@ def subscribers_forget(
     with transaction(rt.engine()) as connection:
         existed = forget(connection, address, rt.now())
     what = "erased" if existed else "no data held about"
-    out.print(f"{what} {escape(address)}; the address is suppressed (kept only as a hash)")
+    out.print(f"{what} {printable(address)}; the address is suppressed (kept only as a hash)")

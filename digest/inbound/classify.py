@@ -14,10 +14,11 @@ from __future__ import annotations
 import email
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from email.errors import HeaderParseError
-from email.header import decode_header, make_header
+from email.header import Header, decode_header, make_header
 from email.message import Message
-from email.parser import HeaderParser
+from email.parser import BytesHeaderParser, HeaderParser
 from email.utils import getaddresses, parseaddr
 from urllib.parse import unquote
 
@@ -36,6 +37,11 @@ _AUTO_SUBJECT = re.compile(
 )
 _STATUS = re.compile(r"\b([245])\.\d{1,3}\.\d{1,3}\b")
 _DETAIL_LIMIT = 300
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# Python's parser recurses once per nested part: a message with more than this many multipart or
+# message/* parts is not parsed as MIME (only its headers are read) and is kept for the operator.
+MAX_MULTIPARTS = 64
+_MULTIPART = re.compile(rb"content-type:\s*(?:multipart|message)/", re.IGNORECASE)
 
 
 def parse(raw: bytes) -> Message:
@@ -45,7 +51,30 @@ def parse(raw: bytes) -> Message:
 
 def classify(raw: bytes, envelope_recipients: Sequence[str] = ()) -> Report:
     """What ``raw`` (a complete RFC 5322 message) tells about our mail. ``envelope_recipients``
-    are the RCPT TO addresses it arrived for, when known (they carry the VERP token)."""
+    are the RCPT TO addresses it arrived for, when known (they carry the VERP token).
+    Raises only on a bug; the caller keeps such a message (``Inbound.handle_message``)."""
+    return replace(_classify(raw, envelope_recipients), sender=sender_of(raw))
+
+
+def sender_of(raw: bytes) -> str:
+    """The From address of ``raw`` (lower-case), or "" when it has none we can read."""
+    try:
+        headers = BytesHeaderParser().parsebytes(raw)
+        return parseaddr(_header(headers, "from"))[1].lower()[:320]
+    except Exception:  # whatever the headers hold, this is only a label
+        return ""
+
+
+def _classify(raw: bytes, envelope_recipients: Sequence[str]) -> Report:
+    if len(_MULTIPART.findall(raw)) > MAX_MULTIPARTS:
+        headers = BytesHeaderParser().parsebytes(raw)
+        return Report(
+            "unknown",
+            detail=_one_line(
+                f"too deeply nested to read ({MAX_MULTIPARTS}+ parts): {_subject(headers)}"
+            ),
+            verp_candidates=_verp_candidates(headers, envelope_recipients),
+        )
     message = parse(raw)
     candidates = _verp_candidates(message, envelope_recipients)
     report = _feedback_report(message, candidates)
@@ -70,10 +99,10 @@ def _feedback_report(message: Message, candidates: tuple[str, ...]) -> Report | 
     fields = _first_block(message, "message/feedback-report")
     original = _original_headers(message)
     addresses = _addresses(
-        [fields.get("original-rcpt-to", "")] if fields is not None else []
-    ) or _addresses([original.get("to", "")] if original is not None else [])
+        [_header(fields, "original-rcpt-to")] if fields is not None else []
+    ) or _addresses([_header(original, "to")] if original is not None else [])
     feedback_type = (
-        fields.get("feedback-type", "abuse") if fields is not None else "abuse"
+        (_header(fields, "feedback-type") or "abuse") if fields is not None else "abuse"
     ).strip()
     return Report(
         "complaint",
@@ -92,13 +121,13 @@ def _delivery_status(message: Message, candidates: tuple[str, ...]) -> Report | 
     soft: list[str] = []
     details: list[str] = []
     for block in _blocks(message, "message/delivery-status")[1:]:  # the first is per message
-        action = block.get("action", "").strip().lower()
-        status = block.get("status", "").strip()
-        recipient = block.get("original-recipient") or block.get("final-recipient") or ""
+        action = _header(block, "action").strip().lower()
+        status = _header(block, "status").strip()
+        recipient = _header(block, "original-recipient") or _header(block, "final-recipient")
         address = recipient.rpartition(";")[2].strip().strip("<>").lower()
         if not address or action.startswith(("delivered", "relayed", "expanded")):
             continue
-        diagnostic = block.get("diagnostic-code", "").rpartition(";")[2].strip()
+        diagnostic = _header(block, "diagnostic-code").rpartition(";")[2].strip()
         if action.startswith(("fail", "error")) and status.startswith("5"):
             hard.append(address)
         else:
@@ -123,7 +152,7 @@ def _mailed_unsubscribe(message: Message, candidates: tuple[str, ...]) -> Report
     tokens = tuple(_TOKEN.findall(subject))
     if not tokens and not any("+" in c.partition("@")[0] for c in candidates):
         return None  # no token: anyone can write "unsubscribe", so the operator decides
-    sender = parseaddr(str(message.get("from", "")))[1].lower()
+    sender = parseaddr(_header(message, "from"))[1].lower()
     return Report(
         "unsubscribe",
         addresses=(sender,) if sender else (),
@@ -134,12 +163,14 @@ def _mailed_unsubscribe(message: Message, candidates: tuple[str, ...]) -> Report
 
 
 def _is_auto_reply(message: Message) -> bool:
-    auto = str(message.get("auto-submitted", "")).strip().lower()
+    auto = _header(message, "auto-submitted").strip().lower()
     if auto and not auto.startswith("no"):
         return True
-    if any(message.get(h) for h in ("x-autoreply", "x-autorespond", "x-auto-response-suppress")):
+    if any(
+        _header(message, h) for h in ("x-autoreply", "x-autorespond", "x-auto-response-suppress")
+    ):
         return True
-    if str(message.get("precedence", "")).strip().lower() == "auto_reply":
+    if _header(message, "precedence").strip().lower() == "auto_reply":
         return True
     return bool(_AUTO_SUBJECT.match(_subject(message)))
 
@@ -214,25 +245,25 @@ def _original_headers(message: Message) -> Message | None:
 def _message_ids(original: Message | None) -> tuple[str, ...]:
     if original is None:
         return ()
-    found = str(original.get("message-id", "")).strip()
+    found = _header(original, "message-id").strip()
     return (found,) if found.startswith("<") and found.endswith(">") else ()
 
 
 def _original_return_path(original: Message | None) -> tuple[str, ...]:
     if original is None:
         return ()
-    return _addresses([str(original.get("return-path", ""))])
+    return _addresses([_header(original, "return-path")])
 
 
 def _list_unsubscribe_tokens(original: Message | None) -> tuple[str, ...]:
     if original is None:
         return ()
-    header = unquote(str(original.get("list-unsubscribe", "")))
+    header = unquote(_header(original, "list-unsubscribe"))
     return tuple(dict.fromkeys(_TOKEN.findall(header)))
 
 
 def _verp_candidates(message: Message, envelope: Sequence[str]) -> tuple[str, ...]:
-    headers = [str(v) for h in _HEADER_ADDRESSES for v in message.get_all(h, [])]
+    headers = [_text(v) for h in _HEADER_ADDRESSES for v in message.get_all(h, [])]
     return tuple(dict.fromkeys(_addresses(envelope) + _addresses(headers)))
 
 
@@ -242,9 +273,9 @@ def _addresses(values: Iterable[str]) -> tuple[str, ...]:
 
 
 def _subject(message: Message) -> str:
-    raw = message.get("subject", "")
+    raw = _header(message, "subject")
     try:
-        decoded = str(make_header(decode_header(str(raw))))
+        decoded = str(make_header(decode_header(raw)))
     except (ValueError, LookupError, HeaderParseError):
         decoded = str(raw)
     return _one_line(decoded)
@@ -259,5 +290,21 @@ def _plain_text(message: Message) -> str:
     return ""
 
 
+def _header(message: Message, name: str) -> str:
+    """A header's text, always a ``str`` (compat32 gives a ``Header`` for 8-bit text)."""
+    return _text(message.get(name, ""))
+
+
+def _text(value: object) -> str:
+    if isinstance(value, Header):  # raw 8-bit bytes, read as UTF-8 (RFC 6532)
+        return "".join(
+            part.decode("utf-8", "replace") if isinstance(part, bytes) else part
+            for part, _ in decode_header(value)
+        )
+    return str(value)
+
+
 def _one_line(text: str) -> str:
-    return " ".join(text.split())[:_DETAIL_LIMIT]
+    """One line of at most _DETAIL_LIMIT characters, without control characters (C0, DEL, C1):
+    a stranger's text may be shown on the operator's terminal."""
+    return " ".join(_CONTROLS.sub(" ", text).split())[:_DETAIL_LIMIT]

@@ -110,14 +110,28 @@ class ImapPoller:
                 raw = fetched.get(b"BODY[]")
                 if not isinstance(raw, bytes):
                     continue
-                handled = self.inbound.handle_message(raw, (), via="imap")
+                handled = self._handle(raw)
                 self._file_away(client, uid)
+                if handled is None:
+                    continue
                 done.append(handled)
                 if self.on_handled is not None:
                     self.on_handled(handled)
         except (IMAPClientError, OSError) as exc:
             raise SourceUnavailable(f"IMAP {self.mailbox.host}: {_reason(exc)}") from exc
         return done
+
+    def _handle(self, raw: bytes) -> Handled | None:
+        """One message processed on its own: a database problem stops the round (the message
+        stays, to be read again), anything else is logged and the message is filed away, so
+        one message can never stop the poller."""
+        try:
+            return self.inbound.handle_message(raw, (), via="imap")
+        except DigestError:
+            raise
+        except Exception:
+            log.exception("inbound IMAP message not processed; filed away as it is")
+            return None
 
     def _file_away(self, client: IMAPClient, uid: int) -> None:
         if client.has_capability("MOVE"):
@@ -141,6 +155,9 @@ class ImapPoller:
                     _logout(client)
             except DigestError as exc:
                 log.error("inbound IMAP round failed: %s", exc.one_line())
+                stop.wait(self.poll_seconds)
+            except Exception:  # a bug in one round must not end the poller
+                log.exception("inbound IMAP round failed")
                 stop.wait(self.poll_seconds)
 
     def _wait(self, client: IMAPClient, stop: threading.Event) -> None:

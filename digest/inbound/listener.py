@@ -19,6 +19,7 @@ from papercore.errors import DigestError
 
 log = logging.getLogger("digest.inbound")
 MAX_BYTES = 25_000_000  # larger "bounces" are refused by the server
+TRY_LATER = "451 4.3.0 cannot process the message now; try again later"
 
 
 @dataclass
@@ -38,9 +39,10 @@ class InboundHandler:
             )
         except DigestError as exc:
             log.error("inbound message not processed: %s", exc.one_line())
-            return self._per_recipient(
-                "451 4.3.0 cannot process the message now; try again later", recipients
-            )
+            return self._per_recipient(TRY_LATER, recipients)
+        except Exception:  # a bug: logged here, never told to whoever sent the message
+            log.exception("inbound message not processed")
+            return self._per_recipient(TRY_LATER, recipients)
         if self.on_handled is not None:
             self.on_handled(handled)
         return self._per_recipient(f"250 2.0.0 Ok: {handled.kind} {handled.action}", recipients)

@@ -30,6 +30,7 @@ suppressions (``subscribers``), deliveries (``ledger``) and inbound_events and w
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -38,18 +39,22 @@ from sqlalchemy import Connection, Engine
 
 from digest.compose.message_ids import MessageIds
 from digest.inbound import store as inbound_store
-from digest.inbound.classify import classify
+from digest.inbound.classify import classify, sender_of
+from digest.inbound.kept import KEPT_PER_SENDER, KEPT_REPEAT_WINDOW, fingerprints, kept_text
 from digest.inbound.report import Report
 from digest.inbound.signatures import WebhookRefused
 from digest.sending import ledger
 from digest.sending.verp import DeliveryRef, Verp
 from papercore.config import Settings
 from papercore.db.engine import transaction
-from papercore.errors import NotFound
+from papercore.errors import DigestError, NotFound
 from subscribers import signup, store
 from subscribers.model import Subscriber, email_hash
 from subscribers.tokens import BadToken, Signer
 from subscribers.unsubscribe import unsubscribe
+
+log = logging.getLogger("digest.inbound")
+
 
 # Mailgun and SendGrid posts older than the timestamp window are refused, so their nonces can go
 # then (twice the window: a timestamp may be that far ahead); SNS and Postmark posts carry no
@@ -105,9 +110,28 @@ class Inbound:
     def handle_message(
         self, raw: bytes, envelope_recipients: Sequence[str] = (), *, via: str
     ) -> Handled:
-        """Classify and act on one message that came back by mail."""
-        report = classify(raw, envelope_recipients)
-        return self.handle(report, via=via, event_key=message_key(raw), raw=raw)
+        """Classify and act on one message that came back by mail. A message the classifier
+        or the acting trips on (a bug, odd input) is kept for the operator with a logged
+        warning, never refused: only a database problem (``DigestError``) is raised, so that
+        the caller can try again later."""
+        key = message_key(raw)
+        try:
+            report = classify(raw, envelope_recipients)
+        except Exception as exc:  # anything: the message is kept, never lost or refused
+            log.warning("inbound message %s kept: cannot classify it (%r)", key[:12], exc)
+            report = _unreadable(raw, "cannot classify", exc)
+        try:
+            return self.handle(report, via=via, event_key=key, raw=raw)
+        except DigestError:
+            raise
+        except Exception as exc:
+            log.warning("inbound message %s kept: cannot act on it (%r)", key[:12], exc)
+            return self.handle(
+                _unreadable(raw, f"cannot act on this {report.kind}", exc),
+                via=via,
+                event_key=key,
+                raw=raw,
+            )
 
     def handle_reports(
         self,
@@ -183,6 +207,16 @@ class Inbound:
                 action, detail = "kept", _unproven(report, found)
         person = proof.person if proof is not None else None
         ref = proof.ref if proof is not None else None
+        fingerprint = sender_key = None
+        if action == "kept" and raw is not None:
+            fingerprint, sender_key = fingerprints(report.kind, report.sender, detail)
+            since = now - KEPT_REPEAT_WINDOW
+            repeated = inbound_store.repeat_of(
+                connection, fingerprint, sender_key, since, KEPT_PER_SENDER
+            )
+            if repeated is not None:
+                inbound_store.count_repeat(connection, repeated)
+                return Handled(report.kind, "kept", f"{detail} (a repeat of kept {repeated})")
         inbound_store.record(
             connection,
             inbound_store.InboundEvent(
@@ -195,11 +229,15 @@ class Inbound:
                 email_hash=email_hash(person.email) if person is not None else None,
                 issue_id=ref.issue_id if ref is not None else None,
                 subscriber_id=person.id if person is not None else None,
-                raw=_text(raw, self.settings.inbound.keep_bytes)
+                raw=kept_text(raw, self.settings.inbound.keep_bytes)
                 if action == "kept" and raw
                 else None,
+                fingerprint=fingerprint,
+                sender_key=sender_key,
             ),
         )
+        if action == "kept":
+            inbound_store.prune_kept(connection, self.settings.inbound.kept_max)
         return Handled(report.kind, action, detail, person.email if person else None)
 
     # proving whom it is about
@@ -332,5 +370,10 @@ def _unproven(report: Report, why: str) -> str:
     return f"{report.detail}{about}; kept, not acted on: {why}"
 
 
-def _text(raw: bytes, limit: int) -> str:
-    return raw[:limit].decode("utf-8", "replace")
+def _unreadable(raw: bytes, what: str, exc: Exception) -> Report:
+    """The report for a message we could not read or act on: kept, with why."""
+    return Report(
+        "unknown",
+        detail=f"{what} ({type(exc).__name__}); kept for the operator",
+        sender=sender_of(raw),
+    )

@@ -22,8 +22,8 @@ _QUIET_MAILGUN = {"accepted", "delivered", "opened", "clicked", "stored"}
 def _json(body: bytes | str, what: str) -> Any:
     try:
         return json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InputError(f"{what}: the body is not JSON") from exc
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # (nested too deeply)
+        raise InputError(f"{what}: the body is not JSON we can read") from exc
 
 
 def _object(value: Any, what: str) -> Mapping[str, Any]:

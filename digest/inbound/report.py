@@ -27,7 +27,8 @@ class Report:
     ``message_ids`` the Message-IDs of our original message when it is quoted;
     ``unsubscribe_tokens`` the signed tokens a mailed unsubscribe carries; ``provider_ids``
     the provider's own ids of the message (what its relay answered when it took the message);
-    ``detail`` one line for people (status code, diagnostic)."""
+    ``detail`` one line for people (status code, diagnostic); ``sender`` the From address
+    of a report that came by mail (repeats of a kept message are counted by it)."""
 
     kind: Kind
     addresses: tuple[str, ...] = ()
@@ -36,3 +37,4 @@ class Report:
     message_ids: tuple[str, ...] = ()
     unsubscribe_tokens: tuple[str, ...] = ()
     provider_ids: tuple[str, ...] = ()
+    sender: str = ""

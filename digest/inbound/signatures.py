@@ -2,9 +2,9 @@
 
 - Amazon SNS (SES notifications): an RSA signature (SHA1 for SignatureVersion 1, SHA256 for 2)
   over the message's canonical string, with the certificate at ``SigningCertURL``, which must be
-  an https URL of a .pem file on an SNS host, matched with the AWS SDKs' own pattern
-  (``sns.<region>.amazonaws.com[.cn]``, a region of 3 or more characters, so that S3 hosts
-  such as ``sns.s3.amazonaws.com`` are refused); the caller fetches it.
+  an https URL of a .pem file on an SNS host (``sns.<region>.amazonaws.com[.cn]`` with a
+  region-shaped label, so that S3 hosts such as ``sns.s3-us-west-2.amazonaws.com`` are
+  refused); the caller fetches it; the certificate must be valid now and issued for that host.
 - Postmark: HTTP basic auth with the configured user and password.
 - Mailgun: HMAC-SHA256 of ``timestamp + token`` with the webhook signing key.
 - SendGrid: ECDSA P-256 / SHA-256 of ``timestamp + body`` with the verification key.
@@ -26,12 +26,17 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.x509.oid import NameOID
 
 from papercore.errors import InputError
 
-# The host pattern of the AWS SDKs' SNS message validators (aws-php-sns-message-validator,
-# sns-validator for Node): "sns.s3.amazonaws.com" is an S3 bucket host, not SNS.
-_SNS_HOST = re.compile(r"^sns\.[a-zA-Z0-9\-]{3,}\.amazonaws\.com(\.cn)?$")
+# SNS hosts are sns.<region>.amazonaws.com[.cn], and a region is shaped like us-east-1,
+# us-gov-west-1, cn-north-1 or il-central-1. The AWS SDKs' looser pattern (any 3 or more
+# characters) also admits S3 bucket hosts such as sns.s3-us-west-2.amazonaws.com or
+# sns.s3-accelerate.amazonaws.com, whose content anyone with a bucket writes.
+_SNS_HOST = re.compile(r"^sns\.[a-z]{2}(-[a-z]+)+-\d{1,2}\.amazonaws\.com(\.cn)?$")
+# The name SNS signing certificates have long been issued for, whatever the region
+_SNS_GLOBAL_NAMES = ("sns.amazonaws.com", "sns.amazonaws.com.cn")
 _SNS_FIELDS = {
     "Notification": ("Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type"),
     "SubscriptionConfirmation": (
@@ -61,13 +66,36 @@ class WebhookRefused(InputError):
 
 def check_sns_certificate_url(url: str) -> str:
     """``url`` when it is an https URL of a .pem file on an SNS domain; refused otherwise."""
-    parts = urlsplit(url)
+    refused = WebhookRefused(f"SigningCertURL {url[:120]!r} is not an SNS certificate URL")
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:  # a port out of range or not a number, a bad IPv6 literal
+        raise refused from exc
     host = (parts.hostname or "").lower()
-    if parts.scheme != "https" or not _SNS_HOST.match(host) or not parts.path.endswith(".pem"):
-        raise WebhookRefused(f"SigningCertURL {url[:120]!r} is not an SNS certificate URL")
-    if parts.username or parts.password or parts.port not in (None, 443):
-        raise WebhookRefused(f"SigningCertURL {url[:120]!r} is not an SNS certificate URL")
+    if parts.scheme != "https" or not _SNS_HOST.fullmatch(host) or not parts.path.endswith(".pem"):
+        raise refused
+    if parts.username or parts.password or port not in (None, 443):
+        raise refused
     return url
+
+
+def check_sns_certificate(certificate: x509.Certificate, host: str, now: datetime) -> None:
+    """Raise WebhookRefused unless the certificate is valid at ``now`` and issued for the
+    SNS host it came from (its subject CN or a DNS SAN; or SNS's global name)."""
+    if not certificate.not_valid_before_utc <= now <= certificate.not_valid_after_utc:
+        raise WebhookRefused("the SNS certificate is expired or not yet valid")
+    names = {
+        str(a.value).lower()
+        for a in certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    }
+    try:
+        alternative = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName)
+        names.update(n.lower() for n in alternative.value.get_values_for_type(x509.DNSName))
+    except x509.ExtensionNotFound:
+        pass
+    if host.lower() not in names and not names.intersection(_SNS_GLOBAL_NAMES):
+        raise WebhookRefused(f"the SNS certificate is not issued for {host[:80]}")
 
 
 def sns_string_to_sign(message: Mapping[str, Any]) -> bytes:
@@ -83,8 +111,12 @@ def sns_string_to_sign(message: Mapping[str, Any]) -> bytes:
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
-def verify_sns(message: Mapping[str, Any], certificate_pem: bytes) -> None:
-    """Raise WebhookRefused unless the SNS message is signed by the certificate's key."""
+def verify_sns(
+    message: Mapping[str, Any], certificate_pem: bytes, *, url: str, now: datetime
+) -> None:
+    """Raise WebhookRefused unless the SNS message is signed by the key of the certificate
+    fetched from ``url`` (checked with ``check_sns_certificate_url``), valid at ``now`` and
+    issued for that host."""
     version = str(message.get("SignatureVersion", ""))
     algorithm: hashes.HashAlgorithm
     if version == "1":
@@ -95,9 +127,11 @@ def verify_sns(message: Mapping[str, Any], certificate_pem: bytes) -> None:
         raise WebhookRefused(f"unsupported SNS SignatureVersion {version[:8]!r}")
     try:
         signature = base64.b64decode(str(message.get("Signature", "")), validate=True)
-        key = x509.load_pem_x509_certificate(certificate_pem).public_key()
+        certificate = x509.load_pem_x509_certificate(certificate_pem)
     except (binascii.Error, ValueError) as exc:
         raise WebhookRefused("SNS signature or certificate is malformed") from exc
+    check_sns_certificate(certificate, urlsplit(url).hostname or "", now)
+    key = certificate.public_key()
     if not isinstance(key, rsa.RSAPublicKey):
         raise WebhookRefused("the SNS certificate does not hold an RSA key")
     try:

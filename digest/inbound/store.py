@@ -30,6 +30,9 @@ class InboundEvent:
     subscriber_id: int | None = None
     raw: str | None = None
     id: int | None = None
+    fingerprint: str | None = None  # kept messages: what makes two of them repeats
+    sender_key: str | None = None
+    repeats: int = 1
 
 
 def seen(connection: Connection, event_key: str) -> bool:
@@ -54,8 +57,62 @@ def record(connection: Connection, event: InboundEvent) -> None:
             subscriber_id=event.subscriber_id,
             detail=event.detail,
             raw=event.raw,
+            fingerprint=event.fingerprint,
+            sender_key=event.sender_key,
         )
     )
+
+
+def repeat_of(
+    connection: Connection, fingerprint: str, sender_key: str, since: datetime, per_sender: int
+) -> int | None:
+    """The kept event (since ``since``, not yet resolved) a new kept message counts up on: the
+    newest with the same fingerprint, else, when its sender has ``per_sender`` kept already,
+    that sender's newest; None when it is new."""
+    kept_since = (inbound_events.c.action == "kept", inbound_events.c.received_at >= since)
+    same = connection.execute(
+        select(inbound_events.c.id)
+        .where(inbound_events.c.fingerprint == fingerprint, *kept_since)
+        .order_by(inbound_events.c.id.desc())
+        .limit(1)
+    ).scalar()
+    if same is not None:
+        return int(same)
+    theirs = (
+        select(inbound_events.c.id)
+        .where(inbound_events.c.sender_key == sender_key, *kept_since)
+        .order_by(inbound_events.c.id.desc())
+        .limit(per_sender)
+    ).subquery()
+    ids = connection.execute(select(theirs.c.id)).scalars().all()
+    return int(ids[0]) if len(ids) >= per_sender else None
+
+
+def count_repeat(connection: Connection, event_id: int) -> None:
+    """One more message like kept event ``event_id``."""
+    connection.execute(
+        update(inbound_events)
+        .where(inbound_events.c.id == event_id)
+        .values(repeats=inbound_events.c.repeats + 1)
+    )
+
+
+def prune_kept(connection: Connection, keep: int) -> int:
+    """Delete the oldest kept and resolved messages beyond the newest ``keep``; how many."""
+    with_text = inbound_events.c.action.in_(("kept", "resolved"))
+    cutoff = connection.execute(
+        select(inbound_events.c.id)
+        .where(with_text)
+        .order_by(inbound_events.c.id.desc())
+        .offset(keep)
+        .limit(1)
+    ).scalar()
+    if cutoff is None:
+        return 0
+    result = connection.execute(
+        delete(inbound_events).where(with_text, inbound_events.c.id <= cutoff)
+    )
+    return int(result.rowcount or 0)
 
 
 def soft_bounces_since(connection: Connection, email_hash: str, since: datetime) -> int:
@@ -94,6 +151,7 @@ def kept(connection: Connection, limit: int = 50) -> list[InboundEvent]:
             subscriber_id=r.subscriber_id,
             raw=r.raw,
             id=r.id,
+            repeats=r.repeats,
         )
         for r in rows
     ]

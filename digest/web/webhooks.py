@@ -43,6 +43,11 @@ def _refused(exc: InputError) -> Response:
     return PlainTextResponse(exc.one_line(), status_code=status)
 
 
+def _unreadable(request: Request) -> Response:
+    log.exception("webhook %s refused: cannot read the post", request.url.path)
+    return PlainTextResponse("cannot read this webhook post", status_code=400)
+
+
 async def _process(
     web: Web, reports: Sequence[Report], via: str, nonce: str, *, timed: bool
 ) -> Response:
@@ -68,8 +73,8 @@ def _digest(*parts: bytes) -> str:
 def _json_object(body: bytes, what: str) -> Mapping[str, Any]:
     try:
         found = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InputError(f"{what}: the body is not JSON") from exc
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # (nested too deeply)
+        raise InputError(f"{what}: the body is not JSON we can read") from exc
     if not isinstance(found, Mapping):
         raise InputError(f"{what}: expected a JSON object")
     return found
@@ -87,7 +92,7 @@ async def ses(request: Request) -> Response:
         if message.get("TopicArn") not in topics:
             raise WebhookRefused("SNS message for a topic that is not configured")
         url = signatures.check_sns_certificate_url(str(message.get("SigningCertURL", "")))
-        signatures.verify_sns(message, await fetcher.fetch(url))
+        signatures.verify_sns(message, await fetcher.fetch(url), url=url, now=web.clock())
         kind = message.get("Type")
         if kind == "Notification":
             reports = providers.ses_reports(message)
@@ -99,6 +104,8 @@ async def ses(request: Request) -> Response:
             reports = []
     except InputError as exc:
         return _refused(exc)
+    except Exception:  # a post we trip over: the sender gets a 4xx, never a traceback
+        return _unreadable(request)
     nonce = str(message.get("MessageId") or "") or _digest(json.dumps(message).encode())
     return await _process(web, reports, "ses", nonce, timed=False)
 
@@ -118,6 +125,8 @@ async def postmark(request: Request) -> Response:
         reports = providers.postmark_reports(body)
     except InputError as exc:
         return _refused(exc)
+    except Exception:  # a post we trip over: the sender gets a 4xx, never a traceback
+        return _unreadable(request)
     return await _process(web, reports, "postmark", _digest(body), timed=False)
 
 
@@ -140,6 +149,8 @@ async def mailgun(request: Request) -> Response:
         reports = providers.mailgun_reports(event_data)
     except InputError as exc:
         return _refused(exc)
+    except Exception:  # a post we trip over: the sender gets a 4xx, never a traceback
+        return _unreadable(request)
     return await _process(web, reports, "mailgun", str(signature.get("token", "")), timed=True)
 
 
@@ -163,6 +174,8 @@ async def sendgrid(request: Request) -> Response:
         reports = providers.sendgrid_reports(body)
     except InputError as exc:
         return _refused(exc)
+    except Exception:  # a post we trip over: the sender gets a 4xx, never a traceback
+        return _unreadable(request)
     # the signed content, not the signature: an ECDSA signature can be altered and stay valid
     return await _process(web, reports, "sendgrid", _digest(timestamp.encode(), body), timed=True)
 

@@ -49,10 +49,22 @@ def _alembic_config(connection: Connection) -> Config:
 def migrate(engine: Engine) -> tuple[str | None, str]:
     """Upgrade the schema to the newest revision; returns (before, after)."""
     try:
-        with engine.begin() as connection:
-            before = MigrationContext.configure(connection).get_current_revision()
-            command.upgrade(_alembic_config(connection), "head")
-            after = MigrationContext.configure(connection).get_current_revision()
+        with engine.connect() as connection:
+            sqlite = connection.dialect.name == "sqlite"
+            if sqlite:  # a batch migration recreates tables: no cascades from its DROP TABLE
+                connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+                connection.commit()
+            try:
+                with connection.begin():
+                    before = MigrationContext.configure(connection).get_current_revision()
+                    command.upgrade(_alembic_config(connection), "head")
+                    after = MigrationContext.configure(connection).get_current_revision()
+                    if sqlite and connection.exec_driver_sql("PRAGMA foreign_key_check").first():
+                        raise StorageError("the migration left rows pointing at nothing")
+            finally:
+                if sqlite:
+                    connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                    connection.commit()
     except SQLAlchemyError as exc:
         raise StorageError(f"cannot migrate {_safe(str(engine.url))}: {_first_line(exc)}") from exc
     return before, after or ""

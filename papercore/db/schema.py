@@ -76,6 +76,8 @@ subscribers = Table(
     Column("confirmed_at", DateTime(timezone=True)),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("last_digest_at", DateTime(timezone=True)),
+    # ids are in every proof (signed links, VERP, Message-IDs): SQLite must never reuse one
+    sqlite_autoincrement=True,
 )
 Index("ix_subscribers_status", subscribers.c.status)
 
@@ -108,6 +110,7 @@ issues = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("finished_at", DateTime(timezone=True)),
     UniqueConstraint("issue_date", "frequency"),
+    sqlite_autoincrement=True,  # the issue id is in VERP tokens, Message-IDs and links
 )
 
 deliveries = Table(
@@ -208,6 +211,7 @@ signup_submissions = Table(
     Column("stopped_by", String(32)),  # why mail had stopped: unsubscribed | bounced | complaint
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("confirmed_at", DateTime(timezone=True)),
+    sqlite_autoincrement=True,
 )
 Index("ix_signup_submissions_subscriber_id", signup_submissions.c.subscriber_id)
 
@@ -263,9 +267,17 @@ inbound_events = Table(
     Column("issue_id", BigInteger),
     Column("subscriber_id", BigInteger),
     Column("detail", Text, nullable=False, default=""),
-    Column("raw", Text),  # only for messages kept for the operator
+    Column("raw", Text),  # only for messages kept for the operator (the head of the message)
+    # kept messages: sha256 of kind, sender and detail, and of the sender; repeats within a day
+    # count up on one row instead of adding rows (digest/inbound/process.py)
+    Column("fingerprint", String(64)),
+    Column("sender_key", String(64)),
+    Column("repeats", Integer, nullable=False, default=1, server_default="1"),
     Index(None, "email_hash", "kind", "received_at"),
     Index(None, "action", "received_at"),
+    Index(None, "fingerprint"),
+    Index(None, "sender_key", "received_at"),
+    sqlite_autoincrement=True,  # `digest inbound --resolve <id>` never names a later message
 )
 
 # Webhook posts already accepted, by the provider's single-use value (Mailgun's token, SendGrid's
