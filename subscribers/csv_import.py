@@ -19,10 +19,10 @@ from subscribers.csv_export import unescape_cell
 from subscribers.model import (
     check_frequency,
     check_hour,
-    check_timezone,
     clean_phrases,
     normalise_email,
 )
+from subscribers.zones import resolve_zone
 
 REQUIRED = ("email", "topics")
 OPTIONAL = ("name", "frequency", "timezone", "hour")
@@ -75,7 +75,7 @@ def parse_csv(name: str, text: str, default_hour: int, default_timezone: str) ->
                         ),
                         name=clean_text(unescape_cell(record.get("name") or ""))[:200],
                         frequency=check_frequency((record.get("frequency") or "daily").strip()),
-                        timezone=check_timezone(
+                        timezone=resolve_zone(
                             (record.get("timezone") or default_timezone).strip()
                         ),
                         hour=check_hour(int(hour_text) if hour_text else default_hour),

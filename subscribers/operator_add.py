@@ -12,10 +12,10 @@ from subscribers import store
 from subscribers.model import (
     check_frequency,
     check_hour,
-    check_timezone,
     clean_phrases,
     normalise_email,
 )
+from subscribers.zones import resolve_zone
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +54,7 @@ def add_subscriber(
         frequency=check_frequency(request.frequency),
         weekday=request.weekday,
         hour=check_hour(request.hour),
-        timezone=check_timezone(request.timezone),
+        timezone=resolve_zone(request.timezone),
     )
     store.record_event(
         connection,

@@ -47,7 +47,9 @@ def subscribe(
         int, typer.Option(help="Weekly delivery day, 0 = Monday.", min=0, max=6)
     ] = 0,
     hour: Annotated[int | None, typer.Option(help="Local delivery hour, 0-23.")] = None,
-    timezone: Annotated[str | None, typer.Option(help="IANA time zone, e.g. Europe/Paris.")] = None,
+    timezone: Annotated[
+        str | None, typer.Option(help="IANA time zone or a city, e.g. Europe/Paris or Berlin.")
+    ] = None,
     confirmed: Annotated[
         bool, typer.Option("--confirmed", help="Active at once (the operator vouches for consent).")
     ] = False,
