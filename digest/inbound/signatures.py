@@ -34,7 +34,7 @@ from papercore.errors import InputError
 # us-gov-west-1, cn-north-1 or il-central-1. The AWS SDKs' looser pattern (any 3 or more
 # characters) also admits S3 bucket hosts such as sns.s3-us-west-2.amazonaws.com or
 # sns.s3-accelerate.amazonaws.com, whose content anyone with a bucket writes.
-_SNS_HOST = re.compile(r"^sns\.[a-z]{2}(-[a-z]+)+-\d{1,2}\.amazonaws\.com(\.cn)?$")
+_SNS_HOST = re.compile(r"^sns\.[a-z]{2}(-[a-z]+)+-[0-9]{1,2}\.amazonaws\.com(\.cn)?$", re.ASCII)
 # The name SNS signing certificates have long been issued for, whatever the region
 _SNS_GLOBAL_NAMES = ("sns.amazonaws.com", "sns.amazonaws.com.cn")
 _SNS_FIELDS = {

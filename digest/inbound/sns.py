@@ -21,10 +21,16 @@ class CertificateFetcher(Protocol):
 
 
 class SnsCertificates:
-    """The real fetcher: https, SNS domains only, cached per URL."""
+    """The real fetcher: https, SNS domains only, cached per URL (the newest CACHED URLs: a
+    stranger's query-string variants of a real URL cannot grow it)."""
 
-    def __init__(self, timeout: float = 10.0) -> None:
+    CACHED = 16
+
+    def __init__(
+        self, timeout: float = 10.0, transport: httpx.AsyncBaseTransport | None = None
+    ) -> None:
         self.timeout = timeout
+        self.transport = transport  # None: the network
         self._cache: dict[str, bytes] = {}
 
     async def fetch(self, url: str) -> bytes:
@@ -33,11 +39,15 @@ class SnsCertificates:
         if found is not None:
             return found
         try:
-            async with httpx.AsyncClient(timeout=self.timeout, follow_redirects=False) as client:
+            async with httpx.AsyncClient(
+                timeout=self.timeout, follow_redirects=False, transport=self.transport
+            ) as client:
                 response = await client.get(url)
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
             raise WebhookRefused(f"cannot fetch the SNS certificate: {exc}") from exc
         if response.status_code != 200 or len(response.content) > MAX_CERTIFICATE_BYTES:
             raise WebhookRefused(f"cannot fetch the SNS certificate (HTTP {response.status_code})")
+        while len(self._cache) >= self.CACHED:
+            self._cache.pop(next(iter(self._cache)))
         self._cache[url] = response.content
         return response.content

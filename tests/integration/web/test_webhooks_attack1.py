@@ -92,6 +92,8 @@ def _site(settings: Settings, engine: Engine, now: datetime, pem: bytes) -> tupl
         "https://sns.s3-us-west-2.amazonaws.com/SimpleNotificationService-x.pem",
         "https://sns.s3-accelerate.amazonaws.com/SimpleNotificationService-x.pem",
         "https://sns.s3-external-1.amazonaws.com/SimpleNotificationService-x.pem",
+        # a Unicode digit is a \d but no region (and httpx cannot even parse the host)
+        "https://sns.us-east-\u0661.amazonaws.com/SimpleNotificationService-x.pem",
         f"https://{HOST}:99999/SimpleNotificationService-x.pem",
         f"https://{HOST}:abc/SimpleNotificationService-x.pem",
         "https://[::1/SimpleNotificationService-x.pem",

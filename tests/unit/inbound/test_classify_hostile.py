@@ -4,9 +4,13 @@ allow UTF-8; compat32 hands such headers over as ``Header`` objects) and deep MI
 
 from __future__ import annotations
 
+import asyncio
+
+import httpx
 import pytest
 
 from digest.inbound.classify import MAX_MULTIPARTS, classify
+from digest.inbound.sns import SnsCertificates
 
 
 def _report(action: bytes, feedback: bytes, recipient: bytes) -> bytes:
@@ -71,3 +75,29 @@ def test_nesting_within_the_bound_is_read() -> None:
     )
     raw = b"From: x@example.net\r\nSubject: hello\r\nMIME-Version: 1.0\r\n" + nested + b"x\r\n"
     assert classify(raw).detail == "unrecognised: hello"
+
+
+
+def test_the_sns_certificate_cache_keeps_only_the_newest_urls() -> None:
+    """Query-string variants of a real certificate URL cannot grow the cache without end: the
+    oldest is fetched again, the newest is still served from the cache."""
+    served: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        served.append(str(request.url))
+        return httpx.Response(200, content=b"-----BEGIN CERTIFICATE-----")
+
+    certificates = SnsCertificates(transport=httpx.MockTransport(answer))
+    base = "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-x.pem"
+    urls = [f"{base}?v={n}" for n in range(SnsCertificates.CACHED * 3)]
+
+    async def fetch_all(wanted: list[str]) -> None:
+        for url in wanted:
+            await certificates.fetch(url)
+
+    asyncio.run(fetch_all(urls))
+    assert len(served) == len(urls)
+    asyncio.run(fetch_all([urls[-1]]))  # still cached
+    assert len(served) == len(urls)
+    asyncio.run(fetch_all([urls[0]]))  # long gone: fetched again
+    assert served[-1] == urls[0]
