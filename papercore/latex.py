@@ -214,7 +214,7 @@ def _convert(text: str) -> str:
     return _BEFORE_PUNCTUATION.sub(r"\1", clean_text(converted))
 
 
-@lru_cache(maxsize=16_384)
+@lru_cache(maxsize=4_096)  # at most ~4 000 x 4 000 characters of keys: bounded memory
 def _cached(text: str) -> str:
     return _convert(text)
 
