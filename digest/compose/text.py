@@ -5,14 +5,17 @@ from __future__ import annotations
 import textwrap
 from functools import lru_cache
 
+from papercore.latex import readable
 from papercore.text import clean_text
 
 WIDTH = 78
 
 
 def clean(text: str | None) -> str:
-    """One line of displayable text (``papercore.text.clean_text``: the one cleaner)."""
-    return clean_text(text)
+    """One line of displayable text (``papercore.text.clean_text``: the one cleaner), its LaTeX
+    made readable (``papercore.latex.readable``): every surface that shows a paper's text (mail,
+    subject, preheader, web pages, feed, JSON) passes it through here on the way out."""
+    return readable(clean_text(text))
 
 
 @lru_cache(maxsize=65536)

@@ -11,6 +11,7 @@ from functools import lru_cache
 import Stemmer
 from bm25s.stopwords import STOPWORDS_EN
 
+from papercore.latex import readable
 from papercore.papers import Paper, title_key
 
 _STEMMER = Stemmer.Stemmer("english")
@@ -33,12 +34,14 @@ _FILLER = frozenset(
 
 def tokens(texts: Sequence[str]) -> list[list[str]]:
     """Lower-cased, stop-worded, stemmed words of each text (its first TEXT_LIMIT characters),
-    in order: bm25s's word pattern
+    in order, LaTeX read as text (``\\emph{x}`` gives "x", never "emph"): bm25s's word pattern
     and English stop words with the Snowball stemmer, without bm25s's batch machinery (which
     costs more than the work for one short topic)."""
     found = []
     for text in texts:
-        words = [w for w in _WORD(_fold(text[:TEXT_LIMIT]).lower()) if w not in _STOPWORDS]
+        words = [
+            w for w in _WORD(_fold(readable(text[:TEXT_LIMIT])).lower()) if w not in _STOPWORDS
+        ]
         found.append(_STEMMER.stemWords(words))
     return found
 

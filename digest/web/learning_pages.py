@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from digest.compose.text import clean
 from digest.paper_store import SeedShelf, get_papers
 from digest.web.account_pages import account_form, holder, preferences_page, write
 from digest.web.forms import seed_list, text
@@ -84,7 +85,7 @@ async def feedback(request: Request) -> Response:
         line,
         link=links_for(web, person).preferences,
         link_text="See what your digest learned",
-        details=[paper.title],
+        details=[clean(paper.title)],
     )
 
 

@@ -17,6 +17,7 @@ from starlette.responses import HTMLResponse, Response
 
 from digest.compose.cards import CardView, card_view
 from digest.compose.environment import builtin_templates_dir
+from digest.compose.text import clean
 from digest.sending import outbox
 from digest.sending.notice_mail import Mailer, Notice
 from digest.sending.outbox_sender import drain_outbox
@@ -75,6 +76,7 @@ class Web:
             lstrip_blocks=True,
         )
         self.env.globals["asset"] = asset_url(self.templates_dir / "static")
+        self.env.filters["readable"] = clean  # a paper's stored text, LaTeX made readable
         secret = web.secret_key.get_secret_value()
         self.per_ip = RateLimiter(
             self.engine, "signup-ip", web.signup_per_ip_per_hour, 3600, secret
