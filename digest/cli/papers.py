@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from sqlalchemy import Connection
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
+from sqlalchemy import Connection
 
 from digest.cli.app import app, out, runtime
 from digest.cli.options import date_option
@@ -177,13 +177,10 @@ def paper_json(paper: Paper) -> dict[str, Any]:
     return data
 
 
-
 @papers_app.command("export")
 def papers_export(
     ctx: typer.Context,
-    fmt: Annotated[
-        str, typer.Option("--format", "-f", help="bibtex | ris | csl-json")
-    ] = "bibtex",
+    fmt: Annotated[str, typer.Option("--format", "-f", help="bibtex | ris | csl-json")] = "bibtex",
     liked_by: Annotated[
         str | None,
         typer.Option("--liked-by", help="Only the papers this subscriber (an email) liked."),
@@ -203,7 +200,9 @@ def papers_export(
     Example: digest papers export --format bibtex --liked-by ada@example.org -o liked.bib
     """
     if fmt not in FORMATS:
-        raise typer.BadParameter(f"{fmt!r} is not one of {', '.join(FORMATS)}", param_hint="--format")
+        raise typer.BadParameter(
+            f"{fmt!r} is not one of {', '.join(FORMATS)}", param_hint="--format"
+        )
     with runtime(ctx).engine().connect() as connection:
         if liked_by is None:
             found = list_papers(connection, since, limit)
@@ -231,7 +230,9 @@ def _write_whole(target: Path, text: str) -> None:
     try:
         fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
     except OSError as exc:
-        raise typer.BadParameter(f"cannot write there: {exc.strerror}", param_hint="--output")
+        raise typer.BadParameter(
+            f"cannot write there: {exc.strerror}", param_hint="--output"
+        ) from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
             handle.write(text)

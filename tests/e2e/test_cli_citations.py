@@ -77,6 +77,4 @@ def test_bad_input_is_one_line_and_writes_nothing(cli: Cli, tmp_path: Path) -> N
         "papers", "export", "--liked-by", "nobody@example.org", "-o", str(target), check=False
     )
     assert nobody.returncode != 0 and not target.exists()
-    assert nobody.stderr.strip().splitlines() == [
-        "error: no subscriber 'nobody@example.org'"
-    ]
+    assert nobody.stderr.strip().splitlines() == ["error: no subscriber 'nobody@example.org'"]

@@ -121,7 +121,9 @@ def test_the_public_issue_has_a_coins_span_and_a_cite_link_per_paper(
         Paper(f"2411.0030{i}", f"Graph networks {i} <b>", "Graph networks scale.", upvotes=9 - i)
         for i in range(3)
     ]
-    ingest(site.engine, [*papers, replace(HOSTILE, upvotes=20, published=None, posted_at=None)], now)
+    ingest(
+        site.engine, [*papers, replace(HOSTILE, upvotes=20, published=None, posted_at=None)], now
+    )
     with transaction(site.engine) as connection:
         issue = open_issue(connection, now.date(), "daily", now)
         set_status(connection, issue.id, "done", now)

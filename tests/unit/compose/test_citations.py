@@ -26,7 +26,9 @@ HOSTILE = Paper(
     published=date(2024, 11, 5),
     posted_at=datetime(2024, 11, 4, 18, tzinfo=UTC),
 )
-OLD_STYLE = Paper("hep-th/9901001", "Old strings", authors=("E. Witten",), published=date(1999, 1, 4))
+OLD_STYLE = Paper(
+    "hep-th/9901001", "Old strings", authors=("E. Witten",), published=date(1999, 1, 4)
+)
 WITH_DOI = Paper(
     "t:0123456789abcdef01234567",
     "A journal paper",
@@ -90,7 +92,7 @@ def _split_authors(value: str) -> list[str]:
             continue
         i += 1
     names.append(value[start:])
-    return [n if n.startswith("{") and n.endswith("}") else n for n in names]
+    return [n[1:-1] if n.startswith("{") and n.endswith("}") else n for n in names]
 
 
 def test_every_brace_in_the_bibtex_is_balanced_whatever_the_title() -> None:
