@@ -10,6 +10,7 @@ from urllib.parse import parse_qs
 import bibtexparser
 from pylatexenc.latex2text import LatexNodes2Text, MacroTextSpec, get_default_latex_context_db
 
+from digest.compose.cards import paper_page
 from digest.compose.citations import bibtex, coins, csl_json, highwire_meta, ris
 from papercore.papers import Paper
 
@@ -155,3 +156,15 @@ def test_meta_tags_and_coins_name_every_author() -> None:
     assert query["ctx_ver"] == ["Z39.88-2004"] and query["rft.atitle"] == [CLEAN_TITLE]
     assert query["rft.au"] == list(CLEAN_AUTHORS)
     assert "info:arxiv/2411.00042" in query["rft_id"]
+
+
+def test_every_card_of_the_mail_links_its_bibtex_in_html_and_text() -> None:
+    from tests.compose_support import links, paper, pick, prepared, subscriber
+
+    papers = [paper(i) for i in range(4)] + [paper(9, id="hep-th/9901001")]
+    message = prepared(papers).message(subscriber(), [pick(p) for p in papers], links(subscriber()))
+    for found in papers:
+        url = paper_page("https://digest.example.org", found.id) + ".bib"
+        assert f'<a href="{url}"' in message.html and ">Cite</a>" in message.html
+        assert f"Cite: {url}" in message.text
+    assert message.html.count(">Cite</a>") == len(papers)
