@@ -1,24 +1,32 @@
-"""Commands for the database and papers: init, ingest, papers list."""
+"""Commands for the database and papers: init, ingest, papers list, papers export."""
 
 from __future__ import annotations
 
 import json
+import os
+import sys
+import tempfile
 from dataclasses import asdict
 from datetime import date
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
+from sqlalchemy import Connection
 
 from digest.cli.app import app, out, runtime
 from digest.cli.options import date_option
 from digest.cli.output import printable
 from digest.cli.progress import embedding_progress
+from digest.compose.citations import FORMATS, export
 from digest.ingest import ingest_locations
-from digest.paper_store import IngestCounts, list_papers
+from digest.paper_store import IngestCounts, get_papers, list_papers
 from papercore.db.engine import migrate
 from papercore.papers import Paper
+from subscribers import store
+from subscribers.feedback import MORE
 
 papers_app = typer.Typer(help="Look at the papers in the store.", no_args_is_help=True)
 app.add_typer(papers_app, name="papers", rich_help_panel="Papers")
@@ -168,3 +176,67 @@ def paper_json(paper: Paper) -> dict[str, Any]:
     data["link"] = paper.link
     return data
 
+
+@papers_app.command("export")
+def papers_export(
+    ctx: typer.Context,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="bibtex | ris | csl-json")] = "bibtex",
+    liked_by: Annotated[
+        str | None,
+        typer.Option("--liked-by", help="Only the papers this subscriber (an email) liked."),
+    ] = None,
+    since: Annotated[
+        date | None, date_option(help="Only papers first seen, posted or published on/after this.")
+    ] = None,
+    limit: Annotated[int | None, typer.Option(help="At most this many.")] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="File to write (default: stdout).")
+    ] = None,
+) -> None:
+    """Write papers as citations for a reference manager: BibTeX, RIS or CSL-JSON.
+
+    All stored papers, newest first, or those one subscriber liked ("more like this"),
+    the most recently liked first.
+    Example: digest papers export --format bibtex --liked-by ada@example.org -o liked.bib
+    """
+    if fmt not in FORMATS:
+        raise typer.BadParameter(
+            f"{fmt!r} is not one of {', '.join(FORMATS)}", param_hint="--format"
+        )
+    with runtime(ctx).engine().connect() as connection:
+        if liked_by is None:
+            found = list_papers(connection, since, limit)
+        else:
+            found = liked_papers(connection, store.get_by_email(connection, liked_by).id)
+            found = found[:limit] if limit is not None else found
+    text = export(found, fmt)
+    if output is None:
+        sys.stdout.write(text)
+        return
+    _write_whole(output, text)
+    out.print(f"wrote {len(found)} papers as {fmt} to {printable(str(output))}")
+
+
+def liked_papers(connection: Connection, subscriber_id: int) -> list[Paper]:
+    """The stored papers the subscriber voted "more like this" for, the newest vote first."""
+    ids = [e.paper_id for e in store.examples_of(connection, subscriber_id) if e.vote == MORE]
+    ids = [i for i in reversed(ids) if not i.startswith("seed:")]
+    found = get_papers(connection, ids)
+    return [found[i] for i in ids if i in found]
+
+
+def _write_whole(target: Path, text: str) -> None:
+    """``text`` into ``target`` all at once: a temporary file beside it, then renamed."""
+    try:
+        fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+    except OSError as exc:
+        raise typer.BadParameter(
+            f"cannot write there: {exc.strerror}", param_hint="--output"
+        ) from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+        os.replace(name, target)
+    except BaseException:
+        Path(name).unlink(missing_ok=True)
+        raise

@@ -124,9 +124,10 @@ def paper_page(base_url: str, paper_id: str) -> str:
 
 
 def read_links(paper: Paper, base_url: str | None = None) -> tuple[Badge, ...]:
-    """'Abstract · Paper · PDF · Code · Project': our page with the full abstract (given the
+    """'Abstract · Paper · PDF · Code · Project · Cite': our page with the full abstract (given the
     site's ``base_url``), the arXiv abstract and PDF for an arXiv id (else the paper's own
-    page), and the code repository and project page when the source names them."""
+    page), the code repository and project page when the source names them, and (given
+    ``base_url``) the paper's BibTeX on our site."""
     found = []
     if base_url and paper.abstract:
         found.append(Badge("Abstract", paper_page(base_url, paper.id)))
@@ -142,6 +143,8 @@ def read_links(paper: Paper, base_url: str | None = None) -> tuple[Badge, ...]:
     project = https(paper.project_url)
     if project:
         found.append(Badge("Project", project))
+    if base_url:  # its BibTeX (/paper/<id>.bib), for a reference manager
+        found.append(Badge("Cite", paper_page(base_url, paper.id) + ".bib"))
     return tuple(found)
 
 

@@ -14,6 +14,7 @@ from starlette.routing import Route
 
 from digest.compose import Composer, IssueInfo, plan
 from digest.compose.cards import paper_page
+from digest.compose.citations import coins
 from digest.compose.summary import summarise
 from digest.compose.themes import theme_of
 from digest.issues import PUBLISHED, Issue, get_issue, published_issues
@@ -119,6 +120,7 @@ async def issue_page(request: Request) -> Response:
             sections=found.sections(),
             summary=lambda paper: summaries[paper.id],  # each computed once above
             paper_url=lambda paper: paper_page("", paper.id),
+            coins=coins,  # one COinS span per paper, for reference managers
         )
 
     return await run_in_threadpool(render)
