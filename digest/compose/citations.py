@@ -23,6 +23,7 @@ from bibtexparser import Library, write_string
 from bibtexparser.model import Entry, Field
 
 from digest.compose.cards import paper_page
+from digest.compose.text import clean
 from papercore.papers import Paper, arxiv_id, is_title_id
 from papercore.text import clean_text
 
@@ -75,9 +76,9 @@ def citation_of(paper: Paper) -> Citation:
     online = paper.posted_at or paper.first_seen
     return Citation(
         id=paper.id,
-        title=clean_text(paper.title) or "(untitled)",
-        authors=tuple(name for name in (clean_text(a) for a in paper.authors) if name),
-        abstract=clean_text(paper.abstract),
+        title=clean(paper.title) or "(untitled)",  # LaTeX as text, as every surface shows it
+        authors=tuple(name for name in (clean(a) for a in paper.authors) if name),
+        abstract=clean(paper.abstract),
         published=paper.published or (online.date() if online else None),
         online=online.date() if online else None,
         arxiv=aid,

@@ -150,7 +150,7 @@ def test_the_poller_acts_once_and_files_everything_it_read(
             "Undelivered Mail Returned to Sender",
         ]
     kept = cli("inbound", "--kept")
-    assert "1 messages kept for the operator" in kept.stdout and "imap" in kept.stdout
+    assert "1 message kept for the operator" in kept.stdout and "imap" in kept.stdout
 
     second = cli("inbound", "--imap", "--once", env=env)
     assert "0 messages processed" in second.stdout
@@ -160,7 +160,7 @@ def test_the_poller_acts_once_and_files_everything_it_read(
     with dovecot.client() as mailbox:
         mailbox.append("INBOX", bounce)
     third = cli("inbound", "--imap", "--once", env=env)
-    assert "1 messages processed" in third.stdout and "hard_bounce → duplicate" in third.stdout
+    assert "1 message processed" in third.stdout and "hard_bounce → duplicate" in third.stdout
     with dovecot.client() as mailbox:
         assert _subjects(mailbox, "INBOX") == []
         assert len(_subjects(mailbox, PROCESSED)) == 4

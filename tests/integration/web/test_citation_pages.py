@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import Engine
 
 from digest.compose.cards import paper_page
+from digest.compose.text import clean
 from digest.issues import open_issue, set_status
 from digest.paper_store import ingest
 from papercore.config import Settings
@@ -22,9 +23,9 @@ from papercore.papers import Paper
 from tests.web_site import Clock, Site
 
 TITLE = 'Escaping {braces} \\ "quotes" <script>alert(1)</script>\nand a new line'
-SHOWN_TITLE = 'Escaping {braces} \\ "quotes" <script>alert(1)</script> and a new line'
+SHOWN_TITLE = clean(TITLE)  # as every surface shows it: one line, LaTeX read as text
 AUTHORS = ('Ada "<b>" Lovelace', "Rob } Pike", "Line\nBreak")
-SHOWN_AUTHORS = ['Ada "<b>" Lovelace', "Rob } Pike", "Line Break"]
+SHOWN_AUTHORS = [clean(name) for name in AUTHORS]
 
 
 class Tags(HTMLParser):
