@@ -49,9 +49,11 @@ SEND_ENV = {
 
 
 def _page(folder: Path, title: str, abstract: str) -> Path:
-    """A listing page (the sample pages' format) with one paper."""
+    """A listing page (the sample pages' format) with one paper, listed on the newest sample
+    page's day (Jun 6): the trending digest keeps only papers listed near the newest listing."""
     path = folder / f"page_{title_hash(title)[:8]}.txt"
-    path.write_text(f"Daily Papers\n\n{title}\n\n{abstract}\n\n• 3 authors\n", encoding="utf-8")
+    page = f"Daily Papers\n\nJun 6\n\n{title}\n\n{abstract}\n\n• 3 authors\n"
+    path.write_text(page, encoding="utf-8")
     return path
 
 
